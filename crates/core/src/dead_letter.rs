@@ -1,0 +1,87 @@
+//! The dead-letter handler: a message that used up its receives means the job could not be
+//! finished. Mark it failed with the reason and alert once; a second copy of the same dead
+//! letter finds the job already failed and does nothing.
+
+use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
+use crate::job::JobStatus;
+use crate::pipeline::{Backends, alert_for};
+use crate::ports::Delivery;
+use chrono::Utc;
+use tracing::{error, info, warn};
+
+/// What happened to a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadLetterOutcome {
+    /// The job was marked failed and an alert sent.
+    MarkedFailed,
+    /// The job was already finished (or unknown, or the message undecodable): nothing to do.
+    AlreadyHandled,
+}
+
+/// Handles messages from the dead-letter queue.
+pub struct DeadLetterHandler {
+    backends: Backends,
+}
+
+impl DeadLetterHandler {
+    /// A handler.
+    pub fn new(backends: Backends) -> Self {
+        DeadLetterHandler { backends }
+    }
+
+    /// Marks the job failed and alerts. An `Err` is transient: leave the message for later.
+    pub async fn handle(&self, delivery: &Delivery) -> Result<DeadLetterOutcome, StoreError> {
+        let Ok(message) = delivery.message() else {
+            error!(message_id = %delivery.message_id, body = %delivery.body, "Undecodable dead letter dropped.");
+            return Ok(DeadLetterOutcome::AlreadyHandled);
+        };
+        let jobs = &self.backends.jobs;
+        for _ in 0..5 {
+            let mut job = match jobs.get(&message.job_id).await {
+                Ok(job) => job,
+                Err(e) if e.class() == ErrorClass::NotFound => {
+                    warn!(job_id = %message.job_id, "Dead letter for an unknown job.");
+                    return Ok(DeadLetterOutcome::AlreadyHandled);
+                }
+                Err(e) => return Err(e),
+            };
+            if job.status.is_terminal() {
+                return Ok(DeadLetterOutcome::AlreadyHandled);
+            }
+            let reason = match &job.error {
+                Some(last) => format!("last error {}: {}", last.code, last.message),
+                None => "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into(),
+            };
+            let err = JobError {
+                code: ErrorCode::RetriesExhausted,
+                message: format!(
+                    "gave up after {} deliveries over {} attempts, first sent {}; {reason}",
+                    delivery.receive_count.saturating_sub(1).max(1),
+                    job.attempts,
+                    delivery.sent_at.to_rfc3339()
+                ),
+                stage: job.current_stage,
+                retryable: true,
+            };
+            job.status = JobStatus::Failed;
+            job.error = Some(err.clone());
+            job.lease = None;
+            job.updated_at = Utc::now();
+            match jobs.update(&job).await {
+                Ok(stored) => {
+                    error!(job_id = %stored.id, code = %err.code, "Job moved to the dead-letter queue and marked failed.");
+                    let alert = alert_for(&stored, &err, "fix the cause, then redrive the dead-letter queue");
+                    if let Err(e) = self.backends.notifier.notify(&alert).await {
+                        warn!(job_id = %stored.id, error = %e, "Alert not sent.");
+                    }
+                    return Ok(DeadLetterOutcome::MarkedFailed);
+                }
+                Err(e) if e.class() == ErrorClass::Conflict => {
+                    info!(job_id = %job.id, "Job changed while marking it failed; reading it again.");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::conflict(format!("job {}", message.job_id)))
+    }
+}

@@ -1,0 +1,224 @@
+//! Intake: cheap checks on an upload, then store the PDF, create the job and enqueue it.
+//! Anything expensive (opening the PDF) waits for the validation stage, so a hostile file
+//! never costs the intake path more than a hash.
+
+use crate::error::{ErrorClass, ErrorCode, StoreError};
+use crate::job::{Job, JobId, JobInput, JobStatus};
+use crate::pipeline::Backends;
+use crate::ports::{Created, MessageKind, QueueMessage};
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+/// Intake limits.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    /// Largest upload accepted.
+    pub max_upload_bytes: u64,
+    /// How long the job and its files are kept.
+    pub ttl: Duration,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig { max_upload_bytes: 100 * 1024 * 1024, ttl: Duration::days(30) }
+    }
+}
+
+/// An upload as the API received it.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    /// The PDF bytes.
+    pub body: Bytes,
+    /// The client's file name.
+    pub file_name: Option<String>,
+    /// Optional client label.
+    pub client_name: Option<String>,
+    /// Optional project label.
+    pub project_name: Option<String>,
+    /// Optional `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+}
+
+/// An accepted upload.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The job.
+    pub job: Job,
+    /// Whether this was an idempotent replay of an earlier upload.
+    pub replayed: bool,
+}
+
+/// Why an upload was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The upload itself is wrong; nothing was stored.
+    #[error("{message}")]
+    Rejected {
+        /// Stable code.
+        code: ErrorCode,
+        /// What is wrong.
+        message: String,
+    },
+    /// The idempotency key belongs to an upload with other bytes.
+    #[error("idempotency key already used for job {job_id} with a different file")]
+    Conflict {
+        /// The job the key belongs to.
+        job_id: JobId,
+    },
+    /// A backend failed; the client may retry (with the same idempotency key).
+    #[error("backend unavailable: {0}")]
+    Unavailable(#[source] StoreError),
+}
+
+impl IntakeError {
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            IntakeError::Rejected { code, .. } => *code,
+            IntakeError::Conflict { .. } => ErrorCode::IdempotencyConflict,
+            IntakeError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+        }
+    }
+
+    fn rejected(code: ErrorCode, message: impl Into<String>) -> Self {
+        IntakeError::Rejected { code, message: message.into() }
+    }
+}
+
+/// Accepts uploads.
+pub struct Intake {
+    backends: Backends,
+    config: IntakeConfig,
+}
+
+/// Whether an idempotency key is acceptable: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
+pub fn valid_idempotency_key(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+impl Intake {
+    /// An intake service.
+    pub fn new(backends: Backends, config: IntakeConfig) -> Self {
+        Intake { backends, config }
+    }
+
+    /// The configured limits.
+    pub fn config(&self) -> &IntakeConfig {
+        &self.config
+    }
+
+    /// Rejects a declared size before the body is read.
+    pub fn check_declared_size(&self, bytes: u64) -> Result<(), IntakeError> {
+        if bytes > self.config.max_upload_bytes {
+            return Err(IntakeError::rejected(
+                ErrorCode::PayloadTooLarge,
+                format!("upload of {bytes} bytes exceeds the limit of {} bytes", self.config.max_upload_bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check(&self, upload: &Upload) -> Result<(), IntakeError> {
+        if upload.body.is_empty() {
+            return Err(IntakeError::rejected(ErrorCode::EmptyBody, "the request has no file"));
+        }
+        self.check_declared_size(upload.body.len() as u64)?;
+        // PDF readers accept the header anywhere in the first 1024 bytes.
+        let head = &upload.body[..upload.body.len().min(1024)];
+        if !head.windows(5).any(|w| w == b"%PDF-") {
+            return Err(IntakeError::rejected(ErrorCode::InvalidPdf, "the file is not a PDF (no %PDF- header)"));
+        }
+        if let Some(key) = &upload.idempotency_key
+            && !valid_idempotency_key(key)
+        {
+            return Err(IntakeError::rejected(
+                ErrorCode::InvalidRequest,
+                "Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 - _ . :",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stores the PDF, creates the job and enqueues it. With an idempotency key, a repeat
+    /// of the same bytes returns the first job; other bytes are a conflict.
+    pub async fn submit(&self, upload: Upload) -> Result<Accepted, IntakeError> {
+        self.check(&upload)?;
+        let sha256 = hex::encode(Sha256::digest(&upload.body));
+        let id = JobId::generate();
+        let input = JobInput {
+            blob_key: id.blob_key("input.pdf"),
+            sha256,
+            bytes: upload.body.len() as u64,
+            file_name: upload.file_name,
+            client_name: upload.client_name,
+            project_name: upload.project_name,
+        };
+        let blobs = &self.backends.blobs;
+        blobs.put(&input.blob_key, upload.body, "application/pdf").await.map_err(IntakeError::Unavailable)?;
+        let job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
+        let created = match self.backends.jobs.create(&job).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.discard_blob(&job).await;
+                return Err(IntakeError::Unavailable(e));
+            }
+        };
+        match created {
+            Created::New => {
+                if let Err(e) = self.enqueue(&job).await {
+                    self.abandon(&job).await;
+                    return Err(IntakeError::Unavailable(e));
+                }
+                info!(job_id = %job.id, bytes = job.input.bytes, "Job accepted.");
+                Ok(Accepted { job, replayed: false })
+            }
+            Created::Existing(existing) => {
+                self.discard_blob(&job).await;
+                if existing.input.sha256 != job.input.sha256 {
+                    return Err(IntakeError::Conflict { job_id: existing.id });
+                }
+                // A replay of a job that never started may be one whose first enqueue failed:
+                // send again; the lease makes a duplicate message harmless.
+                if existing.status == JobStatus::Queued && existing.attempts == 0 {
+                    self.enqueue(&existing).await.map_err(IntakeError::Unavailable)?;
+                }
+                Ok(Accepted { job: *existing, replayed: true })
+            }
+        }
+    }
+
+    async fn enqueue(&self, job: &Job) -> Result<(), StoreError> {
+        let message = QueueMessage { job_id: job.id.clone(), kind: MessageKind::Start };
+        self.backends.queue.send(&message, std::time::Duration::ZERO).await.map(|_| ())
+    }
+
+    async fn discard_blob(&self, job: &Job) {
+        if let Err(e) = self.backends.blobs.delete(&job.input.blob_key).await {
+            warn!(job_id = %job.id, error = %e, "Could not delete an unused upload.");
+        }
+    }
+
+    /// The job exists but could not be queued. With an idempotency key the client's retry
+    /// re-sends it; without one the client will make a new job, so this one is closed as
+    /// failed rather than left queued forever.
+    async fn abandon(&self, job: &Job) {
+        if job.idempotency_key.is_some() {
+            return;
+        }
+        let mut failed = job.clone();
+        failed.status = JobStatus::Failed;
+        failed.error = Some(crate::JobError {
+            code: ErrorCode::ServiceUnavailable,
+            message: "the job could not be queued; submit the file again".into(),
+            stage: None,
+            retryable: true,
+        });
+        if let Err(e) = self.backends.jobs.update(&failed).await
+            && e.class() != ErrorClass::NotFound
+        {
+            warn!(job_id = %job.id, error = %e, "Could not close a job that was never queued.");
+        }
+    }
+}

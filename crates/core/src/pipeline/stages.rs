@@ -1,0 +1,254 @@
+//! The five stages. Each writes its outputs to blobs before it checkpoints, so a checkpoint
+//! never points at an output that is not there; per-page stages checkpoint after each page.
+
+use super::{Budget, JobHandle, Processor, RunEnd, StepError, remaining_stages};
+use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
+use crate::evaluation::evaluate;
+use crate::job::{JobId, Stage};
+use crate::ports::{AnalyzeError, PageAnalysis, PageInput, PageText, PdfError};
+use crate::schedule::Schedule;
+use bytes::Bytes;
+use std::time::Instant as StdInstant;
+use tokio::time::Instant;
+use tracing::{debug, info};
+
+/// Maps a store failure to what the pipeline does about it.
+pub(crate) fn store_failure(stage: Option<Stage>, e: StoreError) -> StepError {
+    let class = e.class();
+    let err = JobError {
+        code: if class.is_retryable() { ErrorCode::ServiceUnavailable } else { ErrorCode::Internal },
+        message: e.to_string(),
+        stage,
+        retryable: true,
+    };
+    if class.is_retryable() { StepError::Retry(err) } else { StepError::Fail(err) }
+}
+
+fn pdf_failure(stage: Stage, page: Option<u32>, e: PdfError) -> StepError {
+    let message = match page {
+        Some(p) => format!("page {}: {}", p + 1, e.message),
+        None => e.message.clone(),
+    };
+    let err = JobError { code: e.code, message, stage: Some(stage), retryable: e.class() == ErrorClass::Transient };
+    if err.retryable { StepError::Retry(err) } else { StepError::Fail(err) }
+}
+
+fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
+    let retryable = e.class.is_retryable();
+    let err = JobError {
+        code: e.code,
+        message: format!("page {}: {}", page + 1, e.message),
+        stage: Some(Stage::DrawingAnalysis),
+        retryable,
+    };
+    if retryable { StepError::Retry(err) } else { StepError::Fail(err) }
+}
+
+fn internal(stage: Stage, message: String) -> StepError {
+    StepError::Fail(JobError { code: ErrorCode::Internal, message, stage: Some(stage), retryable: false })
+}
+
+/// Blob keys of per-page outputs.
+pub fn page_image_key(id: &JobId, page: u32) -> String {
+    id.blob_key(&format!("pages/{page}.png"))
+}
+
+/// Blob key of a page's text layer.
+pub fn page_text_key(id: &JobId, page: u32) -> String {
+    id.blob_key(&format!("pages/{page}.text.json"))
+}
+
+/// Blob key of a page's analysis.
+pub fn page_analysis_key(id: &JobId, page: u32) -> String {
+    id.blob_key(&format!("analysis/{page}.json"))
+}
+
+impl Processor {
+    pub(crate) async fn run_stages(&self, handle: &JobHandle, deadline: Instant) -> Result<RunEnd, StepError> {
+        let mut budget = Budget::new(deadline, self.config.reserve);
+        let job = handle.snapshot().await;
+        let mut pdf: Option<Bytes> = None;
+        for stage in remaining_stages(&job).collect::<Vec<_>>() {
+            if budget.should_pause() {
+                return Ok(RunEnd::Paused);
+            }
+            handle
+                .update(|j| {
+                    if j.current_stage != Some(stage) {
+                        j.current_stage = Some(stage);
+                        j.progress.done.clear();
+                    }
+                })
+                .await?;
+            let started = StdInstant::now();
+            let finished = match stage {
+                Stage::Validation => self.validation(handle, &mut pdf).await?,
+                Stage::PdfProcessing => self.pdf_processing(handle, &mut pdf, &mut budget).await?,
+                Stage::DrawingAnalysis => self.drawing_analysis(handle, &mut budget).await?,
+                Stage::ScheduleGeneration => self.schedule_generation(handle).await?,
+                Stage::Evaluation => self.evaluation(handle).await?,
+            };
+            if !finished {
+                return Ok(RunEnd::Paused);
+            }
+            handle.update(|j| j.stages_completed.push(stage)).await?;
+            info!(stage = %stage, took_ms = started.elapsed().as_millis() as u64, "Stage completed.");
+            if !stage.is_per_page() {
+                budget.record(started.elapsed());
+            }
+        }
+        Ok(RunEnd::Completed)
+    }
+
+    async fn input_pdf(&self, handle: &JobHandle, cache: &mut Option<Bytes>, stage: Stage) -> Result<Bytes, StepError> {
+        if let Some(b) = cache {
+            return Ok(b.clone());
+        }
+        let key = handle.snapshot().await.input.blob_key;
+        let bytes = self.backends.blobs.get(&key).await.map_err(|e| store_failure(Some(stage), e))?;
+        *cache = Some(bytes.clone());
+        Ok(bytes)
+    }
+
+    async fn put_json<T: serde::Serialize>(&self, stage: Stage, key: &str, value: &T) -> Result<(), StepError> {
+        let body = serde_json::to_vec(value).map_err(|e| internal(stage, e.to_string()))?;
+        self.put(stage, key, body.into(), "application/json").await
+    }
+
+    async fn put(&self, stage: Stage, key: &str, body: Bytes, content_type: &str) -> Result<(), StepError> {
+        self.backends.blobs.put(key, body, content_type).await.map_err(|e| store_failure(Some(stage), e))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, stage: Stage, key: &str) -> Result<T, StepError> {
+        let body = self.backends.blobs.get(key).await.map_err(|e| store_failure(Some(stage), e))?;
+        serde_json::from_slice(&body).map_err(|e| internal(stage, format!("{key}: {e}")))
+    }
+
+    async fn validation(&self, handle: &JobHandle, cache: &mut Option<Bytes>) -> Result<bool, StepError> {
+        let stage = Stage::Validation;
+        let pdf = self.input_pdf(handle, cache, stage).await?;
+        let engine = self.pdf.clone();
+        let limits = self.config.limits.clone();
+        let inspection = tokio::task::spawn_blocking(move || engine.inspect(&pdf, &limits))
+            .await
+            .map_err(|e| internal(stage, format!("PDF engine crashed: {e}")))?
+            .map_err(|e| pdf_failure(stage, None, e))?;
+        let id = handle.snapshot().await.id;
+        self.put_json(stage, &id.blob_key("inspect.json"), &inspection).await?;
+        handle.update(|j| j.progress.total = inspection.page_count).await?;
+        Ok(true)
+    }
+
+    async fn pdf_processing(&self, handle: &JobHandle, cache: &mut Option<Bytes>, budget: &mut Budget) -> Result<bool, StepError> {
+        let stage = Stage::PdfProcessing;
+        let job = handle.snapshot().await;
+        for page in 0..job.progress.total {
+            if job.progress.is_done(page) {
+                continue;
+            }
+            if budget.should_pause() {
+                return Ok(false);
+            }
+            let started = StdInstant::now();
+            let pdf = self.input_pdf(handle, cache, stage).await?;
+            let engine = self.pdf.clone();
+            let render = self.config.render.clone();
+            let extracted = tokio::task::spawn_blocking(move || engine.extract_page(&pdf, page, &render))
+                .await
+                .map_err(|e| internal(stage, format!("PDF engine crashed on page {}: {e}", page + 1)))?
+                .map_err(|e| pdf_failure(stage, Some(page), e))?;
+            self.put(stage, &page_image_key(&job.id, page), extracted.image.png.into(), "image/png").await?;
+            self.put_json(stage, &page_text_key(&job.id, page), &extracted.text).await?;
+            handle.update(|j| j.progress.mark_done(page)).await?;
+            debug!(page, took_ms = started.elapsed().as_millis() as u64, "Page processed.");
+            budget.record(started.elapsed());
+        }
+        Ok(true)
+    }
+
+    async fn drawing_analysis(&self, handle: &JobHandle, budget: &mut Budget) -> Result<bool, StepError> {
+        let stage = Stage::DrawingAnalysis;
+        let job = handle.snapshot().await;
+        for page in 0..job.progress.total {
+            if job.progress.is_done(page) {
+                continue;
+            }
+            if budget.should_pause() {
+                return Ok(false);
+            }
+            let started = StdInstant::now();
+            let key = page_analysis_key(&job.id, page);
+            // A result stored before a crash was paid for: adopt it instead of asking again.
+            let analysis = match self.backends.blobs.get(&key).await {
+                Ok(body) => match serde_json::from_slice::<PageAnalysis>(&body) {
+                    Ok(a) => Some(a),
+                    Err(_) => None,
+                },
+                Err(e) if e.class() == ErrorClass::NotFound => None,
+                Err(e) => return Err(store_failure(Some(stage), e)),
+            };
+            let analysis = match analysis {
+                Some(a) => a,
+                None => {
+                    let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
+                    let image = if self.analyzer.needs_image() {
+                        Some(self.backends.blobs.get(&page_image_key(&job.id, page)).await.map_err(|e| store_failure(Some(stage), e))?)
+                    } else {
+                        None
+                    };
+                    let input = PageInput { page, page_count: job.progress.total, text, image };
+                    let a = self.analyzer.analyze_page(input).await.map_err(|e| analyze_failure(page, e))?;
+                    self.put_json(stage, &key, &a).await?;
+                    a
+                }
+            };
+            handle
+                .update(|j| {
+                    if !j.progress.is_done(page) {
+                        j.progress.mark_done(page);
+                        j.usage += analysis.usage;
+                    }
+                })
+                .await?;
+            debug!(page, components = analysis.components.len(), "Page analyzed.");
+            budget.record(started.elapsed());
+        }
+        Ok(true)
+    }
+
+    async fn schedule_generation(&self, handle: &JobHandle) -> Result<bool, StepError> {
+        let stage = Stage::ScheduleGeneration;
+        let job = handle.snapshot().await;
+        let mut pages = Vec::with_capacity(job.progress.total as usize);
+        for page in 0..job.progress.total {
+            pages.push(self.get_json::<PageAnalysis>(stage, &page_analysis_key(&job.id, page)).await?);
+        }
+        let schedule = Schedule::build(&pages);
+        let xlsx = schedule.to_xlsx().map_err(|e| internal(stage, format!("writing schedule.xlsx: {e}")))?;
+        let csv = schedule.to_csv().map_err(|e| internal(stage, format!("writing schedule.csv: {e}")))?;
+        let keys = crate::RESULT_FILES.map(|name| job.id.blob_key(name));
+        self.put_json(stage, &keys[0], &schedule).await?;
+        self.put(stage, &keys[1], xlsx.into(), crate::XLSX_CONTENT_TYPE).await?;
+        self.put(stage, &keys[2], csv.into(), "text/csv").await?;
+        handle.update(|j| j.result_keys = keys.to_vec()).await?;
+        Ok(true)
+    }
+
+    async fn evaluation(&self, handle: &JobHandle) -> Result<bool, StepError> {
+        let stage = Stage::Evaluation;
+        let job = handle.snapshot().await;
+        let schedule: Schedule = self.get_json(stage, &job.id.blob_key(crate::RESULT_FILES[0])).await?;
+        let mut expected = Vec::new();
+        if let Some(reference) = &self.reference {
+            for page in 0..job.progress.total {
+                let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
+                let input = PageInput { page, page_count: job.progress.total, text, image: None };
+                let found = reference.analyze_page(input).await.map_err(|e| analyze_failure(page, e))?;
+                expected.extend(found.components.into_iter().map(|c| c.id));
+            }
+        }
+        let report = evaluate(self.reference.as_ref().map(|r| r.name()), &expected, &schedule.components);
+        self.put_json(stage, &job.id.blob_key("evaluation.json"), &report).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,65 @@
+//! `Analyzer`: finds components on one page.
+
+use crate::component::Component;
+use crate::error::{ErrorClass, ErrorCode};
+use crate::job::Usage;
+use crate::ports::pdf::PageText;
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// What an analyzer gets for one page.
+#[derive(Debug, Clone)]
+pub struct PageInput {
+    /// 0-based page index.
+    pub page: u32,
+    /// Pages in the document.
+    pub page_count: u32,
+    /// The page's text layer.
+    pub text: PageText,
+    /// The rendered page (PNG), when the analyzer asked for it.
+    pub image: Option<Bytes>,
+}
+
+/// What an analyzer found on one page (`analysis/{n}.json`). Usage is stored with the
+/// result, so a page that was paid for is never asked again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageAnalysis {
+    /// 0-based page index.
+    pub page: u32,
+    /// Components on the page.
+    pub components: Vec<Component>,
+    /// Tokens and price of this page.
+    pub usage: Usage,
+    /// The analyzer (and model) that produced it.
+    pub analyzer: String,
+}
+
+/// Why a page could not be analyzed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AnalyzeError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What happened.
+    pub message: String,
+    /// Whether the pipeline should retry later or fail the job.
+    pub class: ErrorClass,
+}
+
+/// Finds components on a page.
+///
+/// Semantics every analyzer keeps: the same input gives the same components (modulo model
+/// randomness); a failure says whether it is worth retrying; an empty page is `Ok` with no
+/// components, never an error.
+#[async_trait]
+pub trait Analyzer: Send + Sync {
+    /// A short name (`text-layer`, `gemini/gemini-2.5-flash`).
+    fn name(&self) -> String;
+
+    /// Whether the analyzer wants the page image (loading it costs a blob read).
+    fn needs_image(&self) -> bool;
+
+    /// Analyzes one page.
+    async fn analyze_page(&self, input: PageInput) -> Result<PageAnalysis, AnalyzeError>;
+}

@@ -1,0 +1,18 @@
+//! The ports: what the core needs from the outside world. Each trait documents the semantics
+//! every adapter must keep; `drawings-testkit` checks them with one conformance suite per port.
+
+mod analyzer;
+mod blob;
+mod notifier;
+mod pdf;
+mod queue;
+mod store;
+
+pub use analyzer::{AnalyzeError, Analyzer, PageAnalysis, PageInput};
+pub use blob::{BlobMeta, BlobStore};
+pub use notifier::{Alert, Notifier};
+pub use pdf::{
+    ExtractedPage, Inspection, PageImage, PageInfo, PageText, PdfEngine, PdfError, PdfLimits, RenderOptions, TextRun,
+};
+pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
+pub use store::{Created, JobStore};

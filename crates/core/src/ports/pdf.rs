@@ -1,0 +1,155 @@
+//! `PdfEngine`: what the pipeline needs from a PDF library. The engine is synchronous and
+//! CPU-bound; the pipeline calls it from a blocking thread.
+
+use crate::component::BBox;
+use crate::error::{ErrorClass, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// Limits applied by `inspect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfLimits {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// Most pages accepted.
+    pub max_pages: u32,
+    /// Longest page side accepted, in points (1/72 in).
+    pub max_page_side_pt: f32,
+}
+
+impl Default for PdfLimits {
+    fn default() -> Self {
+        // 200 in is PDF's own page-size limit (14,400 pt); 500 pages covers construction sets.
+        PdfLimits { max_bytes: 100 * 1024 * 1024, max_pages: 500, max_page_side_pt: 14_400.0 }
+    }
+}
+
+/// How pages are rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderOptions {
+    /// Target resolution.
+    pub dpi: f32,
+    /// Cap on width × height; the DPI is lowered to fit.
+    pub max_pixels: u64,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        // 3072² is the largest image Gemini takes without downscaling it itself.
+        RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072 }
+    }
+}
+
+/// One page's geometry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageInfo {
+    /// 0-based index.
+    pub index: u32,
+    /// Width of the upright page in points.
+    pub width_pt: f32,
+    /// Height of the upright page in points.
+    pub height_pt: f32,
+    /// `/Rotate` in degrees (0, 90, 180, 270).
+    pub rotation: u16,
+}
+
+/// The result of validation (`inspect.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Number of pages.
+    pub page_count: u32,
+    /// Per-page geometry.
+    pub pages: Vec<PageInfo>,
+    /// `%PDF-x.y` header version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_version: Option<String>,
+    /// `/Producer` from the info dictionary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer: Option<String>,
+    /// Problems that did not stop processing (e.g. lopdf could not parse a file PDFium opens).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A word-like run of characters with its box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextRun {
+    /// The characters.
+    pub text: String,
+    /// Box on the upright page (see [`BBox`]).
+    pub bbox: BBox,
+}
+
+/// The text layer of one page (`pages/{n}.text.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageText {
+    /// 0-based page index.
+    pub page: u32,
+    /// Width of the upright page in points.
+    pub width_pt: f32,
+    /// Height of the upright page in points.
+    pub height_pt: f32,
+    /// Runs in reading order.
+    pub runs: Vec<TextRun>,
+}
+
+/// A rendered page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageImage {
+    /// PNG bytes.
+    pub png: Vec<u8>,
+    /// Pixel width.
+    pub width_px: u32,
+    /// Pixel height.
+    pub height_px: u32,
+    /// The resolution used, after the pixel cap.
+    pub dpi: f32,
+}
+
+/// What `extract_page` returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractedPage {
+    /// The text layer.
+    pub text: PageText,
+    /// The render.
+    pub image: PageImage,
+}
+
+/// A PDF that cannot be processed, with its stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct PdfError {
+    /// `INVALID_PDF`, `ENCRYPTED_PDF`, `TOO_MANY_PAGES`, `PAGE_TOO_LARGE`, ...
+    pub code: ErrorCode,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl PdfError {
+    /// Builds one.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        PdfError { code, message: message.into() }
+    }
+
+    /// A bad file fails the same way every time; only an engine fault is worth a retry.
+    pub fn class(&self) -> ErrorClass {
+        match self.code {
+            ErrorCode::Internal | ErrorCode::ServiceUnavailable => ErrorClass::Transient,
+            _ => ErrorClass::Permanent,
+        }
+    }
+}
+
+/// A PDF library.
+///
+/// Semantics every engine keeps: any input bytes give `Ok` or a [`PdfError`] with a stable
+/// code; never a panic. `inspect` applies `limits` and fails with `INVALID_PDF` only when
+/// the renderer cannot open the file (a stricter parser's complaint is a warning).
+pub trait PdfEngine: Send + Sync {
+    /// Validates a file and describes its pages.
+    fn inspect(&self, pdf: &[u8], limits: &PdfLimits) -> Result<Inspection, PdfError>;
+
+    /// Extracts the text layer of page `index` (0-based) and renders it.
+    fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError>;
+}

@@ -1,0 +1,59 @@
+//! `JobStore`: job records with optimistic concurrency and leases.
+
+use crate::error::StoreError;
+use crate::job::{Job, JobId, Lease};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// What [`JobStore::create`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// The job was stored.
+    New,
+    /// A job with the same idempotency key already exists; it is returned unchanged.
+    Existing(Box<Job>),
+}
+
+/// Durable job records.
+///
+/// Semantics every adapter keeps:
+/// - `get` is a point read by id (never a scan) and returns `NotFound` for an unknown id.
+/// - `create` is create-if-absent, atomically on both the id and the idempotency key: when
+///   `job.idempotency_key` is already taken, nothing is written and the existing job is
+///   returned as [`Created::Existing`]; a taken id is a `Conflict`.
+/// - `update` writes only if the stored version equals `job.version`, stores `version + 1`
+///   and returns what was stored; otherwise `Conflict` (or `NotFound`). Two writers holding
+///   the same version: exactly one wins.
+/// - Records keep `expires_at`; backends with a TTL delete them after it, and `get` may still
+///   return an expired record until then.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Reads a job.
+    async fn get(&self, id: &JobId) -> Result<Job, StoreError>;
+
+    /// Stores a new job unless its id or idempotency key is taken.
+    async fn create(&self, job: &Job) -> Result<Created, StoreError>;
+
+    /// Conditional write on `job.version`.
+    async fn update(&self, job: &Job) -> Result<Job, StoreError>;
+
+    /// Takes the lease for `owner` until `until`, unless another owner holds an unexpired one
+    /// (`Conflict`). Renewing one's own lease always succeeds. Adapters may override this with
+    /// a single conditional write; the default is read, check, conditional update.
+    async fn acquire_lease(&self, id: &JobId, owner: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Job, StoreError> {
+        // A lost race on the version is retried: the loser re-reads and sees the winner's lease.
+        for _ in 0..5 {
+            let mut job = self.get(id).await?;
+            if job.leased_by_other(owner, now) {
+                return Err(StoreError::conflict(format!("lease on job {id}")));
+            }
+            job.lease = Some(Lease { owner: owner.to_owned(), until });
+            job.updated_at = now;
+            match self.update(&job).await {
+                Err(StoreError::Conflict { .. }) => continue,
+                other => return other,
+            }
+        }
+        Err(StoreError::conflict(format!("lease on job {id}")))
+    }
+}

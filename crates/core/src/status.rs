@@ -1,0 +1,129 @@
+//! The status view (`GET /status/{job_id}`): what a client polls, derived from the job
+//! record alone, with result links once the job has completed.
+
+use crate::error::{JobError, StoreError};
+use crate::job::{Job, JobId, JobStatus, Stage, Usage};
+use crate::ports::BlobStore;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The names of the result files, in the order of [`ResultLinks`]' fields.
+pub const RESULT_FILES: [&str; 3] = ["components.json", "schedule.xlsx", "schedule.csv"];
+
+/// Media type of `schedule.xlsx`.
+pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Progress through the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressView {
+    /// Pages finished in the current per-page stage.
+    pub pages_done: u32,
+    /// Pages in the document (0 until validation has run).
+    pub pages_total: u32,
+    /// 0 to 100 over the whole pipeline.
+    pub percent: f64,
+}
+
+/// Where the results are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultLinks {
+    /// `components.json`.
+    pub components: String,
+    /// `schedule.xlsx`.
+    pub schedule_xlsx: String,
+    /// `schedule.csv`.
+    pub schedule_csv: String,
+}
+
+/// The body of `GET /status/{job_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    /// The job.
+    pub job_id: JobId,
+    /// Lifecycle status.
+    pub status: JobStatus,
+    /// Stage running now, or the one that failed.
+    pub current_stage: Option<Stage>,
+    /// Finished stages.
+    pub stages_completed: Vec<Stage>,
+    /// Progress.
+    pub progress: ProgressView,
+    /// Accepted at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Record and files are deleted after this.
+    pub expires_at: DateTime<Utc>,
+    /// Deliveries that worked on the job.
+    pub attempts: u32,
+    /// Hand-overs near a deadline.
+    pub continuations: u32,
+    /// Model usage and price.
+    pub usage: Usage,
+    /// The uploaded file's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// Result links, once completed.
+    pub result: Option<ResultLinks>,
+    /// Why it failed, or the last transient error while it is retried.
+    pub error: Option<JobError>,
+}
+
+/// Percent done: each stage is a fifth, and a per-page stage advances page by page.
+pub fn percent(job: &Job) -> f64 {
+    if job.status == JobStatus::Completed {
+        return 100.0;
+    }
+    let per_stage = 100.0 / Stage::ALL.len() as f64;
+    let mut pct = job.stages_completed.len() as f64 * per_stage;
+    if let Some(stage) = job.current_stage
+        && stage.is_per_page()
+        && !job.stage_done(stage)
+        && job.progress.total > 0
+    {
+        pct += per_stage * job.progress.done.len() as f64 / job.progress.total as f64;
+    }
+    (pct * 10.0).round() / 10.0
+}
+
+/// Seconds a client should wait before polling again; none once the job is finished.
+pub fn retry_after(job: &Job) -> Option<u32> {
+    match job.status {
+        JobStatus::Queued => Some(5),
+        JobStatus::Processing => Some(2),
+        _ => None,
+    }
+}
+
+/// Builds the status view. Result links are presigned URLs where the blob store has them
+/// (valid for `link_ttl`), else the API's own `/results/{job_id}/{file}` paths.
+pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -> Result<StatusView, StoreError> {
+    let result = if job.status == JobStatus::Completed {
+        let mut links = Vec::with_capacity(RESULT_FILES.len());
+        for name in RESULT_FILES {
+            let link = blobs.presign_get(&job.id.blob_key(name), link_ttl).await?;
+            links.push(link.unwrap_or_else(|| format!("/results/{}/{}", job.id, name)));
+        }
+        let [components, schedule_xlsx, schedule_csv] = <[String; 3]>::try_from(links).expect("three result files");
+        Some(ResultLinks { components, schedule_xlsx, schedule_csv })
+    } else {
+        None
+    };
+    Ok(StatusView {
+        job_id: job.id.clone(),
+        status: job.status,
+        current_stage: job.current_stage,
+        stages_completed: job.stages_completed.clone(),
+        progress: ProgressView { pages_done: job.progress.done.len() as u32, pages_total: job.progress.total, percent: percent(job) },
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+        expires_at: job.expires_at,
+        attempts: job.attempts,
+        continuations: job.continuations,
+        usage: job.usage,
+        file_name: job.input.file_name.clone(),
+        result,
+        error: job.error.clone(),
+    })
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs everything drawings needs on a fresh Debian machine with Rust and Python 3:
+#   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
+#   - a Python venv in .venv with the pinned test tools (moto server, cfn-lint, cargo-lambda)
+#   - the crates, fetched once so builds and tests need no network
+# Safe to run again: it skips what is already in place and verified.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PYPDFIUM2_VERSION=5.15.2
+declare -A WHEEL_SHA256=(
+  [x86_64]=dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37
+  [aarch64]=
+)
+declare -A LIB_SHA256=(
+  [x86_64]=c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9
+  [aarch64]=
+)
+PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2")
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+command -v python3 >/dev/null || die "python3 not found"
+python3 -c 'import venv, ensurepip' 2>/dev/null || die "python3 lacks venv/ensurepip: apt-get install python3-venv"
+
+# PDFium for this machine (and, for deployment, for aarch64 Lambda).
+fetch_pdfium() {
+  local arch=$1 dest=$2
+  local lib_sum=${LIB_SHA256[$arch]}
+  if [[ -n $lib_sum && -f $dest/libpdfium.so ]] && echo "$lib_sum  $dest/libpdfium.so" | sha256sum -c --quiet 2>/dev/null; then
+    say "PDFium ($arch) already in $dest"
+    return
+  fi
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: --platform "manylinux_2_17_$arch" \
+    "pypdfium2==$PYPDFIUM2_VERSION" -d "$tmp"
+  local wheel; wheel=$(ls "$tmp"/pypdfium2-*.whl)
+  if [[ -n ${WHEEL_SHA256[$arch]} ]]; then
+    echo "${WHEEL_SHA256[$arch]}  $wheel" | sha256sum -c --quiet || die "pypdfium2 wheel checksum mismatch ($arch)"
+  fi
+  mkdir -p "$dest"
+  python3 - "$wheel" "$dest" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[2] + "/libpdfium.so", "wb") as out:
+    out.write(z.read("pypdfium2_raw/libpdfium.so"))
+PY
+  if [[ -n $lib_sum ]]; then
+    echo "$lib_sum  $dest/libpdfium.so" | sha256sum -c --quiet || die "libpdfium.so checksum mismatch ($arch)"
+  else
+    say "no pinned checksum for $arch; recorded: $(sha256sum "$dest/libpdfium.so" | cut -d' ' -f1)"
+  fi
+  rm -rf "$tmp"
+  say "PDFium ($arch, pypdfium2 $PYPDFIUM2_VERSION) installed in $dest"
+}
+
+case "$(uname -m)" in
+  x86_64) fetch_pdfium x86_64 "$ROOT/.pdfium" ;;
+  aarch64) fetch_pdfium aarch64 "$ROOT/.pdfium" ;;
+  *) die "unsupported machine $(uname -m)" ;;
+esac
+
+# Test tools, pinned, in a venv of their own.
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'cfn-lint==1.53.3' \
+   || ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'moto==5.2.5' \
+   || ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'cargo-lambda==1.9.2'; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_TOOLS[@]}"
+fi
+.venv/bin/moto_server --help >/dev/null || die "moto server did not install"
+.venv/bin/cfn-lint --version >/dev/null || die "cfn-lint did not install"
+say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -E '^(moto|cfn-lint|cargo-lambda)==' | tr '\n' ' ')"
+
+cargo fetch --locked 2>/dev/null || cargo fetch
+say "done. PDFium: $ROOT/.pdfium/libpdfium.so"
