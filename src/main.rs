@@ -1,1 +1,106 @@
-fn main() {}
+//! `drawings`: process PDF drawings into component schedules, in-process or as a service on
+//! the embedded store (SQLite and a directory), with no cloud account.
+
+mod cli;
+mod config;
+mod embedded;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "drawings", version, about = "Turn PDF drawings into component schedules.")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API with in-process workers on the embedded store.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Data directory (default: $DRAWINGS_DATA_DIR or ./drawings-data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Concurrent job workers.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
+    /// Process one drawing end to end in-process and write its schedule.
+    Process {
+        /// The PDF.
+        file: PathBuf,
+        /// Where to write components.json, schedule.csv and schedule.xlsx.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Keep the job in this data directory (default: a temporary one).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Upload a drawing to a running server.
+    Submit {
+        /// The PDF.
+        file: PathBuf,
+        /// Server URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Poll until the job finishes and print its final status.
+        #[arg(long)]
+        wait: bool,
+        /// Idempotency key: the same key and file give the same job.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Show a job's status.
+    Status {
+        /// The job id.
+        job_id: String,
+        /// Server URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("drawings: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let serving = matches!(args.command, Command::Serve { .. });
+    cli::init_tracing(&config, serving);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("drawings: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.command {
+            Command::Serve { addr, data_dir, workers } => {
+                cli::serve::run(&config, addr, data_dir.unwrap_or_else(|| config.data_dir.clone()), workers).await
+            }
+            Command::Process { file, out, data_dir } => cli::process::run(&config, &file, &out, data_dir).await,
+            Command::Submit { file, server, wait, idempotency_key } => {
+                cli::client::submit(&server, &file, wait, idempotency_key.as_deref()).await
+            }
+            Command::Status { job_id, server } => cli::client::status(&server, &job_id).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("drawings: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,17 @@
-//! placeholder
+//! Embedded adapters: the same ports as the AWS ones, on one machine with no service to run.
+//!
+//! - [`Database`]: one SQLite file (WAL mode) shared by [`SqliteJobStore`] and
+//!   [`SqliteJobQueue`]; several processes (`drawings serve` and the CLI) may open it at once.
+//! - [`FsBlobStore`]: blobs as files under a directory, written atomically.
+//! - [`LogNotifier`]: alerts as one structured `tracing` error line.
+//!
+//! Each adapter passes its port's conformance suite from `drawings-testkit`.
+#![warn(missing_docs)]
+
+mod fs_blob;
+mod log_notifier;
+mod sqlite;
+
+pub use fs_blob::FsBlobStore;
+pub use log_notifier::LogNotifier;
+pub use sqlite::{Database, DeadLetter, SqliteJobQueue, SqliteJobStore};

@@ -1,1 +1,23 @@
-//! placeholder
+//! Test support shared by every crate of the workspace (a dev-dependency only).
+//!
+//! - One conformance suite per port ([`job_store_conformance`], [`job_queue_conformance`],
+//!   [`blob_store_conformance`], [`notifier_conformance`]). Every adapter's tests run the
+//!   same suite, which is what keeps the embedded and the AWS adapters behaviourally
+//!   identical. The suites panic with a message naming the broken rule.
+//! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
+//!
+//! The suites write real data: read each module's docs for what it creates and deletes
+//! before pointing one at a shared backend.
+#![warn(missing_docs)]
+
+pub mod blob_store;
+pub mod fixtures;
+pub mod job_queue;
+pub mod job_store;
+pub mod notifier;
+
+pub use blob_store::blob_store_conformance;
+pub use fixtures::{full_job, sample_alert, sample_job, sample_job_with_key, unique};
+pub use job_queue::{QueuePair, job_queue_conformance};
+pub use job_store::job_store_conformance;
+pub use notifier::notifier_conformance;

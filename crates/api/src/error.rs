@@ -1,0 +1,92 @@
+//! The error envelope every route answers with:
+//! `{"error":{"code","message","details"},"request_id","timestamp"}`.
+
+use crate::request_id::current_request_id;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use drawings_core::intake::IntakeError;
+use drawings_core::{ErrorClass, ErrorCode, StoreError};
+use serde_json::{Value, json};
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    details: Option<Value>,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), details: None }
+    }
+
+    /// Adds machine-readable details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// 404 NOT_FOUND.
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e.class() {
+            ErrorClass::NotFound => ApiError::not_found("resource"),
+            ErrorClass::Transient | ErrorClass::Conflict => {
+                tracing::warn!(error = %e, "Backend unavailable.");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, "a backend is unavailable; retry shortly")
+            }
+            ErrorClass::Invalid | ErrorClass::Permanent => {
+                tracing::error!(error = %e, "Backend failure.");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; it has been logged")
+            }
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        let code = e.code();
+        let status = match code {
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
+            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let details = match &e {
+            IntakeError::Conflict { job_id } => Some(json!({ "job_id": job_id })),
+            _ => None,
+        };
+        if let IntakeError::Unavailable(source) = &e {
+            tracing::warn!(error = %source, "Upload not accepted: backend unavailable.");
+        }
+        ApiError { status, code, message: e.to_string(), details }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": { "code": self.code, "message": self.message, "details": self.details },
+            "request_id": current_request_id(),
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

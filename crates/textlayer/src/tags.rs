@@ -1,0 +1,179 @@
+//! The two tag rules: tag boxes (`A B2 005 BB`, four words side by side) and id-style tags
+//! (`A-101-DR-B2`, one word or touching words).
+
+use crate::scheme::{TagMeaning, TagSchemes};
+use crate::words::{Word, same_line};
+use drawings_core::{BBox, ComponentType};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A tag before it becomes a component.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    pub id: String,
+    pub meaning: TagMeaning,
+    pub bbox: BBox,
+    pub confidence: f32,
+    pub reason: &'static str,
+}
+
+static LEVEL: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:[A-Z]?\d{1,2}|[A-Z]{1,2}\d?)$"));
+static POINT: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{3}$"));
+static PACKAGE: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Z]{2}$"));
+static ID: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^([A-Z]{1,3})([-._])(\d{2,4})([-._])([A-Z]{2,4})([-._])([A-Z0-9]{1,3})$"));
+
+fn re(pattern: &str) -> Regex {
+    // The patterns are literals checked by the tests; failing here is a programming error.
+    Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
+}
+
+/// Widest gap between the parts of a tag box, in text heights. Real tag boxes leave about
+/// one height; wider gaps are table columns or unrelated labels.
+const MAX_PART_GAP: f32 = 1.6;
+/// How far estimated word boxes may overlap. Per-character boxes are estimates when an engine
+/// hands back several parts as one run, so neighbours can appear to overlap a little.
+const MAX_PART_OVERLAP: f32 = 1.0;
+/// Widest gap between pieces of one id-style tag split into several runs.
+const MAX_ID_GAP: f32 = 0.3;
+/// Most runs one id-style tag may be split into.
+const MAX_ID_PIECES: usize = 7;
+
+const TAG_BOX_CONFIDENCE: f32 = 0.95;
+const ID_CONFIDENCE: f32 = 0.9;
+const ID_UNKNOWN_CODE_CONFIDENCE: f32 = 0.6;
+
+fn close_enough(a: &Word, b: &Word, max_gap: f32) -> bool {
+    let h = a.height().min(b.height());
+    let gap = b.bbox.x0 - a.bbox.x1;
+    same_line(a, b) && gap <= max_gap * h && gap >= -MAX_PART_OVERLAP * h
+}
+
+/// Tag boxes on one line: system letter, level, point number and package, left to right.
+/// `used` marks words already part of a tag; matched words are marked.
+pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + 4 <= line.len() {
+        let idx = &line[i..i + 4];
+        let parts: Vec<&Word> = idx.iter().map(|&k| &words[k]).collect();
+        let meaning = schemes.system(&parts[0].text);
+        let shaped = meaning.is_some()
+            && LEVEL.is_match(&parts[1].text)
+            && POINT.is_match(&parts[2].text)
+            // `000` is the placeholder in tag legends (`? XX 000 XX`), never a real point.
+            && parts[2].text != "000"
+            && PACKAGE.is_match(&parts[3].text);
+        let placed = parts.windows(2).all(|p| close_enough(p[0], p[1], MAX_PART_GAP));
+        match meaning {
+            Some(meaning) if shaped && placed && idx.iter().all(|&k| !used[k]) => {
+                idx.iter().for_each(|&k| used[k] = true);
+                found.push(Found {
+                    id: parts.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+                    meaning: meaning.clone(),
+                    bbox: parts.iter().skip(1).fold(parts[0].bbox, |b, w| b.union(w.bbox)),
+                    confidence: TAG_BOX_CONFIDENCE,
+                    reason: "tag box: system letter, level, point number and package side by side on one line",
+                });
+                i += 4;
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+/// Drops wrapping punctuation a note may put around a tag (`(A-101-DR-B2),`).
+fn trim(text: &str) -> &str {
+    let t = text.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '"' | '\''));
+    match t.strip_suffix('.') {
+        Some(shorter) if ID.is_match(shorter) => shorter,
+        _ => t,
+    }
+}
+
+/// The meaning of an id-style tag, if the text is one. Mixed separators (`A-101.DR_B2`)
+/// are not accepted: a drawing standard picks one.
+fn id_meaning(text: &str, schemes: &TagSchemes) -> Option<(TagMeaning, f32, &'static str)> {
+    let caps = ID.captures(text)?;
+    if caps[2] != caps[4] || caps[4] != caps[6] {
+        return None;
+    }
+    Some(match schemes.device_code(&caps[5]) {
+        Some(m) => (m.clone(), ID_CONFIDENCE, "id-style tag with a known device code"),
+        None => {
+            let system = schemes.system(&caps[1]).map_or_else(|| "other".to_owned(), |m| m.system.clone());
+            (
+                TagMeaning::new(ComponentType::Other, system),
+                ID_UNKNOWN_CODE_CONFIDENCE,
+                "id-style tag with an unknown device code",
+            )
+        }
+    })
+}
+
+/// Id-style tags on one line, written as one word or as touching pieces; the longest
+/// reading wins so `A-101-DR-B` + `2` is `A-101-DR-B2`.
+pub(crate) fn id_tags(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        let mut text = String::new();
+        let mut best = None;
+        for end in i..line.len().min(i + MAX_ID_PIECES) {
+            let k = line[end];
+            if used[k] || (end > i && !close_enough(&words[line[end - 1]], &words[k], MAX_ID_GAP)) {
+                break;
+            }
+            text.push_str(&words[k].text);
+            let candidate = trim(&text);
+            if let Some(m) = id_meaning(candidate, schemes) {
+                best = Some((end, candidate.to_owned(), m));
+            }
+        }
+        match best {
+            Some((end, id, (meaning, confidence, reason))) => {
+                let idx = &line[i..=end];
+                idx.iter().for_each(|&k| used[k] = true);
+                let bbox = idx.iter().skip(1).fold(words[idx[0]].bbox, |b, &k| b.union(words[k].bbox));
+                found.push(Found { id, meaning, bbox, confidence, reason });
+                i = end + 1;
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_patterns_compile() {
+        for p in [&LEVEL, &POINT, &PACKAGE, &ID] {
+            LazyLock::force(p);
+        }
+    }
+
+    #[test]
+    fn levels_take_the_forms_drawings_use() {
+        for ok in ["B2", "L1", "02", "GF", "LG", "M", "B"] {
+            assert!(LEVEL.is_match(ok), "{ok}");
+        }
+        for bad in ["123", "B23", "b2", "LGF"] {
+            assert!(!LEVEL.is_match(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mixed_separators_are_not_an_id() {
+        assert!(id_meaning("A-101.DR_B2", &TagSchemes::default()).is_none());
+    }
+
+    #[test]
+    fn wrapping_punctuation_is_not_part_of_an_id() {
+        assert_eq!(trim("(A-101-DR-B2),"), "A-101-DR-B2");
+        assert_eq!(trim("A.101.DR.B2."), "A.101.DR.B2");
+    }
+}

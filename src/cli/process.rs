@@ -1,0 +1,130 @@
+//! `drawings process FILE`: one job end to end in-process, through the same intake, queue and
+//! pipeline as the server (so continuations and retries behave the same), with a progress bar
+//! on a terminal, then a summary table and the three result files in `--out`.
+
+use crate::config::Config;
+use crate::embedded::Embedded;
+use anyhow::{Context, Result, bail};
+use drawings_core::intake::Upload;
+use drawings_core::schedule::Schedule;
+use drawings_core::{Job, JobStatus, RESULT_FILES};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Rows of the component table printed before it is cut short.
+const TABLE_ROWS: usize = 40;
+
+/// Processes `file` and writes the results into `out`.
+pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let body = tokio::fs::read(file).await.with_context(|| format!("reading {}", file.display()))?;
+    // A private store by default, so this run processes this file and nothing else.
+    let scratch = match data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("creating a temporary data directory")?),
+    };
+    let dir = data_dir.unwrap_or_else(|| scratch.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default());
+    let embedded = Embedded::open(config, &dir)?;
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let upload = Upload { body: body.into(), file_name, ..Default::default() };
+    let job = match embedded.intake.submit(upload).await {
+        Ok(accepted) => accepted.job,
+        Err(e) => {
+            eprintln!("{}: {e}", e.code());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = tokio::spawn(embedded.workers(config, 1).run(stop_rx));
+    let bar = progress_bar();
+    let finished = loop {
+        let current = embedded.backends.jobs.get(&job.id).await.context("reading the job")?;
+        show_progress(&bar, &current);
+        if current.status.is_terminal() {
+            break current;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    bar.finish_and_clear();
+    let _ = stop_tx.send(true);
+    let _ = workers.await;
+
+    if finished.status != JobStatus::Completed {
+        match &finished.error {
+            Some(e) => eprintln!("job {} {}: {}: {}", finished.id, finished.status.as_str(), e.code, e.message),
+            None => eprintln!("job {} {}", finished.id, finished.status.as_str()),
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let written = write_results(&embedded, &finished, out).await?;
+    let schedule: Schedule = serde_json::from_slice(&tokio::fs::read(&written[0]).await?)?;
+    print_summary(&finished, &schedule, &written);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(100);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn show_progress(bar: &ProgressBar, job: &Job) {
+    bar.set_position(drawings_core::status::percent(job) as u64);
+    let stage = job.current_stage.map(|s| s.as_str()).unwrap_or(job.status.as_str());
+    if job.current_stage.is_some_and(|s| s.is_per_page()) {
+        bar.set_message(format!("{stage} page {}/{}", job.progress.done.len(), job.progress.total));
+    } else {
+        bar.set_message(stage.to_owned());
+    }
+}
+
+async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec<PathBuf>> {
+    tokio::fs::create_dir_all(out).await.with_context(|| format!("creating {}", out.display()))?;
+    let mut written = Vec::new();
+    for name in RESULT_FILES {
+        let body = embedded.backends.blobs.get(&job.id.blob_key(name)).await.with_context(|| format!("reading {name}"))?;
+        let path = out.join(name);
+        tokio::fs::write(&path, &body).await.with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    if written.len() != RESULT_FILES.len() {
+        bail!("missing results");
+    }
+    Ok(written)
+}
+
+fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {
+    println!("job {} completed: {} pages, {} components", job.id, job.progress.total, schedule.components.len());
+    if !schedule.components.is_empty() {
+        println!();
+        println!("{:<24} {:<16} {:>4}  {}", "ID", "TYPE", "PAGE", "LOCATION");
+        for c in schedule.components.iter().take(TABLE_ROWS) {
+            println!("{:<24} {:<16} {:>4}  {}", c.id, c.kind.as_str(), c.page, c.location.as_deref().unwrap_or("-"));
+        }
+        if schedule.components.len() > TABLE_ROWS {
+            println!("... and {} more (see components.json)", schedule.components.len() - TABLE_ROWS);
+        }
+    }
+    println!();
+    println!("{:<16} {:>5}", "TYPE", "TOTAL");
+    for (kind, n) in &schedule.totals {
+        println!("{:<16} {:>5}", kind.as_str(), n);
+    }
+    if job.continuations > 0 {
+        println!("\ncontinuations: {}", job.continuations);
+    }
+    println!();
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+}

@@ -1,0 +1,122 @@
+//! The binary's configuration, read once from the environment by [`Config::from_env`].
+//! Nothing else in the binary reads environment variables.
+
+use anyhow::{Context, Result, bail};
+use drawings_core::intake::IntakeConfig;
+use drawings_core::pipeline::PipelineConfig;
+use drawings_core::ports::{PdfLimits, RenderOptions};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which analyzer the `drawing_analysis` stage uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyzerKind {
+    /// Offline, deterministic tag finder on the text layer.
+    TextLayer,
+    /// Google Gemini.
+    Gemini,
+}
+
+/// Everything the binary is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DRAWINGS_DATA_DIR`: where the embedded store keeps its database and blobs.
+    pub data_dir: PathBuf,
+    /// `DRAWINGS_ANALYZER`: `text-layer` (default) or `gemini`.
+    pub analyzer: AnalyzerKind,
+    /// `DRAWINGS_TAG_SCHEMES`: a JSON file of tag schemes for the text-layer analyzer.
+    pub tag_schemes: Option<PathBuf>,
+    /// Intake limits (`DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`).
+    pub intake: IntakeConfig,
+    /// Pipeline settings (`DRAWINGS_MAX_PAGES`, `DRAWINGS_MAX_PAGE_SIDE_PT`,
+    /// `DRAWINGS_RENDER_DPI`, `DRAWINGS_MAX_PIXELS`, `DRAWINGS_LEASE_SECS`,
+    /// `DRAWINGS_MAX_CONTINUATIONS`).
+    pub pipeline: PipelineConfig,
+    /// `DRAWINGS_INVOCATION_BUDGET`: seconds one worker invocation may run, as a Lambda's
+    /// timeout does (default 900).
+    pub invocation_budget: Duration,
+    /// `DRAWINGS_LOG_FORMAT`: `json` or `text` (default: json for `serve`, text otherwise).
+    pub log_format: Option<String>,
+    /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
+    pub log_filter: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parsed<T: FromStr>(name: &str) -> Result<Option<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    var(name).map(|v| v.parse::<T>().with_context(|| format!("{name}={v:?} is not valid"))).transpose()
+}
+
+fn seconds(name: &str) -> Result<Option<Duration>> {
+    let secs = parsed::<f64>(name)?;
+    match secs {
+        Some(s) if !(s.is_finite() && s > 0.0) => bail!("{name} must be a positive number of seconds"),
+        Some(s) => Ok(Some(Duration::from_secs_f64(s))),
+        None => Ok(None),
+    }
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Config> {
+        let analyzer = match var("DRAWINGS_ANALYZER").as_deref() {
+            None | Some("text-layer") => AnalyzerKind::TextLayer,
+            Some("gemini") => AnalyzerKind::Gemini,
+            Some(other) => bail!("DRAWINGS_ANALYZER={other:?}: expected `text-layer` or `gemini`"),
+        };
+        let data_dir = var("DRAWINGS_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("drawings-data"));
+
+        let mut intake = IntakeConfig::default();
+        if let Some(n) = parsed::<u64>("DRAWINGS_MAX_UPLOAD_BYTES")? {
+            intake.max_upload_bytes = n;
+        }
+        if let Some(days) = parsed::<i64>("DRAWINGS_JOB_TTL_DAYS")? {
+            if days < 1 {
+                bail!("DRAWINGS_JOB_TTL_DAYS must be at least 1");
+            }
+            intake.ttl = chrono::Duration::days(days);
+        }
+
+        let defaults = PdfLimits::default();
+        let limits = PdfLimits {
+            max_bytes: intake.max_upload_bytes,
+            max_pages: parsed("DRAWINGS_MAX_PAGES")?.unwrap_or(defaults.max_pages),
+            max_page_side_pt: parsed("DRAWINGS_MAX_PAGE_SIDE_PT")?.unwrap_or(defaults.max_page_side_pt),
+        };
+        let render_defaults = RenderOptions::default();
+        let render = RenderOptions {
+            dpi: parsed("DRAWINGS_RENDER_DPI")?.unwrap_or(render_defaults.dpi),
+            max_pixels: parsed("DRAWINGS_MAX_PIXELS")?.unwrap_or(render_defaults.max_pixels),
+        };
+        if !(render.dpi > 0.0 && render.dpi <= 1200.0) {
+            bail!("DRAWINGS_RENDER_DPI must be in (0, 1200]");
+        }
+        let mut pipeline = PipelineConfig { limits, render, lease: Duration::from_secs(30), ..PipelineConfig::default() };
+        if let Some(lease) = seconds("DRAWINGS_LEASE_SECS")? {
+            pipeline.lease = lease.max(Duration::from_secs(3));
+        }
+        if let Some(n) = parsed("DRAWINGS_MAX_CONTINUATIONS")? {
+            pipeline.max_continuations = n;
+        }
+        let invocation_budget = seconds("DRAWINGS_INVOCATION_BUDGET")?.unwrap_or(Duration::from_secs(900));
+        // Keep a tenth of the budget for the last checkpoint and the hand-over.
+        pipeline.reserve = (invocation_budget / 10).min(Duration::from_secs(10));
+
+        Ok(Config {
+            data_dir,
+            analyzer,
+            tag_schemes: var("DRAWINGS_TAG_SCHEMES").map(PathBuf::from),
+            intake,
+            pipeline,
+            invocation_budget,
+            log_format: var("DRAWINGS_LOG_FORMAT"),
+            log_filter: var("RUST_LOG"),
+        })
+    }
+}

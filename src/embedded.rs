@@ -1,0 +1,74 @@
+//! Assembles the embedded stack (SQLite job store and queue, blob directory, log alerts,
+//! PDFium, the configured analyzer) from the configuration.
+
+use crate::config::{AnalyzerKind, Config};
+use anyhow::{Context, Result, bail};
+use drawings_core::dead_letter::DeadLetterHandler;
+use drawings_core::intake::Intake;
+use drawings_core::pipeline::{Backends, Processor};
+use drawings_core::ports::{Analyzer, JobQueue};
+use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
+use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_pdf::PdfiumEngine;
+use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Receives before a message moves to the dead-letter queue, as the SQS redrive policy.
+pub const MAX_RECEIVES: u32 = 3;
+
+/// The services of one embedded instance.
+pub struct Embedded {
+    /// Stores.
+    pub backends: Backends,
+    /// Accepts uploads.
+    pub intake: Arc<Intake>,
+    /// Runs jobs.
+    pub processor: Arc<Processor>,
+    /// The dead-letter queue.
+    pub dead_letters: Arc<dyn JobQueue>,
+}
+
+impl Embedded {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(config: &Config, data_dir: &Path) -> Result<Embedded> {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let db = Database::open(&data_dir.join("drawings.sqlite3")).context("opening the job database")?;
+        let dead_letter = DeadLetter { queue: "jobs-dlq".into(), max_receives: MAX_RECEIVES };
+        let backends = Backends {
+            jobs: Arc::new(SqliteJobStore::new(db.clone())),
+            queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(dead_letter))),
+            blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?),
+            notifier: Arc::new(LogNotifier),
+        };
+        let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
+        let schemes = match &config.tag_schemes {
+            Some(path) => TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?,
+            None => TagSchemes::default(),
+        };
+        let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(schemes));
+        let (analyzer, reference) = match config.analyzer {
+            AnalyzerKind::TextLayer => (text_layer.clone(), Some(text_layer)),
+            AnalyzerKind::Gemini => bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer"),
+        };
+        let processor = Processor::new(backends.clone(), Arc::new(PdfiumEngine::new()), analyzer, reference, config.pipeline.clone());
+        Ok(Embedded {
+            intake: Arc::new(Intake::new(backends.clone(), config.intake.clone())),
+            backends,
+            processor: Arc::new(processor),
+            dead_letters,
+        })
+    }
+
+    /// Workers over this instance's queues.
+    pub fn workers(&self, config: &Config, workers: usize) -> EmbeddedWorkers {
+        EmbeddedWorkers::new(
+            self.processor.clone(),
+            self.backends.queue.clone(),
+            self.dead_letters.clone(),
+            Arc::new(DeadLetterHandler::new(self.backends.clone())),
+            WorkerConfig { workers, invocation_budget: config.invocation_budget, poll_wait: Duration::from_millis(500) },
+        )
+    }
+}

@@ -1,0 +1,132 @@
+//! Shared helpers for the black-box tests: start `drawings serve` on 127.0.0.1 with a port
+//! picked by the OS, poll a job to a terminal status, read fixtures and the shared corpus.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file in `fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures").join(name)
+}
+
+/// A file of the shared corpus, or `None` (with a note on stderr) when the corpus is absent.
+pub fn corpus(path: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/corpus").join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} is absent (the shared corpus is not on this machine)", p.display());
+        None
+    }
+}
+
+/// Expected component ids of a fixture, from `<name>.expected.json`.
+pub fn expected_ids(pdf_name: &str) -> Vec<String> {
+    let stem = pdf_name.trim_end_matches(".pdf");
+    let body = std::fs::read(fixture(&format!("{stem}.expected.json"))).expect("expected file");
+    let value: Value = serde_json::from_slice(&body).expect("expected json");
+    let mut ids: Vec<String> = value["components"].as_array().expect("components").iter().map(|c| normalize(c["id"].as_str().expect("id"))).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Ids compared the way the schedule folds them.
+pub fn normalize(id: &str) -> String {
+    drawings_core::schedule::normalize_id(id)
+}
+
+/// A running `drawings serve`, killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on `data_dir` with extra environment variables.
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_drawings"));
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start drawings serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        Server { child, base, data_dir: data_dir.to_path_buf() }
+    }
+
+    /// `kill -9`.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Uploads a PDF as `application/pdf`; returns status and body.
+pub async fn upload(server: &Server, body: Vec<u8>, idempotency_key: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new().post(server.url("/process-drawing")).header("content-type", "application/pdf").body(body);
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.expect("POST /process-drawing");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let value = response.json::<Value>().await.expect("JSON body");
+    (status, value, headers)
+}
+
+/// Polls `GET /status/{id}` until the job is terminal or `limit` passes.
+pub async fn wait_terminal(server: &Server, job_id: &str, limit: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let value: Value = reqwest::get(server.url(&format!("/status/{job_id}"))).await.expect("GET status").json().await.expect("status JSON");
+        if matches!(value["status"].as_str(), Some("completed" | "failed" | "cancelled")) {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "job {job_id} not finished after {limit:?}: {value}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Files under a directory, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
