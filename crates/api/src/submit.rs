@@ -3,10 +3,12 @@
 //! away from their `Content-Length` before they are read.
 
 use crate::{ApiError, AppState};
+use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use drawings_core::ErrorCode;
 use drawings_core::intake::{Accepted, Upload};
 use serde_json::json;
@@ -15,15 +17,17 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 pub(crate) async fn process_drawing(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
-        state.intake.check_declared_size(len)?;
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
+        && let Err(e) = state.intake.check_declared_size(len)
+    {
+        discard(request.into_body()).await;
+        return Err(e.into());
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let mut upload = if content_type.starts_with("multipart/form-data") {
         read_multipart(&state, request).await?
     } else if content_type.starts_with("application/pdf") || content_type.starts_with("application/octet-stream") {
-        let limit = state.intake.config().max_upload_bytes as usize;
-        let body = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| too_large(&state))?;
+        let body = read_limited(request.into_body(), state.intake.config().max_upload_bytes as usize, &state).await?;
         Upload { body, file_name: header_text(&headers, "x-file-name"), ..Default::default() }
     } else {
         return Err(ApiError::new(
@@ -39,6 +43,38 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Reads a body of at most `limit` bytes; past that, drains the rest and answers 413.
+async fn read_limited(mut body: Body, limit: usize, state: &AppState) -> Result<Bytes, ApiError> {
+    let mut buffer = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map(|f| f.into_data().unwrap_or_default()) else {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, "the upload was interrupted"));
+        };
+        if buffer.len() + data.len() > limit {
+            discard(body).await;
+            return Err(too_large(state));
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(buffer.freeze())
+}
+
+/// Reads and drops what is left of a rejected body, within bounds, so the client is still
+/// reading when the error answer arrives.
+async fn discard(mut body: Body) {
+    const MAX_BYTES: usize = 1 << 30;
+    let drain = async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), drain).await;
 }
 
 fn too_large(state: &AppState) -> ApiError {

@@ -4,6 +4,8 @@
 //!   [`SqliteJobQueue`]; several processes (`drawings serve` and the CLI) may open it at once.
 //! - [`FsBlobStore`]: blobs as files under a directory, written atomically.
 //! - [`LogNotifier`]: alerts as one structured `tracing` error line.
+//! - [`worker::EmbeddedWorkers`]: the in-process workers that stand in for SQS-triggered
+//!   Lambdas.
 //!
 //! Each adapter passes its port's conformance suite from `drawings-testkit`.
 #![warn(missing_docs)]
@@ -11,6 +13,7 @@
 mod fs_blob;
 mod log_notifier;
 mod sqlite;
+pub mod worker;
 
 pub use fs_blob::FsBlobStore;
 pub use log_notifier::LogNotifier;

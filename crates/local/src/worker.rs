@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, error_span, warn};
 
 /// How the workers run.
 #[derive(Debug, Clone)]
@@ -53,10 +53,10 @@ impl EmbeddedWorkers {
         let mut tasks = JoinSet::new();
         for n in 0..this.config.workers.max(1) {
             let (worker, stop) = (this.clone(), stop.clone());
-            tasks.spawn(async move { worker.job_loop(stop).instrument(info_span!("worker", n)).await });
+            tasks.spawn(async move { worker.job_loop(stop).instrument(error_span!("worker", n)).await });
         }
         let (worker, stop) = (this.clone(), stop.clone());
-        tasks.spawn(async move { worker.dead_letter_loop(stop).instrument(info_span!("dead_letter_worker")).await });
+        tasks.spawn(async move { worker.dead_letter_loop(stop).instrument(error_span!("dead_letter_worker")).await });
         while tasks.join_next().await.is_some() {}
     }
 

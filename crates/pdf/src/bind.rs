@@ -7,7 +7,7 @@
 //! and in a Lambda package or layer.
 
 use drawings_core::ErrorCode;
-use drawings_core::ports::pdf::PdfError;
+use drawings_core::ports::PdfError;
 use pdfium_render::prelude::Pdfium;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -5,7 +5,7 @@
 
 use crate::bind::bound_pdfium;
 use drawings_core::ErrorCode;
-use drawings_core::ports::pdf::PdfError;
+use drawings_core::ports::PdfError;
 use pdfium_render::prelude::{PdfDocument, PdfiumError, PdfiumInternalError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;

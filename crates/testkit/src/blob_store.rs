@@ -29,51 +29,124 @@ fn class_of<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> Er
 async fn put_then_get_round_trips(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/plain.json");
     let body = Bytes::from_static(br#"{"hello":"world"}"#);
-    store.put(&key, body.clone(), "application/json").await.expect("put");
-    assert_eq!(store.get(&key).await.expect("get after put"), body, "get must return what put stored");
+    store
+        .put(&key, body.clone(), "application/json")
+        .await
+        .expect("put");
+    assert_eq!(
+        store.get(&key).await.expect("get after put"),
+        body,
+        "get must return what put stored"
+    );
     let meta = store.head(&key).await.expect("head after put");
-    assert_eq!(meta, Some(BlobMeta { size: body.len() as u64 }), "head must report the stored size");
+    assert_eq!(
+        meta,
+        Some(BlobMeta {
+            size: body.len() as u64
+        }),
+        "head must report the stored size"
+    );
     store.delete(&key).await.expect("delete");
-    assert_eq!(store.head(&key).await.expect("head after delete"), None, "a deleted blob must be gone");
+    assert_eq!(
+        store.head(&key).await.expect("head after delete"),
+        None,
+        "a deleted blob must be gone"
+    );
 }
 
 async fn missing_keys_are_not_found(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/never-written.bin");
     let class = class_of(store.get(&key).await, "get of a missing key");
-    assert_eq!(class, ErrorClass::NotFound, "get of a missing key must be NotFound");
-    assert_eq!(store.head(&key).await.expect("head of a missing key"), None, "head of a missing key must be None");
-    store.delete(&key).await.expect("delete of a missing key must succeed");
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "get of a missing key must be NotFound"
+    );
+    assert_eq!(
+        store.head(&key).await.expect("head of a missing key"),
+        None,
+        "head of a missing key must be None"
+    );
+    store
+        .delete(&key)
+        .await
+        .expect("delete of a missing key must succeed");
 }
 
 async fn overwrite_replaces_the_body(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/overwritten.txt");
-    store.put(&key, Bytes::from_static(b"first, longer body"), "text/plain").await.expect("first put");
-    store.put(&key, Bytes::from_static(b"second"), "text/plain").await.expect("second put");
-    assert_eq!(store.get(&key).await.expect("get"), Bytes::from_static(b"second"), "a put must replace the body");
-    assert_eq!(store.head(&key).await.expect("head"), Some(BlobMeta { size: 6 }), "head must see the new size");
+    store
+        .put(
+            &key,
+            Bytes::from_static(b"first, longer body"),
+            "text/plain",
+        )
+        .await
+        .expect("first put");
+    store
+        .put(&key, Bytes::from_static(b"second"), "text/plain")
+        .await
+        .expect("second put");
+    assert_eq!(
+        store.get(&key).await.expect("get"),
+        Bytes::from_static(b"second"),
+        "a put must replace the body"
+    );
+    assert_eq!(
+        store.head(&key).await.expect("head"),
+        Some(BlobMeta { size: 6 }),
+        "head must see the new size"
+    );
     store.delete(&key).await.expect("delete");
 }
 
 async fn nested_keys_work(store: &dyn BlobStore, prefix: &str) {
-    let keys = [format!("{prefix}/jobs/abc/pages/0.png"), format!("{prefix}/jobs/abc/pages/1.png")];
+    let keys = [
+        format!("{prefix}/jobs/abc/pages/0.png"),
+        format!("{prefix}/jobs/abc/pages/1.png"),
+    ];
     for (n, key) in keys.iter().enumerate() {
-        store.put(key, Bytes::from(vec![n as u8; 10]), "image/png").await.expect("put nested key");
+        store
+            .put(key, Bytes::from(vec![n as u8; 10]), "image/png")
+            .await
+            .expect("put nested key");
     }
     for (n, key) in keys.iter().enumerate() {
-        assert_eq!(store.get(key).await.expect("get nested key"), Bytes::from(vec![n as u8; 10]), "{key}");
+        assert_eq!(
+            store.get(key).await.expect("get nested key"),
+            Bytes::from(vec![n as u8; 10]),
+            "{key}"
+        );
     }
     store.delete(&keys[0]).await.expect("delete nested key");
-    assert_eq!(store.head(&keys[0]).await.expect("head"), None, "the deleted sibling must be gone");
-    assert!(store.head(&keys[1]).await.expect("head").is_some(), "deleting a key must not touch its sibling");
+    assert_eq!(
+        store.head(&keys[0]).await.expect("head"),
+        None,
+        "the deleted sibling must be gone"
+    );
+    assert!(
+        store.head(&keys[1]).await.expect("head").is_some(),
+        "deleting a key must not touch its sibling"
+    );
     store.delete(&keys[1]).await.expect("delete nested key");
 }
 
 async fn large_bodies_round_trip(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/large.pdf");
     // A pattern, not zeros, so a truncated or shifted body cannot pass.
-    let body: Bytes = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
-    store.put(&key, body.clone(), "application/pdf").await.expect("put 5 MB");
+    let body: Bytes = (0..5 * 1024 * 1024u32)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    store
+        .put(&key, body.clone(), "application/pdf")
+        .await
+        .expect("put 5 MB");
     let got = store.get(&key).await.expect("get 5 MB");
-    assert!(got == body, "a 5 MB body must round-trip unchanged (got {} bytes)", got.len());
+    assert!(
+        got == body,
+        "a 5 MB body must round-trip unchanged (got {} bytes)",
+        got.len()
+    );
     store.delete(&key).await.expect("delete");
 }

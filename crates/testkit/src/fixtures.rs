@@ -3,7 +3,9 @@
 
 use chrono::{Duration, Utc};
 use drawings_core::ports::Alert;
-use drawings_core::{ErrorCode, Job, JobError, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage};
+use drawings_core::{
+    ErrorCode, Job, JobError, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage,
+};
 
 /// `{prefix}-{32 random hex}`: a name no other run will pick.
 pub fn unique(prefix: &str) -> String {
@@ -26,7 +28,10 @@ pub fn sample_job() -> Job {
 
 /// [`sample_job`] with an idempotency key.
 pub fn sample_job_with_key(key: &str) -> Job {
-    Job { idempotency_key: Some(key.to_owned()), ..sample_job() }
+    Job {
+        idempotency_key: Some(key.to_owned()),
+        ..sample_job()
+    }
 }
 
 /// A job with every optional field set, for round-trip checks: an adapter that drops or
@@ -37,13 +42,20 @@ pub fn full_job() -> Job {
     job.status = JobStatus::Processing;
     job.current_stage = Some(Stage::DrawingAnalysis);
     job.stages_completed = vec![Stage::Validation, Stage::PdfProcessing];
-    job.progress = PageProgress { done: vec![0, 2], total: 3 };
+    job.progress = PageProgress {
+        done: vec![0, 2],
+        total: 3,
+    };
     job.attempts = 2;
     job.continuations = 1;
     job.input.file_name = Some("Level 1 – security.pdf".into());
     job.input.client_name = Some("Acme".into());
     job.input.project_name = Some("Tower B".into());
-    job.usage = Usage { input_tokens: 12_345, output_tokens: 678, usd: 0.0123 };
+    job.usage = Usage {
+        input_tokens: 12_345,
+        output_tokens: 678,
+        usd: 0.0123,
+    };
     job.result_keys = vec![job.id.blob_key("components.json")];
     job.error = Some(JobError {
         code: ErrorCode::ServiceUnavailable,
@@ -51,7 +63,10 @@ pub fn full_job() -> Job {
         stage: Some(Stage::DrawingAnalysis),
         retryable: true,
     });
-    job.lease = Some(Lease { owner: "worker-a".into(), until: now + Duration::seconds(90) });
+    job.lease = Some(Lease {
+        owner: "worker-a".into(),
+        until: now + Duration::seconds(90),
+    });
     job
 }
 
@@ -68,3 +83,6 @@ pub fn sample_alert() -> Alert {
         hint: "look at the processor logs for this job_id".into(),
     }
 }
+
+/// Synthetic PDF drawings and their expected components (`fixtures/` of the workspace).
+pub mod drawings;

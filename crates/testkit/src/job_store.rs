@@ -39,14 +39,21 @@ async fn create_new(store: &dyn JobStore, job: &drawings_core::Job, what: &str) 
 
 async fn get_of_unknown_id_is_not_found(store: &dyn JobStore) {
     let class = class_of(store.get(&JobId::generate()).await, "get of an unknown id");
-    assert_eq!(class, ErrorClass::NotFound, "get of an unknown id must be NotFound");
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "get of an unknown id must be NotFound"
+    );
 }
 
 async fn create_then_get_round_trips_every_field(store: &dyn JobStore) {
     let job = full_job();
     create_new(store, &job, "round trip").await;
     let got = store.get(&job.id).await.expect("get after create");
-    assert_eq!(got, job, "get must return exactly what create stored (every field, expires_at included)");
+    assert_eq!(
+        got, job,
+        "get must return exactly what create stored (every field, expires_at included)"
+    );
 }
 
 async fn create_with_taken_id_is_conflict(store: &dyn JobStore) {
@@ -55,9 +62,19 @@ async fn create_with_taken_id_is_conflict(store: &dyn JobStore) {
     let mut other = job.clone();
     other.input.bytes += 1;
     let class = class_of(store.create(&other).await, "create with a taken id");
-    assert_eq!(class, ErrorClass::Conflict, "create with a taken id must be Conflict");
-    let stored = store.get(&job.id).await.expect("get after conflicting create");
-    assert_eq!(stored, job, "a conflicting create must not overwrite the stored job");
+    assert_eq!(
+        class,
+        ErrorClass::Conflict,
+        "create with a taken id must be Conflict"
+    );
+    let stored = store
+        .get(&job.id)
+        .await
+        .expect("get after conflicting create");
+    assert_eq!(
+        stored, job,
+        "a conflicting create must not overwrite the stored job"
+    );
 }
 
 async fn create_with_taken_idempotency_key_returns_the_original(store: &dyn JobStore) {
@@ -67,14 +84,29 @@ async fn create_with_taken_idempotency_key_returns_the_original(store: &dyn JobS
     let retry = sample_job_with_key(&key);
     match store.create(&retry).await {
         Ok(Created::Existing(existing)) => {
-            assert_eq!(*existing, original, "Created::Existing must carry the original job unchanged")
+            assert_eq!(
+                *existing, original,
+                "Created::Existing must carry the original job unchanged"
+            )
         }
-        other => panic!("create with a taken idempotency key must be Ok(Created::Existing), got {other:?}"),
+        other => panic!(
+            "create with a taken idempotency key must be Ok(Created::Existing), got {other:?}"
+        ),
     }
-    let class = class_of(store.get(&retry.id).await, "get of the job that lost on its key");
-    assert_eq!(class, ErrorClass::NotFound, "a create that lost on its idempotency key must write nothing");
+    let class = class_of(
+        store.get(&retry.id).await,
+        "get of the job that lost on its key",
+    );
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "a create that lost on its idempotency key must write nothing"
+    );
     let stored = store.get(&original.id).await.expect("get of the original");
-    assert_eq!(stored, original, "the original must not be overwritten by a replay");
+    assert_eq!(
+        stored, original,
+        "the original must not be overwritten by a replay"
+    );
 }
 
 async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
@@ -85,16 +117,40 @@ async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
     next.attempts = 1;
     next.updated_at = Utc::now();
     next.expires_at = job.expires_at + Duration::days(1);
-    let stored = store.update(&next).await.expect("update with the current version");
-    assert_eq!(stored.version, job.version + 1, "update must store version + 1");
-    assert_eq!(stored, drawings_core::Job { version: job.version + 1, ..next }, "update must return what it stored");
+    let stored = store
+        .update(&next)
+        .await
+        .expect("update with the current version");
+    assert_eq!(
+        stored.version,
+        job.version + 1,
+        "update must store version + 1"
+    );
+    assert_eq!(
+        stored,
+        drawings_core::Job {
+            version: job.version + 1,
+            ..next
+        },
+        "update must return what it stored"
+    );
     let got = store.get(&job.id).await.expect("get after update");
-    assert_eq!(got, stored, "get must return what update stored (expires_at included)");
+    assert_eq!(
+        got, stored,
+        "get must return what update stored (expires_at included)"
+    );
 
     let mut again = got.clone();
     again.attempts = 2;
-    let stored = store.update(&again).await.expect("second update with the returned version");
-    assert_eq!(stored.version, job.version + 2, "each update bumps the version once");
+    let stored = store
+        .update(&again)
+        .await
+        .expect("second update with the returned version");
+    assert_eq!(
+        stored.version,
+        job.version + 2,
+        "each update bumps the version once"
+    );
 }
 
 async fn update_with_stale_version_is_conflict(store: &dyn JobStore) {
@@ -104,14 +160,22 @@ async fn update_with_stale_version_is_conflict(store: &dyn JobStore) {
     let mut stale = job.clone();
     stale.attempts = 99;
     let class = class_of(store.update(&stale).await, "update with a stale version");
-    assert_eq!(class, ErrorClass::Conflict, "update with a stale version must be Conflict");
+    assert_eq!(
+        class,
+        ErrorClass::Conflict,
+        "update with a stale version must be Conflict"
+    );
     let got = store.get(&job.id).await.expect("get after stale update");
     assert_eq!(got, winner, "a stale update must not change the stored job");
 }
 
 async fn update_of_unknown_id_is_not_found(store: &dyn JobStore) {
     let class = class_of(store.update(&sample_job()).await, "update of an unknown id");
-    assert_eq!(class, ErrorClass::NotFound, "update of an unknown id must be NotFound");
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "update of an unknown id must be NotFound"
+    );
 }
 
 async fn concurrent_updates_from_one_version_have_one_winner(store: &dyn JobStore) {
@@ -119,21 +183,40 @@ async fn concurrent_updates_from_one_version_have_one_winner(store: &dyn JobStor
     create_new(store, &job, "concurrent updates").await;
     let mut a = job.clone();
     a.attempts = 1;
-    a.lease = Some(Lease { owner: "a".into(), until: Utc::now() + Duration::seconds(60) });
+    a.lease = Some(Lease {
+        owner: "a".into(),
+        until: Utc::now() + Duration::seconds(60),
+    });
     let mut b = job.clone();
     b.attempts = 2;
-    b.lease = Some(Lease { owner: "b".into(), until: Utc::now() + Duration::seconds(60) });
+    b.lease = Some(Lease {
+        owner: "b".into(),
+        until: Utc::now() + Duration::seconds(60),
+    });
     let (ra, rb) = tokio::join!(store.update(&a), store.update(&b));
     let winner = match (ra, rb) {
         (Ok(w), Err(e)) | (Err(e), Ok(w)) => {
-            assert_eq!(e.class(), ErrorClass::Conflict, "the losing concurrent update must be Conflict");
+            assert_eq!(
+                e.class(),
+                ErrorClass::Conflict,
+                "the losing concurrent update must be Conflict"
+            );
             w
         }
-        (ra, rb) => panic!("two updates from one version: exactly one must win, got {ra:?} and {rb:?}"),
+        (ra, rb) => {
+            panic!("two updates from one version: exactly one must win, got {ra:?} and {rb:?}")
+        }
     };
-    let got = store.get(&job.id).await.expect("get after concurrent updates");
+    let got = store
+        .get(&job.id)
+        .await
+        .expect("get after concurrent updates");
     assert_eq!(got, winner, "the stored job must be the winner's");
-    assert_eq!(got.version, job.version + 1, "concurrent updates must bump the version once");
+    assert_eq!(
+        got.version,
+        job.version + 1,
+        "concurrent updates must bump the version once"
+    );
 }
 
 async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
@@ -142,35 +225,81 @@ async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
     let now = Utc::now();
     let until = now + Duration::seconds(60);
 
-    let held = store.acquire_lease(&job.id, "worker-a", until, now).await.expect("acquire a free lease");
-    let lease = held.lease.clone().expect("acquire_lease must set the lease");
-    assert_eq!(lease, Lease { owner: "worker-a".into(), until }, "the lease must name the owner and its expiry");
-    assert!(held.version > job.version, "acquiring a lease is a write: the version must move");
-    assert_eq!(store.get(&job.id).await.expect("get after lease").lease, Some(lease.clone()), "the lease must be stored");
+    let held = store
+        .acquire_lease(&job.id, "worker-a", until, now)
+        .await
+        .expect("acquire a free lease");
+    let lease = held
+        .lease
+        .clone()
+        .expect("acquire_lease must set the lease");
+    assert_eq!(
+        lease,
+        Lease {
+            owner: "worker-a".into(),
+            until
+        },
+        "the lease must name the owner and its expiry"
+    );
+    assert!(
+        held.version > job.version,
+        "acquiring a lease is a write: the version must move"
+    );
+    assert_eq!(
+        store.get(&job.id).await.expect("get after lease").lease,
+        Some(lease.clone()),
+        "the lease must be stored"
+    );
 
     let class = class_of(
-        store.acquire_lease(&job.id, "worker-b", now + Duration::seconds(90), now).await,
+        store
+            .acquire_lease(&job.id, "worker-b", now + Duration::seconds(90), now)
+            .await,
         "acquire of a lease another owner holds",
     );
-    assert_eq!(class, ErrorClass::Conflict, "a lease held by another unexpired owner must be Conflict");
     assert_eq!(
-        store.get(&job.id).await.expect("get after refused lease").lease,
+        class,
+        ErrorClass::Conflict,
+        "a lease held by another unexpired owner must be Conflict"
+    );
+    assert_eq!(
+        store
+            .get(&job.id)
+            .await
+            .expect("get after refused lease")
+            .lease,
         Some(lease),
         "a refused lease must leave the holder's lease in place"
     );
 
     let renewed_until = until + Duration::seconds(60);
     let renewed = store
-        .acquire_lease(&job.id, "worker-a", renewed_until, now + Duration::seconds(30))
+        .acquire_lease(
+            &job.id,
+            "worker-a",
+            renewed_until,
+            now + Duration::seconds(30),
+        )
         .await
         .expect("the owner renews its own lease");
-    assert_eq!(renewed.lease.as_ref().map(|l| l.until), Some(renewed_until), "renewal must move the expiry");
+    assert_eq!(
+        renewed.lease.as_ref().map(|l| l.until),
+        Some(renewed_until),
+        "renewal must move the expiry"
+    );
 
     let later = renewed_until + Duration::seconds(1);
     let taken = store
         .acquire_lease(&job.id, "worker-b", later + Duration::seconds(60), later)
         .await
         .expect("an expired lease of another owner can be taken");
-    assert_eq!(taken.lease.map(|l| l.owner).as_deref(), Some("worker-b"), "the new owner must hold the lease");
-    assert_eq!(taken.expires_at, job.expires_at, "leases must not touch expires_at");
+    assert_eq!(
+        taken.lease.map(|l| l.owner).as_deref(),
+        Some("worker-b"),
+        "the new owner must hold the lease"
+    );
+    assert_eq!(
+        taken.expires_at, job.expires_at,
+        "leases must not touch expires_at"
+    );
 }

@@ -24,8 +24,7 @@ use std::collections::HashSet;
 /// Every tag on a page, in reading order (top to bottom, then left to right), each id once.
 /// `page` of each component is `text.page + 1`.
 pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
-    let words = words::split(&text.runs);
-    let lines = words::lines(&words);
+    let (words, lines) = words::layout(&text.runs);
     let mut used = vec![false; words.len()];
     let mut found = Vec::new();
     for line in &lines {
@@ -86,7 +85,12 @@ impl Analyzer for TextLayerAnalyzer {
         let mut components = find_tags(&input.text, &self.schemes);
         // The pipeline's page index is authoritative if a text layer was stored under another.
         components.iter_mut().for_each(|c| c.page = input.page + 1);
-        Ok(PageAnalysis { page: input.page, components, usage: Usage::default(), analyzer: self.name() })
+        Ok(PageAnalysis {
+            page: input.page,
+            components,
+            usage: Usage::default(),
+            analyzer: self.name(),
+        })
     }
 }
 

@@ -2,22 +2,72 @@
 //! conservative on purpose: a wrong location in a schedule misleads an installer, a missing
 //! one only sends them to the drawing.
 
-use crate::words::{Word, same_line};
+use crate::words::{Word, same_line, same_strand};
 use drawings_core::BBox;
 use regex::Regex;
 use std::sync::LazyLock;
 
 /// Words that name a kind of room on building drawings.
 const ROOM_WORDS: &[&str] = &[
-    "ATRIUM", "BATHROOM", "BAY", "BEDROOM", "CAFE", "CANTEEN", "CHANGING", "CLEANER", "CLEANERS", "CLOAKROOM",
-    "COMMS", "CONFERENCE", "CORRIDOR", "CUPBOARD", "DINING", "ENTRANCE", "FOYER", "GYM", "HALL", "HALLWAY",
-    "KITCHEN", "KITCHENETTE", "LAB", "LABORATORY", "LIBRARY", "LIFT", "LOBBY", "LOCKER", "LOCKERS", "LOUNGE",
-    "MAILROOM", "MEETING", "OFFICE", "OFFICES", "PANTRY", "PLANT", "PLANTROOM", "RECEPTION", "RISER", "ROOM",
-    "SERVER", "SHOWER", "SHOWERS", "STAIR", "STAIRCASE", "STAIRS", "STORAGE", "STORE", "STOREROOM", "STUDIO",
-    "TOILET", "TOILETS", "WAREHOUSE", "WC", "WORKSHOP",
+    "ATRIUM",
+    "BATHROOM",
+    "BAY",
+    "BEDROOM",
+    "CAFE",
+    "CANTEEN",
+    "CHANGING",
+    "CLEANER",
+    "CLEANERS",
+    "CLOAKROOM",
+    "COMMS",
+    "CONFERENCE",
+    "CORRIDOR",
+    "CUPBOARD",
+    "DINING",
+    "ENTRANCE",
+    "FOYER",
+    "GYM",
+    "HALL",
+    "HALLWAY",
+    "KITCHEN",
+    "KITCHENETTE",
+    "LAB",
+    "LABORATORY",
+    "LIBRARY",
+    "LIFT",
+    "LOBBY",
+    "LOCKER",
+    "LOCKERS",
+    "LOUNGE",
+    "MAILROOM",
+    "MEETING",
+    "OFFICE",
+    "OFFICES",
+    "PANTRY",
+    "PLANT",
+    "PLANTROOM",
+    "RECEPTION",
+    "RISER",
+    "ROOM",
+    "SERVER",
+    "SHOWER",
+    "SHOWERS",
+    "STAIR",
+    "STAIRCASE",
+    "STAIRS",
+    "STORAGE",
+    "STORE",
+    "STOREROOM",
+    "STUDIO",
+    "TOILET",
+    "TOILETS",
+    "WAREHOUSE",
+    "WC",
+    "WORKSHOP",
 ];
 
-static ROOM_NUMBER: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:[A-Z]{0,2}\d{1,4}[A-Z]?|[A-Z]{1,2}\d{1,2}-\d{2,3}[A-Z]?)$"));
+static ROOM_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:[A-Z]{0,2}\d{1,4}[A-Z]?|[A-Z]{1,2}\d{1,2}-\d{2,3}[A-Z]?)$"));
 /// A room number standing alone only counts in the level-room form (`B2-05`): bare numbers
 /// are dimensions, grid lines or anything else.
 static LONE_ROOM_NUMBER: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Z]{1,2}\d{1,2}-\d{2,3}[A-Z]?$"));
@@ -32,7 +82,9 @@ fn re(pattern: &str) -> Regex {
 const MAX_LABEL_WORDS: usize = 4;
 /// Widest gap between words of one label, in text heights.
 const MAX_WORD_GAP: f32 = 1.2;
-/// Farthest a label may be from a tag, in points, and still name its room.
+/// Farthest a label may be from a tag and still name its room: rooms scale with the drawing,
+/// and so does its lettering, so the reach is counted in tag heights, capped in points.
+const MAX_DISTANCE_HEIGHTS: f32 = 25.0;
 const MAX_DISTANCE_PT: f32 = 150.0;
 
 /// A room label and its box.
@@ -50,17 +102,23 @@ pub(crate) fn labels(words: &[Word], lines: &[Vec<usize>], used: &[bool]) -> Vec
         let mut phrase: Vec<&Word> = Vec::new();
         for &k in line {
             let w = &words[k];
+            if used[k] {
+                // A tag in the same lettering ends the phrase; one printed across the name in
+                // other lettering (`A B2 014 BB` over `LIFT PIT`) is stepped over.
+                if phrase.last().is_none_or(|prev| same_strand(prev, w)) {
+                    out.extend(label(&phrase));
+                    phrase.clear();
+                }
+                continue;
+            }
             let joins = phrase.last().is_some_and(|prev| {
                 same_line(prev, w) && w.bbox.x0 - prev.bbox.x1 <= MAX_WORD_GAP * prev.height().min(w.height())
             });
-            // A word taken by a tag ends the phrase: a tag is not part of a room name.
-            if used[k] || !joins {
+            if !joins {
                 out.extend(label(&phrase));
                 phrase.clear();
             }
-            if !used[k] {
-                phrase.push(w);
-            }
+            phrase.push(w);
         }
         out.extend(label(&phrase));
     }
@@ -76,7 +134,11 @@ fn label(phrase: &[&Word]) -> Option<Label> {
     if rest.is_empty() && LONE_ROOM_NUMBER.is_match(&last.text) {
         return Some(Label { text: text(), bbox });
     }
-    let names = if ROOM_NUMBER.is_match(&last.text) && !CAPS_WORD.is_match(&last.text) { rest } else { phrase };
+    let names = if ROOM_NUMBER.is_match(&last.text) && !CAPS_WORD.is_match(&last.text) {
+        rest
+    } else {
+        phrase
+    };
     let is_label = !names.is_empty()
         && phrase.len() <= MAX_LABEL_WORDS
         && names.iter().all(|w| CAPS_WORD.is_match(&w.text))
@@ -115,10 +177,11 @@ fn distance(b: &BBox, x: f32, y: f32) -> f32 {
 /// The label closest to a tag, if one is near enough.
 pub(crate) fn nearest(labels: &[Label], tag: BBox) -> Option<String> {
     let (x, y) = tag.center();
+    let reach = (MAX_DISTANCE_HEIGHTS * tag.height()).min(MAX_DISTANCE_PT);
     labels
         .iter()
         .map(|l| (distance(&l.bbox, x, y), l))
-        .filter(|(d, _)| *d <= MAX_DISTANCE_PT)
+        .filter(|(d, _)| *d <= reach)
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, l)| l.text.clone())
 }
@@ -126,17 +189,23 @@ pub(crate) fn nearest(labels: &[Label], tag: BBox) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::words::layout;
     use crate::words::tests::run;
-    use crate::words::{lines, split};
 
     fn found(runs: &[drawings_core::ports::TextRun]) -> Vec<String> {
-        let w = split(runs);
-        labels(&w, &lines(&w), &vec![false; w.len()]).into_iter().map(|l| l.text).collect()
+        let (w, l) = layout(runs);
+        labels(&w, &l, &vec![false; w.len()])
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
     }
 
     #[test]
     fn room_words_with_a_number_are_a_label() {
-        assert_eq!(found(&[run("OFFICE", 0.0, 0.0, 48.0, 8.0), run("101", 52.0, 0.0, 70.0, 8.0)]), ["OFFICE 101"]);
+        assert_eq!(
+            found(&[run("OFFICE", 0.0, 0.0, 48.0, 8.0), run("101", 52.0, 0.0, 70.0, 8.0)]),
+            ["OFFICE 101"]
+        );
         assert_eq!(found(&[run("IT ROOM 102", 0.0, 0.0, 88.0, 8.0)]), ["IT ROOM 102"]);
         assert_eq!(found(&[run("B2-05", 0.0, 0.0, 40.0, 8.0)]), ["B2-05"]);
     }
@@ -151,13 +220,50 @@ mod tests {
 
     #[test]
     fn a_label_on_two_lines_is_one_label() {
-        assert_eq!(found(&[run("MEETING", 0.0, 0.0, 56.0, 8.0), run("ROOM 2", 8.0, 10.0, 50.0, 18.0)]), ["MEETING ROOM 2"]);
+        assert_eq!(
+            found(&[
+                run("MEETING", 0.0, 0.0, 56.0, 8.0),
+                run("ROOM 2", 8.0, 10.0, 50.0, 18.0)
+            ]),
+            ["MEETING ROOM 2"]
+        );
     }
 
     #[test]
     fn a_far_label_names_no_room() {
-        let l = vec![Label { text: "STORE".into(), bbox: BBox { x0: 500.0, y0: 500.0, x1: 540.0, y1: 508.0 } }];
-        assert_eq!(nearest(&l, BBox { x0: 0.0, y0: 0.0, x1: 10.0, y1: 10.0 }), None);
-        assert_eq!(nearest(&l, BBox { x0: 450.0, y0: 480.0, x1: 470.0, y1: 488.0 }).as_deref(), Some("STORE"));
+        let l = vec![Label {
+            text: "STORE".into(),
+            bbox: BBox {
+                x0: 500.0,
+                y0: 500.0,
+                x1: 540.0,
+                y1: 508.0,
+            },
+        }];
+        assert_eq!(
+            nearest(
+                &l,
+                BBox {
+                    x0: 0.0,
+                    y0: 0.0,
+                    x1: 10.0,
+                    y1: 10.0
+                }
+            ),
+            None
+        );
+        assert_eq!(
+            nearest(
+                &l,
+                BBox {
+                    x0: 450.0,
+                    y0: 480.0,
+                    x1: 470.0,
+                    y1: 488.0
+                }
+            )
+            .as_deref(),
+            Some("STORE")
+        );
     }
 }

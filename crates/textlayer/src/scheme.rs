@@ -19,7 +19,10 @@ pub struct TagMeaning {
 impl TagMeaning {
     /// Builds one.
     pub fn new(kind: ComponentType, system: impl Into<String>) -> Self {
-        TagMeaning { kind, system: system.into() }
+        TagMeaning {
+            kind,
+            system: system.into(),
+        }
     }
 }
 
@@ -111,7 +114,10 @@ fn default_device_codes() -> BTreeMap<String, TagMeaning> {
 
 impl Default for TagSchemes {
     fn default() -> Self {
-        TagSchemes { systems: default_systems(), device_codes: default_device_codes() }
+        TagSchemes {
+            systems: default_systems(),
+            device_codes: default_device_codes(),
+        }
     }
 }
 
@@ -120,7 +126,10 @@ impl TagSchemes {
     /// `{"systems": {"A": {"type": "access_point", "system": "access_control"}}}`.
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<TagSchemes, SchemeError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| SchemeError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SchemeError::Io {
+            path: path.into(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -130,8 +139,10 @@ impl TagSchemes {
     }
 
     fn parse(json: &str, path: &Path) -> Result<TagSchemes, SchemeError> {
-        let schemes: TagSchemes =
-            serde_json::from_str(json).map_err(|source| SchemeError::Parse { path: path.into(), source })?;
+        let schemes: TagSchemes = serde_json::from_str(json).map_err(|source| SchemeError::Parse {
+            path: path.into(),
+            source,
+        })?;
         schemes.validate()?;
         Ok(schemes)
     }
@@ -141,12 +152,18 @@ impl TagSchemes {
     fn validate(&self) -> Result<(), SchemeError> {
         for key in self.systems.keys() {
             if !(key.len() == 1 && key.bytes().all(|b| b.is_ascii_uppercase())) {
-                return Err(SchemeError::InvalidKey { key: key.clone(), why: "a system is one letter A-Z" });
+                return Err(SchemeError::InvalidKey {
+                    key: key.clone(),
+                    why: "a system is one letter A-Z",
+                });
             }
         }
         for key in self.device_codes.keys() {
             if !((2..=4).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_uppercase())) {
-                return Err(SchemeError::InvalidKey { key: key.clone(), why: "a device code is 2-4 letters A-Z" });
+                return Err(SchemeError::InvalidKey {
+                    key: key.clone(),
+                    why: "a device code is 2-4 letters A-Z",
+                });
             }
         }
         Ok(())
@@ -177,8 +194,14 @@ mod tests {
 
     #[test]
     fn a_lowercase_or_long_system_key_is_rejected() {
-        for json in [r#"{"systems": {"a": {"type": "door", "system": "x"}}}"#, r#"{"systems": {"AB": {"type": "door", "system": "x"}}}"#] {
-            assert!(matches!(TagSchemes::from_json_str(json), Err(SchemeError::InvalidKey { .. })));
+        for json in [
+            r#"{"systems": {"a": {"type": "door", "system": "x"}}}"#,
+            r#"{"systems": {"AB": {"type": "door", "system": "x"}}}"#,
+        ] {
+            assert!(matches!(
+                TagSchemes::from_json_str(json),
+                Err(SchemeError::InvalidKey { .. })
+            ));
         }
     }
 

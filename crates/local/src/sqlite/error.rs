@@ -44,7 +44,10 @@ impl From<SqliteError> for StoreError {
         match e {
             SqliteError::NotFound(what) => StoreError::NotFound { what },
             SqliteError::Conflict(what) => StoreError::Conflict { what },
-            SqliteError::Invalid(_) => StoreError::Invalid { backend: BACKEND, source: e.into() },
+            SqliteError::Invalid(_) => StoreError::Invalid {
+                backend: BACKEND,
+                source: e.into(),
+            },
             SqliteError::Sqlite(ref inner) => match inner.sqlite_error_code() {
                 // Another connection holds the write lock past busy_timeout, or the disk
                 // hiccupped: the same call may well succeed in a moment.
@@ -55,7 +58,10 @@ impl From<SqliteError> for StoreError {
                     | ErrorCode::SystemIoFailure
                     | ErrorCode::OutOfMemory,
                 ) => StoreError::transient(BACKEND, e),
-                Some(ErrorCode::TooBig) => StoreError::Invalid { backend: BACKEND, source: e.into() },
+                Some(ErrorCode::TooBig) => StoreError::Invalid {
+                    backend: BACKEND,
+                    source: e.into(),
+                },
                 Some(ErrorCode::ConstraintViolation) => StoreError::conflict(e.to_string()),
                 _ => StoreError::permanent(BACKEND, e),
             },
@@ -77,13 +83,20 @@ mod tests {
     use drawings_core::ErrorClass;
 
     fn sqlite_failure(code: i32) -> SqliteError {
-        SqliteError::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))
+        SqliteError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
     }
 
     #[test]
     fn busy_and_locked_databases_are_transient() {
         for code in [rusqlite::ffi::SQLITE_BUSY, rusqlite::ffi::SQLITE_LOCKED] {
-            assert_eq!(StoreError::from(sqlite_failure(code)).class(), ErrorClass::Transient, "{code}");
+            assert_eq!(
+                StoreError::from(sqlite_failure(code)).class(),
+                ErrorClass::Transient,
+                "{code}"
+            );
         }
     }
 
@@ -92,7 +105,10 @@ mod tests {
         let corrupt = StoreError::from(sqlite_failure(rusqlite::ffi::SQLITE_CORRUPT));
         assert_eq!(corrupt.class(), ErrorClass::Permanent);
         let source = serde_json::from_str::<u8>("{").unwrap_err();
-        let record = StoreError::from(SqliteError::Corrupt { id: "x".into(), source });
+        let record = StoreError::from(SqliteError::Corrupt {
+            id: "x".into(),
+            source,
+        });
         assert_eq!(record.class(), ErrorClass::Permanent);
     }
 }

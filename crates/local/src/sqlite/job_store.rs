@@ -1,0 +1,205 @@
+//! [`SqliteJobStore`]: job records in the `jobs` table, one JSON document per job beside
+//! the columns that conditions and lookups need (id, version, idempotency key).
+//!
+//! The idempotency key is claimed at `create` and stays claimed for the life of the record,
+//! even if a later `update` clears it from the JSON: a replay must never create a second job.
+
+use super::Database;
+use super::error::SqliteError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use drawings_core::ports::{Created, JobStore};
+use drawings_core::{Job, JobId, Lease, StoreError};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+/// The [`JobStore`] on a [`Database`].
+#[derive(Debug, Clone)]
+pub struct SqliteJobStore {
+    db: Database,
+}
+
+impl SqliteJobStore {
+    /// A store on `db`'s `jobs` table.
+    pub fn new(db: Database) -> Self {
+        SqliteJobStore { db }
+    }
+}
+
+#[async_trait]
+impl JobStore for SqliteJobStore {
+    async fn get(&self, id: &JobId) -> Result<Job, StoreError> {
+        let id = id.clone();
+        let job = self
+            .db
+            .call(move |conn| {
+                read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))
+            })
+            .await?;
+        Ok(job)
+    }
+
+    async fn create(&self, job: &Job) -> Result<Created, StoreError> {
+        let job = job.clone();
+        let created = self
+            .db
+            .call(move |conn| {
+                // IMMEDIATE takes the write lock up front, so the checks and the insert are
+                // one atomic step against every other connection.
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                if let Some(key) = &job.idempotency_key {
+                    let existing: Option<(String, i64, String)> = tx
+                        .query_row(
+                            "SELECT id, version, body FROM jobs WHERE idempotency_key = ?1",
+                            [key],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    if let Some((id, version, body)) = existing {
+                        return Ok(Created::Existing(Box::new(decode(&id, version, &body)?)));
+                    }
+                }
+                let taken = tx
+                    .query_row(
+                        "SELECT 1 FROM jobs WHERE id = ?1",
+                        [job.id.as_str()],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+                if taken {
+                    return Err(SqliteError::Conflict(format!("job {}", job.id)));
+                }
+                tx.execute(
+                    "INSERT INTO jobs (id, version, idempotency_key, status, expires_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        job.id.as_str(),
+                        version_column(job.version)?,
+                        job.idempotency_key,
+                        job.status.as_str(),
+                        job.expires_at.timestamp(),
+                        encode(&job)?,
+                    ],
+                )?;
+                tx.commit()?;
+                Ok(Created::New)
+            })
+            .await?;
+        Ok(created)
+    }
+
+    async fn update(&self, job: &Job) -> Result<Job, StoreError> {
+        let job = job.clone();
+        let stored = self
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let stored = write_next(&tx, &job)?;
+                tx.commit()?;
+                Ok(stored)
+            })
+            .await?;
+        Ok(stored)
+    }
+
+    /// One transaction instead of the default read-check-write loop: under the write lock
+    /// nobody can slip in between the check and the write.
+    async fn acquire_lease(
+        &self,
+        id: &JobId,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let (id, owner) = (id.clone(), owner.to_owned());
+        let stored = self
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut job =
+                    read(&tx, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))?;
+                if job.leased_by_other(&owner, now) {
+                    return Err(SqliteError::Conflict(format!("lease on job {id}")));
+                }
+                job.lease = Some(Lease { owner, until });
+                job.updated_at = now;
+                let stored = write_next(&tx, &job)?;
+                tx.commit()?;
+                Ok(stored)
+            })
+            .await?;
+        Ok(stored)
+    }
+}
+
+fn read(conn: &Connection, id: &JobId) -> Result<Option<Job>, SqliteError> {
+    let row: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT version, body FROM jobs WHERE id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(version, body)| decode(id.as_str(), version, &body))
+        .transpose()
+}
+
+/// Stores `job` as version `job.version + 1` if the stored version is still `job.version`.
+fn write_next(tx: &Transaction<'_>, job: &Job) -> Result<Job, SqliteError> {
+    let version = job
+        .version
+        .checked_add(1)
+        .ok_or_else(|| SqliteError::Invalid(format!("job {} version overflows", job.id)))?;
+    let next = Job {
+        version,
+        ..job.clone()
+    };
+    let changed = tx.execute(
+        "UPDATE jobs SET version = ?1, status = ?2, expires_at = ?3, body = ?4
+         WHERE id = ?5 AND version = ?6",
+        params![
+            version_column(next.version)?,
+            next.status.as_str(),
+            next.expires_at.timestamp(),
+            encode(&next)?,
+            job.id.as_str(),
+            version_column(job.version)?,
+        ],
+    )?;
+    if changed == 1 {
+        return Ok(next);
+    }
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM jobs WHERE id = ?1",
+            [job.id.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Err(match exists {
+        Some(()) => SqliteError::Conflict(format!("job {} at version {}", job.id, job.version)),
+        None => SqliteError::NotFound(format!("job {}", job.id)),
+    })
+}
+
+fn version_column(version: u64) -> Result<i64, SqliteError> {
+    i64::try_from(version)
+        .map_err(|_| SqliteError::Invalid(format!("version {version} does not fit SQLite")))
+}
+
+fn encode(job: &Job) -> Result<String, SqliteError> {
+    serde_json::to_string(job).map_err(SqliteError::Encode)
+}
+
+/// The version column is what writes are conditioned on, so it wins over the JSON's copy.
+fn decode(id: &str, version: i64, body: &str) -> Result<Job, SqliteError> {
+    let mut job: Job = serde_json::from_str(body).map_err(|source| SqliteError::Corrupt {
+        id: id.to_owned(),
+        source,
+    })?;
+    job.version = u64::try_from(version).map_err(|_| SqliteError::BadColumn {
+        id: id.to_owned(),
+        column: "version",
+    })?;
+    Ok(job)
+}
