@@ -8,7 +8,7 @@ fn main() {
     let i = engine.inspect(&pdf, &PdfLimits::default()).unwrap();
     println!("{:?}", &i.pages[..i.pages.len().min(3)]);
     let t = std::time::Instant::now();
-    let p = engine.extract_page(&pdf, index, &RenderOptions::default()).unwrap();
+    let p = engine.extract_page(&pdf, index, &RenderOptions { dpi: 30.0, max_pixels: 1 << 30 }).unwrap();
     println!("extract {:?}", t.elapsed());
     std::fs::write("/tmp/pdf_dump.png", &p.image.png).unwrap();
     std::fs::write("/tmp/pdf_dump.json", serde_json::to_string(&p.text).unwrap()).unwrap();

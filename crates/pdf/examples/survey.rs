@@ -9,7 +9,8 @@ fn main() {
     let render = std::env::args().nth(2).is_some();
     for line in manifest.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        if let Some(c) = &only { if cols[1] != c { continue; } }
+        if let Some(c) = &only { if c != "all" && cols[1] != c { continue; } }
+        if cols.get(7).is_some_and(|n| n.contains("HANG")) { println!("SKIP {}", cols[0]); continue; }
         let path = dir.join(cols[0]);
         let Ok(pdf) = std::fs::read(&path) else { continue };
         let t = Instant::now();

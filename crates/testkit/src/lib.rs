@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod blob_store;
+pub mod decorators;
 pub mod fixtures;
 pub mod job_queue;
 pub mod job_store;
