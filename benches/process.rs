@@ -21,22 +21,36 @@ struct Run {
 }
 
 /// Runs a command to completion and reads its own peak RSS.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot do.
 fn measure(cmd: &mut Command) -> Run {
     let started = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn");
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     assert_eq!(waited, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed with status {status}");
-    Run { wall, peak_rss_kib: usage.ru_maxrss }
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed with status {status}"
+    );
+    Run {
+        wall,
+        peak_rss_kib: usage.ru_maxrss,
+    }
 }
 
 /// The anchor, in a child process: render every page with PDFium alone.
 fn render_only(file: &Path) {
-    let library = drawings_pdf::library_candidates().into_iter().find(|p| p.is_file()).expect("libpdfium; run scripts/setup.sh");
+    let library = drawings_pdf::library_candidates()
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("libpdfium; run scripts/setup.sh");
     let pdfium = Pdfium::new(Pdfium::bind_to_library(library).expect("bind PDFium"));
     let bytes = std::fs::read(file).expect("read file");
     let document = pdfium.load_pdf_from_byte_slice(&bytes, None).expect("open");
@@ -66,28 +80,58 @@ fn main() {
         return;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let file = std::env::var("DRAWINGS_BENCH_FILE").map(PathBuf::from).unwrap_or_else(|_| root.join(DEFAULT_FILE));
+    let file = std::env::var("DRAWINGS_BENCH_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join(DEFAULT_FILE));
     if !file.is_file() {
-        eprintln!("skipping: {} is absent (set DRAWINGS_BENCH_FILE to a PDF)", file.display());
+        eprintln!(
+            "skipping: {} is absent (set DRAWINGS_BENCH_FILE to a PDF)",
+            file.display()
+        );
         return;
     }
-    let runs: usize = std::env::var("DRAWINGS_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let runs: usize = std::env::var("DRAWINGS_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let me = std::env::current_exe().expect("current exe");
     let (mut process, mut render) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let out = tempfile::tempdir().expect("tempdir");
         process.push(measure(
-            Command::new(env!("CARGO_BIN_EXE_drawings")).arg("process").arg(&file).arg("--out").arg(out.path()).env("RUST_LOG", "error"),
+            Command::new(env!("CARGO_BIN_EXE_drawings"))
+                .arg("process")
+                .arg(&file)
+                .arg("--out")
+                .arg(out.path())
+                .env("RUST_LOG", "error"),
         ));
         render.push(measure(Command::new(&me).arg("--render-only").arg(&file)));
     }
     let peak = |r: &[Run]| r.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);
-    let (p_wall, r_wall) = (median(process.iter().map(|r| r.wall).collect()), median(render.iter().map(|r| r.wall).collect()));
+    let (p_wall, r_wall) = (
+        median(process.iter().map(|r| r.wall).collect()),
+        median(render.iter().map(|r| r.wall).collect()),
+    );
     let (p_rss, r_rss) = (peak(&process), peak(&render));
-    println!("file: {} ({runs} runs each, median wall time, max peak RSS)", file.display());
+    println!(
+        "file: {} ({runs} runs each, median wall time, max peak RSS)",
+        file.display()
+    );
     println!("{:<34} {:>10} {:>12}", "", "wall (s)", "peak RSS (MiB)");
-    println!("{:<34} {:>10.3} {:>12.1}", "drawings process (end to end)", p_wall.as_secs_f64(), p_rss as f64 / 1024.0);
-    println!("{:<34} {:>10.3} {:>12.1}", "PDFium-only render (anchor)", r_wall.as_secs_f64(), r_rss as f64 / 1024.0);
+    println!(
+        "{:<34} {:>10.3} {:>12.1}",
+        "drawings process (end to end)",
+        p_wall.as_secs_f64(),
+        p_rss as f64 / 1024.0
+    );
+    println!(
+        "{:<34} {:>10.3} {:>12.1}",
+        "PDFium-only render (anchor)",
+        r_wall.as_secs_f64(),
+        r_rss as f64 / 1024.0
+    );
     println!(
         "ratio process/anchor: time {:.2}x, peak RSS {:.2}x",
         p_wall.as_secs_f64() / r_wall.as_secs_f64(),

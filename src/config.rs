@@ -43,14 +43,19 @@ pub struct Config {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn parsed<T: FromStr>(name: &str) -> Result<Option<T>>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
-    var(name).map(|v| v.parse::<T>().with_context(|| format!("{name}={v:?} is not valid"))).transpose()
+    var(name)
+        .map(|v| v.parse::<T>().with_context(|| format!("{name}={v:?} is not valid")))
+        .transpose()
 }
 
 fn seconds(name: &str) -> Result<Option<Duration>> {
@@ -70,7 +75,9 @@ impl Config {
             Some("gemini") => AnalyzerKind::Gemini,
             Some(other) => bail!("DRAWINGS_ANALYZER={other:?}: expected `text-layer` or `gemini`"),
         };
-        let data_dir = var("DRAWINGS_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("drawings-data"));
+        let data_dir = var("DRAWINGS_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("drawings-data"));
 
         let mut intake = IntakeConfig::default();
         if let Some(n) = parsed::<u64>("DRAWINGS_MAX_UPLOAD_BYTES")? {
@@ -97,7 +104,12 @@ impl Config {
         if !(render.dpi > 0.0 && render.dpi <= 1200.0) {
             bail!("DRAWINGS_RENDER_DPI must be in (0, 1200]");
         }
-        let mut pipeline = PipelineConfig { limits, render, lease: Duration::from_secs(30), ..PipelineConfig::default() };
+        let mut pipeline = PipelineConfig {
+            limits,
+            render,
+            lease: Duration::from_secs(30),
+            ..PipelineConfig::default()
+        };
         if let Some(lease) = seconds("DRAWINGS_LEASE_SECS")? {
             pipeline.lease = lease.max(Duration::from_secs(3));
         }

@@ -34,8 +34,11 @@ impl Embedded {
     /// Opens (creating if needed) the store in `data_dir`.
     pub fn open(config: &Config, data_dir: &Path) -> Result<Embedded> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let db = Database::open(&data_dir.join("drawings.sqlite3")).context("opening the job database")?;
-        let dead_letter = DeadLetter { queue: "jobs-dlq".into(), max_receives: MAX_RECEIVES };
+        let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
+        let dead_letter = DeadLetter {
+            queue: "jobs-dlq".into(),
+            max_receives: MAX_RECEIVES,
+        };
         let backends = Backends {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(dead_letter))),
@@ -44,15 +47,25 @@ impl Embedded {
         };
         let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
         let schemes = match &config.tag_schemes {
-            Some(path) => TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?,
+            Some(path) => {
+                TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?
+            }
             None => TagSchemes::default(),
         };
         let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(schemes));
         let (analyzer, reference) = match config.analyzer {
             AnalyzerKind::TextLayer => (text_layer.clone(), Some(text_layer)),
-            AnalyzerKind::Gemini => bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer"),
+            AnalyzerKind::Gemini => {
+                bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer")
+            }
         };
-        let processor = Processor::new(backends.clone(), Arc::new(PdfiumEngine::new()), analyzer, reference, config.pipeline.clone());
+        let processor = Processor::new(
+            backends.clone(),
+            Arc::new(PdfiumEngine::new()),
+            analyzer,
+            reference,
+            config.pipeline.clone(),
+        );
         Ok(Embedded {
             intake: Arc::new(Intake::new(backends.clone(), config.intake.clone())),
             backends,
@@ -68,7 +81,11 @@ impl Embedded {
             self.backends.queue.clone(),
             self.dead_letters.clone(),
             Arc::new(DeadLetterHandler::new(self.backends.clone())),
-            WorkerConfig { workers, invocation_budget: config.invocation_budget, poll_wait: Duration::from_millis(500) },
+            WorkerConfig {
+                workers,
+                invocation_budget: config.invocation_budget,
+                poll_wait: Duration::from_millis(500),
+            },
         )
     }
 }

@@ -86,13 +86,26 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match args.command {
-            Command::Serve { addr, data_dir, workers } => {
-                cli::serve::run(&config, addr, data_dir.unwrap_or_else(|| config.data_dir.clone()), workers).await
+            Command::Serve {
+                addr,
+                data_dir,
+                workers,
+            } => {
+                cli::serve::run(
+                    &config,
+                    addr,
+                    data_dir.unwrap_or_else(|| config.data_dir.clone()),
+                    workers,
+                )
+                .await
             }
             Command::Process { file, out, data_dir } => cli::process::run(&config, &file, &out, data_dir).await,
-            Command::Submit { file, server, wait, idempotency_key } => {
-                cli::client::submit(&server, &file, wait, idempotency_key.as_deref()).await
-            }
+            Command::Submit {
+                file,
+                server,
+                wait,
+                idempotency_key,
+            } => cli::client::submit(&server, &file, wait, idempotency_key.as_deref()).await,
             Command::Status { job_id, server } => cli::client::status(&server, &job_id).await,
         }
     });

@@ -39,26 +39,55 @@ impl Harness {
         let notifier = Arc::new(RecordingNotifier::default());
         let backends = Backends {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(DeadLetter::new("jobs-dlq", 3)))),
+            queue: Arc::new(SqliteJobQueue::new(
+                db.clone(),
+                "jobs",
+                Some(DeadLetter::new("jobs-dlq", 3)),
+            )),
             blobs: wrap(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
             notifier: notifier.clone(),
         };
         let dead = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
-        Harness { _dir: dir, backends, dead, analyzer: Arc::new(CountingAnalyzer::new(TextLayerAnalyzer::default())), notifier }
+        Harness {
+            _dir: dir,
+            backends,
+            dead,
+            analyzer: Arc::new(CountingAnalyzer::new(TextLayerAnalyzer::default())),
+            notifier,
+        }
     }
 
     fn processor(&self, config: PipelineConfig) -> Processor {
         let analyzer: Arc<dyn Analyzer> = self.analyzer.clone();
-        Processor::new(self.backends.clone(), Arc::new(PdfiumEngine::new()), analyzer, Some(Arc::new(TextLayerAnalyzer::default())), config)
+        Processor::new(
+            self.backends.clone(),
+            Arc::new(PdfiumEngine::new()),
+            analyzer,
+            Some(Arc::new(TextLayerAnalyzer::default())),
+            config,
+        )
     }
 
     async fn submit(&self, name: &str) -> JobId {
         let intake = Intake::new(self.backends.clone(), IntakeConfig::default());
-        intake.submit(Upload { body: fixture(name).into(), ..Default::default() }).await.unwrap().job.id
+        intake
+            .submit(Upload {
+                body: fixture(name).into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .job
+            .id
     }
 
     async fn receive(&self) -> Option<Delivery> {
-        self.backends.queue.receive(1, Duration::from_secs(30), Duration::ZERO).await.unwrap().pop()
+        self.backends
+            .queue
+            .receive(1, Duration::from_secs(30), Duration::ZERO)
+            .await
+            .unwrap()
+            .pop()
     }
 
     /// One delivery as the embedded worker does it; a retried message is made visible at
@@ -69,7 +98,11 @@ impl Harness {
         if outcome.ack() {
             self.backends.queue.delete(&delivery.receipt).await.unwrap();
         } else {
-            self.backends.queue.set_visibility(&delivery.receipt, Duration::ZERO).await.unwrap();
+            self.backends
+                .queue
+                .set_visibility(&delivery.receipt, Duration::ZERO)
+                .await
+                .unwrap();
         }
         Some(outcome)
     }
@@ -80,7 +113,10 @@ impl Harness {
 }
 
 fn config() -> PipelineConfig {
-    PipelineConfig { reserve: Duration::ZERO, ..PipelineConfig::default() }
+    PipelineConfig {
+        reserve: Duration::ZERO,
+        ..PipelineConfig::default()
+    }
 }
 
 #[tokio::test]
@@ -94,15 +130,29 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
     assert_eq!(job.stages_completed, Stage::ALL.to_vec());
     assert_eq!((job.attempts, job.continuations), (1, 0));
     assert!(job.lease.is_none(), "a finished job keeps no lease");
-    let mut keys = vec!["inspect.json".to_string(), "components.json".into(), "schedule.xlsx".into(), "schedule.csv".into(), "evaluation.json".into()];
+    let mut keys = vec![
+        "inspect.json".to_string(),
+        "components.json".into(),
+        "schedule.xlsx".into(),
+        "schedule.csv".into(),
+        "evaluation.json".into(),
+    ];
     for n in 0..4 {
-        keys.extend([format!("pages/{n}.png"), format!("pages/{n}.text.json"), format!("analysis/{n}.json")]);
+        keys.extend([
+            format!("pages/{n}.png"),
+            format!("pages/{n}.text.json"),
+            format!("analysis/{n}.json"),
+        ]);
     }
     for key in keys {
-        assert!(h.backends.blobs.head(&id.blob_key(&key)).await.unwrap().is_some(), "{key} missing");
+        assert!(
+            h.backends.blobs.head(&id.blob_key(&key)).await.unwrap().is_some(),
+            "{key} missing"
+        );
     }
     assert_eq!(h.analyzer.calls(), vec![0, 1, 2, 3]);
-    let evaluation: serde_json::Value = serde_json::from_slice(&h.backends.blobs.get(&id.blob_key("evaluation.json")).await.unwrap()).unwrap();
+    let evaluation: serde_json::Value =
+        serde_json::from_slice(&h.backends.blobs.get(&id.blob_key("evaluation.json")).await.unwrap()).unwrap();
     assert_eq!(evaluation["recall"], 1.0, "{evaluation}");
 }
 
@@ -114,7 +164,11 @@ async fn a_deadline_hands_over_to_continuations_and_no_page_is_done_twice() {
     let mut continued = 0;
     // With no time at all, each delivery does exactly one unit (a stage or a page).
     loop {
-        match h.deliver(&processor, Duration::ZERO).await.expect("a message is always waiting") {
+        match h
+            .deliver(&processor, Duration::ZERO)
+            .await
+            .expect("a message is always waiting")
+        {
             Outcome::Continued => continued += 1,
             Outcome::Completed => break,
             other => panic!("unexpected {other:?}"),
@@ -135,12 +189,36 @@ async fn a_page_analysis_stored_before_a_crash_is_adopted_and_not_paid_again() {
     let h = Harness::new();
     let id = h.submit("security-plan.pdf").await;
     // As if an earlier delivery stored page 2's answer and died before its checkpoint.
-    let paid = PageAnalysis { page: 2, components: vec![], usage: Usage { input_tokens: 100, output_tokens: 7, usd: 0.5 }, analyzer: "earlier".into() };
-    h.backends.blobs.put(&id.blob_key("analysis/2.json"), serde_json::to_vec(&paid).unwrap().into(), "application/json").await.unwrap();
-    assert_eq!(h.deliver(&h.processor(config()), Duration::from_secs(600)).await, Some(Outcome::Completed));
+    let paid = PageAnalysis {
+        page: 2,
+        components: vec![],
+        usage: Usage {
+            input_tokens: 100,
+            output_tokens: 7,
+            usd: 0.5,
+        },
+        analyzer: "earlier".into(),
+    };
+    h.backends
+        .blobs
+        .put(
+            &id.blob_key("analysis/2.json"),
+            serde_json::to_vec(&paid).unwrap().into(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        h.deliver(&h.processor(config()), Duration::from_secs(600)).await,
+        Some(Outcome::Completed)
+    );
     assert_eq!(h.analyzer.calls(), vec![0, 1, 3]);
     let job = h.job(&id).await;
-    assert_eq!((job.usage.input_tokens, job.usage.output_tokens), (100, 7), "the adopted page's usage is counted once");
+    assert_eq!(
+        (job.usage.input_tokens, job.usage.output_tokens),
+        (100, 7),
+        "the adopted page's usage is counted once"
+    );
 }
 
 #[tokio::test]
@@ -148,9 +226,16 @@ async fn a_duplicate_delivery_of_a_leased_job_stands_back() {
     let h = Harness::new();
     let id = h.submit("single-sheet.pdf").await;
     let now = chrono::Utc::now();
-    h.backends.jobs.acquire_lease(&id, "another-worker", now + chrono::Duration::seconds(60), now).await.unwrap();
+    h.backends
+        .jobs
+        .acquire_lease(&id, "another-worker", now + chrono::Duration::seconds(60), now)
+        .await
+        .unwrap();
     let before = h.job(&id).await;
-    assert_eq!(h.deliver(&h.processor(config()), Duration::from_secs(60)).await, Some(Outcome::Skipped("leased by another worker")));
+    assert_eq!(
+        h.deliver(&h.processor(config()), Duration::from_secs(60)).await,
+        Some(Outcome::Skipped("leased by another worker"))
+    );
     assert_eq!(h.job(&id).await, before, "the duplicate must not touch the job");
     assert!(h.analyzer.calls().is_empty());
 }
@@ -161,14 +246,23 @@ async fn a_transient_failure_leaves_the_message_to_come_back_and_the_job_resumes
     let id = h.submit("security-plan.pdf").await;
     let processor = h.processor(config());
     match h.deliver(&processor, Duration::from_secs(600)).await {
-        Some(Outcome::Retrying { code: ErrorCode::ServiceUnavailable, after }) => assert!(after >= Duration::from_secs(1)),
+        Some(Outcome::Retrying {
+            code: ErrorCode::ServiceUnavailable,
+            after,
+        }) => assert!(after >= Duration::from_secs(1)),
         other => panic!("expected a retry, got {other:?}"),
     }
     let job = h.job(&id).await;
     assert_eq!(job.status, JobStatus::Queued);
-    assert_eq!(job.error.as_ref().map(|e| (e.code, e.retryable)), Some((ErrorCode::ServiceUnavailable, true)));
+    assert_eq!(
+        job.error.as_ref().map(|e| (e.code, e.retryable)),
+        Some((ErrorCode::ServiceUnavailable, true))
+    );
     assert_eq!(job.progress.done, vec![0], "page 0 was checkpointed before the failure");
-    assert_eq!(h.deliver(&processor, Duration::from_secs(600)).await, Some(Outcome::Completed));
+    assert_eq!(
+        h.deliver(&processor, Duration::from_secs(600)).await,
+        Some(Outcome::Completed)
+    );
     let job = h.job(&id).await;
     assert_eq!((job.status, job.attempts), (JobStatus::Completed, 2));
     assert!(job.error.is_none(), "a recovered job shows no error");
@@ -180,42 +274,85 @@ async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue_and_the_job_
     let id = h.submit("single-sheet.pdf").await;
     let processor = h.processor(config());
     for _ in 0..3 {
-        assert!(matches!(h.deliver(&processor, Duration::from_secs(60)).await, Some(Outcome::Retrying { .. })));
+        assert!(matches!(
+            h.deliver(&processor, Duration::from_secs(60)).await,
+            Some(Outcome::Retrying { .. })
+        ));
     }
-    assert!(h.receive().await.is_none(), "the fourth receive moves the message to the DLQ");
-    let dead = h.dead.receive(1, Duration::from_secs(30), Duration::ZERO).await.unwrap().pop().expect("dead letter");
+    assert!(
+        h.receive().await.is_none(),
+        "the fourth receive moves the message to the DLQ"
+    );
+    let dead = h
+        .dead
+        .receive(1, Duration::from_secs(30), Duration::ZERO)
+        .await
+        .unwrap()
+        .pop()
+        .expect("dead letter");
     let handler = DeadLetterHandler::new(h.backends.clone());
     assert_eq!(handler.handle(&dead).await.unwrap(), DeadLetterOutcome::MarkedFailed);
     let job = h.job(&id).await;
     let error = job.error.clone().unwrap();
-    assert_eq!((job.status, error.code), (JobStatus::Failed, ErrorCode::RetriesExhausted));
-    assert!(error.message.contains("SERVICE_UNAVAILABLE"), "the last error is kept: {}", error.message);
+    assert_eq!(
+        (job.status, error.code),
+        (JobStatus::Failed, ErrorCode::RetriesExhausted)
+    );
+    assert!(
+        error.message.contains("SERVICE_UNAVAILABLE"),
+        "the last error is kept: {}",
+        error.message
+    );
     assert_eq!(job.attempts, 3);
     // The same dead letter delivered again changes nothing and alerts no one.
     assert_eq!(handler.handle(&dead).await.unwrap(), DeadLetterOutcome::AlreadyHandled);
     let alerts = h.notifier.alerts();
     assert_eq!(alerts.len(), 1);
-    assert_eq!((alerts[0].job_id.clone(), alerts[0].code), (id, ErrorCode::RetriesExhausted));
+    assert_eq!(
+        (alerts[0].job_id.clone(), alerts[0].code),
+        (id, ErrorCode::RetriesExhausted)
+    );
 }
 
 #[tokio::test]
 async fn too_many_continuations_fail_the_job_with_processing_timeout() {
     let h = Harness::new();
     let id = h.submit("security-plan.pdf").await;
-    let processor = h.processor(PipelineConfig { max_continuations: 2, ..config() });
-    let outcomes = [h.deliver(&processor, Duration::ZERO).await, h.deliver(&processor, Duration::ZERO).await, h.deliver(&processor, Duration::ZERO).await];
-    assert_eq!(outcomes, [Some(Outcome::Continued), Some(Outcome::Continued), Some(Outcome::Failed(ErrorCode::ProcessingTimeout))]);
+    let processor = h.processor(PipelineConfig {
+        max_continuations: 2,
+        ..config()
+    });
+    let outcomes = [
+        h.deliver(&processor, Duration::ZERO).await,
+        h.deliver(&processor, Duration::ZERO).await,
+        h.deliver(&processor, Duration::ZERO).await,
+    ];
+    assert_eq!(
+        outcomes,
+        [
+            Some(Outcome::Continued),
+            Some(Outcome::Continued),
+            Some(Outcome::Failed(ErrorCode::ProcessingTimeout))
+        ]
+    );
     let job = h.job(&id).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.map(|e| e.stage), Some(Some(Stage::PdfProcessing)));
-    assert_eq!(h.notifier.alerts().len(), 1, "an operator hears of a job that cannot finish");
+    assert_eq!(
+        h.notifier.alerts().len(),
+        1,
+        "an operator hears of a job that cannot finish"
+    );
 }
 
 #[tokio::test]
 async fn a_bad_file_fails_at_once_without_paging_an_operator() {
     let h = Harness::new();
     let id = h.submit("encrypted.pdf").await;
-    assert_eq!(h.deliver(&h.processor(config()), Duration::from_secs(60)).await, Some(Outcome::Failed(ErrorCode::EncryptedPdf)));
+    assert_eq!(
+        h.deliver(&h.processor(config()), Duration::from_secs(60)).await,
+        Some(Outcome::Failed(ErrorCode::EncryptedPdf))
+    );
     let job = h.job(&id).await;
     assert_eq!((job.status, job.attempts), (JobStatus::Failed, 1));
     assert!(h.notifier.alerts().is_empty());

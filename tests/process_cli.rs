@@ -15,18 +15,38 @@ fn drawings() -> Command {
 #[test]
 fn process_prints_the_components_and_writes_the_three_files() {
     let out = tempfile::tempdir().unwrap();
-    let output = drawings().arg("process").arg(fixture("security-plan.pdf")).arg("--out").arg(out.path()).output().unwrap();
+    let output = drawings()
+        .arg("process")
+        .arg(fixture("security-plan.pdf"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let expected = expected_ids("security-plan.pdf");
     for name in ["components.json", "schedule.csv", "schedule.xlsx"] {
         assert!(out.path().join(name).is_file(), "{name} missing");
     }
-    let components: Value = serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
-    let mut ids: Vec<String> = components["components"].as_array().unwrap().iter().map(|c| normalize(c["id"].as_str().unwrap())).collect();
+    let components: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
+    let mut ids: Vec<String> = components["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| normalize(c["id"].as_str().unwrap()))
+        .collect();
     ids.sort();
     assert_eq!(ids, expected);
-    let printed: Vec<String> = stdout.lines().filter_map(|l| l.split("  ").next()).map(|s| normalize(s.trim())).collect();
+    let printed: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.split("  ").next())
+        .map(|s| normalize(s.trim()))
+        .collect();
     for id in expected.iter().take(5) {
         assert!(printed.contains(id), "{id} not in the summary:\n{stdout}");
     }
@@ -35,7 +55,13 @@ fn process_prints_the_components_and_writes_the_three_files() {
 #[test]
 fn process_of_a_text_file_fails_with_its_code() {
     let out = tempfile::tempdir().unwrap();
-    let output = drawings().arg("process").arg(fixture("not-a-pdf.txt")).arg("--out").arg(out.path()).output().unwrap();
+    let output = drawings()
+        .arg("process")
+        .arg(fixture("not-a-pdf.txt"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("INVALID_PDF"));
     assert!(!out.path().join("components.json").exists());
@@ -44,7 +70,17 @@ fn process_of_a_text_file_fails_with_its_code() {
 #[test]
 fn process_of_an_encrypted_pdf_fails_with_its_code() {
     let out = tempfile::tempdir().unwrap();
-    let output = drawings().arg("process").arg(fixture("encrypted.pdf")).arg("--out").arg(out.path()).output().unwrap();
+    let output = drawings()
+        .arg("process")
+        .arg(fixture("encrypted.pdf"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("ENCRYPTED_PDF"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("ENCRYPTED_PDF"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

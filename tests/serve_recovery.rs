@@ -12,7 +12,10 @@ async fn kill_9_while_processing_then_restart_finishes_every_job() {
     // A short lease, so deliveries cut off by the kill come back within seconds.
     let env = [("DRAWINGS_LEASE_SECS", "3")];
     let server = Server::start(dir.path(), &env);
-    let mut pdfs = vec![std::fs::read(fixture("security-plan.pdf")).unwrap(), std::fs::read(fixture("single-sheet.pdf")).unwrap()];
+    let mut pdfs = vec![
+        std::fs::read(fixture("security-plan.pdf")).unwrap(),
+        std::fs::read(fixture("single-sheet.pdf")).unwrap(),
+    ];
     if let Some(big) = corpus("wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf") {
         pdfs.push(std::fs::read(big).unwrap());
     }
@@ -25,7 +28,12 @@ async fn kill_9_while_processing_then_restart_finishes_every_job() {
     // Kill once work is under way.
     let started = std::time::Instant::now();
     loop {
-        let s: Value = reqwest::get(server.url(&format!("/status/{}", ids[0]))).await.unwrap().json().await.unwrap();
+        let s: Value = reqwest::get(server.url(&format!("/status/{}", ids[0])))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if s["status"] != "queued" || started.elapsed() > Duration::from_secs(20) {
             break;
         }
@@ -53,6 +61,9 @@ async fn a_small_invocation_budget_finishes_through_continuations() {
     assert_eq!(status, 202);
     let done = wait_terminal(&server, body["job_id"].as_str().unwrap(), Duration::from_secs(600)).await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert!(done["continuations"].as_u64().unwrap() >= 1, "expected hand-overs: {done}");
+    assert!(
+        done["continuations"].as_u64().unwrap() >= 1,
+        "expected hand-overs: {done}"
+    );
     assert_eq!(done["attempts"], 1, "continuations are not retries: {done}");
 }

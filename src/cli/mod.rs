@@ -5,19 +5,32 @@ pub mod process;
 pub mod serve;
 
 use crate::config::Config;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
+
+/// Tells the embedded workers to stop and waits for the deliveries they hold.
+pub async fn stop_workers(stop: watch::Sender<bool>, workers: JoinHandle<()>) {
+    stop.send_replace(true);
+    if let Err(e) = workers.await {
+        tracing::error!(error = %e, "A worker task panicked.");
+    }
+}
 
 /// JSON logs for the server (one object a line, with the span fields: request id, job id);
 /// short text logs on stderr for one-shot commands, so a progress bar stays readable.
 pub fn init_tracing(config: &Config, serving: bool) {
     let default = if serving { "info" } else { "warn" };
-    let filter = EnvFilter::try_new(config.log_filter.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_new(config.log_filter.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
     let json = match config.log_format.as_deref() {
         Some("json") => true,
         Some(_) => false,
         None => serving,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().with_current_span(true).with_span_list(true).init();
     } else {

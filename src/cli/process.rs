@@ -20,7 +20,9 @@ const TABLE_ROWS: usize = 40;
 
 /// Processes `file` and writes the results into `out`.
 pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<PathBuf>) -> Result<ExitCode> {
-    let body = tokio::fs::read(file).await.with_context(|| format!("reading {}", file.display()))?;
+    let body = tokio::fs::read(file)
+        .await
+        .with_context(|| format!("reading {}", file.display()))?;
     // A private store by default, so this run processes this file and nothing else.
     let scratch = match data_dir {
         Some(_) => None,
@@ -29,7 +31,11 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
     let dir = data_dir.unwrap_or_else(|| scratch.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default());
     let embedded = Embedded::open(config, &dir)?;
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-    let upload = Upload { body: body.into(), file_name, ..Default::default() };
+    let upload = Upload {
+        body: body.into(),
+        file_name,
+        ..Default::default()
+    };
     let job = match embedded.intake.submit(upload).await {
         Ok(accepted) => accepted.job,
         Err(e) => {
@@ -50,12 +56,17 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     bar.finish_and_clear();
-    let _ = stop_tx.send(true);
-    let _ = workers.await;
+    super::stop_workers(stop_tx, workers).await;
 
     if finished.status != JobStatus::Completed {
         match &finished.error {
-            Some(e) => eprintln!("job {} {}: {}: {}", finished.id, finished.status.as_str(), e.code, e.message),
+            Some(e) => eprintln!(
+                "job {} {}: {}: {}",
+                finished.id,
+                finished.status.as_str(),
+                e.code,
+                e.message
+            ),
             None => eprintln!("job {} {}", finished.id, finished.status.as_str()),
         }
         return Ok(ExitCode::FAILURE);
@@ -82,19 +93,32 @@ fn show_progress(bar: &ProgressBar, job: &Job) {
     bar.set_position(drawings_core::status::percent(job) as u64);
     let stage = job.current_stage.map(|s| s.as_str()).unwrap_or(job.status.as_str());
     if job.current_stage.is_some_and(|s| s.is_per_page()) {
-        bar.set_message(format!("{stage} page {}/{}", job.progress.done.len(), job.progress.total));
+        bar.set_message(format!(
+            "{stage} page {}/{}",
+            job.progress.done.len(),
+            job.progress.total
+        ));
     } else {
         bar.set_message(stage.to_owned());
     }
 }
 
 async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec<PathBuf>> {
-    tokio::fs::create_dir_all(out).await.with_context(|| format!("creating {}", out.display()))?;
+    tokio::fs::create_dir_all(out)
+        .await
+        .with_context(|| format!("creating {}", out.display()))?;
     let mut written = Vec::new();
     for name in RESULT_FILES {
-        let body = embedded.backends.blobs.get(&job.id.blob_key(name)).await.with_context(|| format!("reading {name}"))?;
+        let body = embedded
+            .backends
+            .blobs
+            .get(&job.id.blob_key(name))
+            .await
+            .with_context(|| format!("reading {name}"))?;
         let path = out.join(name);
-        tokio::fs::write(&path, &body).await.with_context(|| format!("writing {}", path.display()))?;
+        tokio::fs::write(&path, &body)
+            .await
+            .with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
     if written.len() != RESULT_FILES.len() {
@@ -104,15 +128,29 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
 }
 
 fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {
-    println!("job {} completed: {} pages, {} components", job.id, job.progress.total, schedule.components.len());
+    println!(
+        "job {} completed: {} pages, {} components",
+        job.id,
+        job.progress.total,
+        schedule.components.len()
+    );
     if !schedule.components.is_empty() {
         println!();
-        println!("{:<24} {:<16} {:>4}  {}", "ID", "TYPE", "PAGE", "LOCATION");
+        println!("{:<24} {:<16} {:>4}  LOCATION", "ID", "TYPE", "PAGE");
         for c in schedule.components.iter().take(TABLE_ROWS) {
-            println!("{:<24} {:<16} {:>4}  {}", c.id, c.kind.as_str(), c.page, c.location.as_deref().unwrap_or("-"));
+            println!(
+                "{:<24} {:<16} {:>4}  {}",
+                c.id,
+                c.kind.as_str(),
+                c.page,
+                c.location.as_deref().unwrap_or("-")
+            );
         }
         if schedule.components.len() > TABLE_ROWS {
-            println!("... and {} more (see components.json)", schedule.components.len() - TABLE_ROWS);
+            println!(
+                "... and {} more (see components.json)",
+                schedule.components.len() - TABLE_ROWS
+            );
         }
     }
     println!();

@@ -16,24 +16,34 @@ use tracing::info;
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: usize) -> Result<ExitCode> {
     let embedded = Embedded::open(config, &data_dir)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
-    let state = AppState { intake: embedded.intake.clone(), backends: embedded.backends.clone(), link_ttl: Duration::from_secs(3600) };
+    let state = AppState {
+        intake: embedded.intake.clone(),
+        backends: embedded.backends.clone(),
+        link_ttl: Duration::from_secs(3600),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker_task = tokio::spawn(embedded.workers(config, workers).run(stop_rx));
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{local}");
     info!(addr = %local, data_dir = %data_dir.display(), workers, "Serving.");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
     info!("Stopping workers after the deliveries in hand.");
-    let _ = stop_tx.send(true);
-    let _ = worker_task.await;
+    super::stop_workers(stop_tx, worker_task).await;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {

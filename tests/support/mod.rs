@@ -24,7 +24,10 @@ pub fn corpus(path: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: {} is absent (the shared corpus is not on this machine)", p.display());
+        eprintln!(
+            "skipping: {} is absent (the shared corpus is not on this machine)",
+            p.display()
+        );
         None
     }
 }
@@ -34,7 +37,12 @@ pub fn expected_ids(pdf_name: &str) -> Vec<String> {
     let stem = pdf_name.trim_end_matches(".pdf");
     let body = std::fs::read(fixture(&format!("{stem}.expected.json"))).expect("expected file");
     let value: Value = serde_json::from_slice(&body).expect("expected json");
-    let mut ids: Vec<String> = value["components"].as_array().expect("components").iter().map(|c| normalize(c["id"].as_str().expect("id"))).collect();
+    let mut ids: Vec<String> = value["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| normalize(c["id"].as_str().expect("id")))
+        .collect();
     ids.sort();
     ids.dedup();
     ids
@@ -67,15 +75,25 @@ impl Server {
         let mut child = cmd.spawn().expect("start drawings serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
-        Server { child, base, data_dir: data_dir.to_path_buf() }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            base,
+            data_dir: data_dir.to_path_buf(),
+        }
     }
 
     /// `kill -9`.
     pub fn kill_hard(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill().ok();
+        self.child.wait().ok();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -85,14 +103,21 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill().ok();
+        self.child.wait().ok();
     }
 }
 
 /// Uploads a PDF as `application/pdf`; returns status and body.
-pub async fn upload(server: &Server, body: Vec<u8>, idempotency_key: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut request = reqwest::Client::new().post(server.url("/process-drawing")).header("content-type", "application/pdf").body(body);
+pub async fn upload(
+    server: &Server,
+    body: Vec<u8>,
+    idempotency_key: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/process-drawing"))
+        .header("content-type", "application/pdf")
+        .body(body);
     if let Some(key) = idempotency_key {
         request = request.header("idempotency-key", key);
     }
@@ -107,11 +132,19 @@ pub async fn upload(server: &Server, body: Vec<u8>, idempotency_key: Option<&str
 pub async fn wait_terminal(server: &Server, job_id: &str, limit: Duration) -> Value {
     let started = Instant::now();
     loop {
-        let value: Value = reqwest::get(server.url(&format!("/status/{job_id}"))).await.expect("GET status").json().await.expect("status JSON");
+        let value: Value = reqwest::get(server.url(&format!("/status/{job_id}")))
+            .await
+            .expect("GET status")
+            .json()
+            .await
+            .expect("status JSON");
         if matches!(value["status"].as_str(), Some("completed" | "failed" | "cancelled")) {
             return value;
         }
-        assert!(started.elapsed() < limit, "job {job_id} not finished after {limit:?}: {value}");
+        assert!(
+            started.elapsed() < limit,
+            "job {job_id} not finished after {limit:?}: {value}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -119,7 +152,9 @@ pub async fn wait_terminal(server: &Server, job_id: &str, limit: Duration) -> Va
 /// Files under a directory, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

@@ -20,7 +20,12 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// Adds machine-readable details.
@@ -46,11 +51,19 @@ impl From<StoreError> for ApiError {
             ErrorClass::NotFound => ApiError::not_found("resource"),
             ErrorClass::Transient | ErrorClass::Conflict => {
                 tracing::warn!(error = %e, "Backend unavailable.");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, "a backend is unavailable; retry shortly")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ServiceUnavailable,
+                    "a backend is unavailable; retry shortly",
+                )
             }
             ErrorClass::Invalid | ErrorClass::Permanent => {
                 tracing::error!(error = %e, "Backend failure.");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; it has been logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "internal error; it has been logged",
+                )
             }
         }
     }
@@ -72,7 +85,12 @@ impl From<IntakeError> for ApiError {
         if let IntakeError::Unavailable(source) = &e {
             tracing::warn!(error = %source, "Upload not accepted: backend unavailable.");
         }
-        ApiError { status, code, message: e.to_string(), details }
+        ApiError {
+            status,
+            code,
+            message: e.to_string(),
+            details,
+        }
     }
 }
 
@@ -85,7 +103,9 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

@@ -36,13 +36,20 @@ pub fn router(state: AppState) -> Router {
     // Multipart bodies carry a little framing around the file.
     let body_limit = state.intake.config().max_upload_bytes as usize + 64 * 1024;
     Router::new()
-        .route("/process-drawing", post(submit::process_drawing).layer(DefaultBodyLimit::max(body_limit)))
+        .route(
+            "/process-drawing",
+            post(submit::process_drawing).layer(DefaultBodyLimit::max(body_limit)),
+        )
         .route("/status/{job_id}", get(results::status))
         .route("/results/{job_id}/{file}", get(results::result_file))
         .route("/health", get(health))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::InvalidRequest, "method not allowed on this route")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::InvalidRequest,
+                "method not allowed on this route",
+            )
         })
         .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)

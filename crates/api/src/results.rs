@@ -29,7 +29,10 @@ pub(crate) async fn status(State(state): State<AppState>, Path(job_id): Path<Str
     Ok(response)
 }
 
-pub(crate) async fn result_file(State(state): State<AppState>, Path((job_id, file)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub(crate) async fn result_file(
+    State(state): State<AppState>,
+    Path((job_id, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     if !RESULT_FILES.contains(&file.as_str()) {
         return Err(ApiError::not_found("result file"));
     }
@@ -38,7 +41,11 @@ pub(crate) async fn result_file(State(state): State<AppState>, Path((job_id, fil
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::ResultNotReady,
-            format!("job {} is {}; results exist once it has completed", job.id, job.status.as_str()),
+            format!(
+                "job {} is {}; results exist once it has completed",
+                job.id,
+                job.status.as_str()
+            ),
         ));
     }
     let body = state.backends.blobs.get(&job.id.blob_key(&file)).await?;

@@ -50,7 +50,9 @@ impl DeadLetterHandler {
             }
             let reason = match &job.error {
                 Some(last) => format!("last error {}: {}", last.code, last.message),
-                None => "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into(),
+                None => {
+                    "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into()
+                }
             };
             let err = JobError {
                 code: ErrorCode::RetriesExhausted,

@@ -22,7 +22,10 @@ pub struct IntakeConfig {
 
 impl Default for IntakeConfig {
     fn default() -> Self {
-        IntakeConfig { max_upload_bytes: 100 * 1024 * 1024, ttl: Duration::days(30) }
+        IntakeConfig {
+            max_upload_bytes: 100 * 1024 * 1024,
+            ttl: Duration::days(30),
+        }
     }
 }
 
@@ -83,7 +86,10 @@ impl IntakeError {
     }
 
     fn rejected(code: ErrorCode, message: impl Into<String>) -> Self {
-        IntakeError::Rejected { code, message: message.into() }
+        IntakeError::Rejected {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -114,7 +120,10 @@ impl Intake {
         if bytes > self.config.max_upload_bytes {
             return Err(IntakeError::rejected(
                 ErrorCode::PayloadTooLarge,
-                format!("upload of {bytes} bytes exceeds the limit of {} bytes", self.config.max_upload_bytes),
+                format!(
+                    "upload of {bytes} bytes exceeds the limit of {} bytes",
+                    self.config.max_upload_bytes
+                ),
             ));
         }
         Ok(())
@@ -128,7 +137,10 @@ impl Intake {
         // PDF readers accept the header anywhere in the first 1024 bytes.
         let head = &upload.body[..upload.body.len().min(1024)];
         if !head.windows(5).any(|w| w == b"%PDF-") {
-            return Err(IntakeError::rejected(ErrorCode::InvalidPdf, "the file is not a PDF (no %PDF- header)"));
+            return Err(IntakeError::rejected(
+                ErrorCode::InvalidPdf,
+                "the file is not a PDF (no %PDF- header)",
+            ));
         }
         if let Some(key) = &upload.idempotency_key
             && !valid_idempotency_key(key)
@@ -156,7 +168,10 @@ impl Intake {
             project_name: upload.project_name,
         };
         let blobs = &self.backends.blobs;
-        blobs.put(&input.blob_key, upload.body, "application/pdf").await.map_err(IntakeError::Unavailable)?;
+        blobs
+            .put(&input.blob_key, upload.body, "application/pdf")
+            .await
+            .map_err(IntakeError::Unavailable)?;
         let job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
         let created = match self.backends.jobs.create(&job).await {
             Ok(c) => c,
@@ -184,14 +199,24 @@ impl Intake {
                 if existing.status == JobStatus::Queued && existing.attempts == 0 {
                     self.enqueue(&existing).await.map_err(IntakeError::Unavailable)?;
                 }
-                Ok(Accepted { job: *existing, replayed: true })
+                Ok(Accepted {
+                    job: *existing,
+                    replayed: true,
+                })
             }
         }
     }
 
     async fn enqueue(&self, job: &Job) -> Result<(), StoreError> {
-        let message = QueueMessage { job_id: job.id.clone(), kind: MessageKind::Start };
-        self.backends.queue.send(&message, std::time::Duration::ZERO).await.map(|_| ())
+        let message = QueueMessage {
+            job_id: job.id.clone(),
+            kind: MessageKind::Start,
+        };
+        self.backends
+            .queue
+            .send(&message, std::time::Duration::ZERO)
+            .await
+            .map(|_| ())
     }
 
     async fn discard_blob(&self, job: &Job) {

@@ -290,7 +290,13 @@ mod tests {
 
     #[test]
     fn malformed_job_ids_are_rejected() {
-        for bad in ["", "../etc/passwd", "ABCDEF0123456789ABCDEF0123456789", "123", &"a".repeat(33)] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "ABCDEF0123456789ABCDEF0123456789",
+            "123",
+            &"a".repeat(33),
+        ] {
             assert_eq!(JobId::parse(bad), None, "{bad}");
         }
     }
@@ -308,9 +314,19 @@ mod tests {
     #[test]
     fn lease_held_by_another_worker_blocks_until_it_lapses() {
         let now = Utc::now();
-        let input = JobInput { blob_key: "k".into(), sha256: "s".into(), bytes: 1, file_name: None, client_name: None, project_name: None };
+        let input = JobInput {
+            blob_key: "k".into(),
+            sha256: "s".into(),
+            bytes: 1,
+            file_name: None,
+            client_name: None,
+            project_name: None,
+        };
         let mut job = Job::new(JobId::generate(), input, None, now, Duration::days(30));
-        job.lease = Some(Lease { owner: "w1".into(), until: now + Duration::seconds(30) });
+        job.lease = Some(Lease {
+            owner: "w1".into(),
+            until: now + Duration::seconds(30),
+        });
         assert!(job.leased_by_other("w2", now));
         assert!(!job.leased_by_other("w1", now));
         assert!(!job.leased_by_other("w2", now + Duration::seconds(31)));

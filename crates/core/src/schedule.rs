@@ -58,14 +58,34 @@ impl Schedule {
         for c in &components {
             *totals.entry(c.kind).or_insert(0) += 1;
         }
-        Schedule { components, totals, pages: pages.len() as u32, duplicates_merged }
+        Schedule {
+            components,
+            totals,
+            pages: pages.len() as u32,
+            duplicates_merged,
+        }
     }
 
-    const HEADER: [&'static str; 8] = ["id", "type", "system", "page", "location", "confidence", "source", "bbox"];
+    const HEADER: [&'static str; 8] = [
+        "id",
+        "type",
+        "system",
+        "page",
+        "location",
+        "confidence",
+        "source",
+        "bbox",
+    ];
 
     fn row(c: &Component) -> [String; 8] {
-        let bbox = c.bbox.map(|b| format!("{:.1} {:.1} {:.1} {:.1}", b.x0, b.y0, b.x1, b.y1)).unwrap_or_default();
-        let source = serde_json::to_value(c.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let bbox = c
+            .bbox
+            .map(|b| format!("{:.1} {:.1} {:.1} {:.1}", b.x0, b.y0, b.x1, b.y1))
+            .unwrap_or_default();
+        let source = serde_json::to_value(c.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         [
             c.id.clone(),
             c.kind.as_str().to_owned(),
@@ -154,8 +174,16 @@ mod tests {
     #[test]
     fn a_component_on_two_pages_is_listed_once_with_the_best_confidence() {
         let pages = vec![
-            PageAnalysis { page: 0, components: vec![component("A-101-DR-B2", 1, 0.6)], ..Default::default() },
-            PageAnalysis { page: 1, components: vec![component("A.101.DR.B2", 2, 0.9), component("A-102-DR-B2", 2, 0.9)], ..Default::default() },
+            PageAnalysis {
+                page: 0,
+                components: vec![component("A-101-DR-B2", 1, 0.6)],
+                ..Default::default()
+            },
+            PageAnalysis {
+                page: 1,
+                components: vec![component("A.101.DR.B2", 2, 0.9), component("A-102-DR-B2", 2, 0.9)],
+                ..Default::default()
+            },
         ];
         let s = Schedule::build(&pages);
         assert_eq!(s.components.len(), 2);
@@ -166,7 +194,11 @@ mod tests {
 
     #[test]
     fn csv_has_a_row_per_component_and_the_totals() {
-        let pages = vec![PageAnalysis { page: 0, components: vec![component("A-101-DR-B2", 1, 0.9)], ..Default::default() }];
+        let pages = vec![PageAnalysis {
+            page: 0,
+            components: vec![component("A-101-DR-B2", 1, 0.9)],
+            ..Default::default()
+        }];
         let csv = String::from_utf8(Schedule::build(&pages).to_csv().unwrap()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "id,type,system,page,location,confidence,source,bbox");

@@ -106,7 +106,11 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
             links.push(link.unwrap_or_else(|| format!("/results/{}/{}", job.id, name)));
         }
         let [components, schedule_xlsx, schedule_csv] = <[String; 3]>::try_from(links).expect("three result files");
-        Some(ResultLinks { components, schedule_xlsx, schedule_csv })
+        Some(ResultLinks {
+            components,
+            schedule_xlsx,
+            schedule_csv,
+        })
     } else {
         None
     };
@@ -115,7 +119,11 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         status: job.status,
         current_stage: job.current_stage,
         stages_completed: job.stages_completed.clone(),
-        progress: ProgressView { pages_done: job.progress.done.len() as u32, pages_total: job.progress.total, percent: percent(job) },
+        progress: ProgressView {
+            pages_done: job.progress.done.len() as u32,
+            pages_total: job.progress.total,
+            percent: percent(job),
+        },
         created_at: job.created_at,
         updated_at: job.updated_at,
         expires_at: job.expires_at,

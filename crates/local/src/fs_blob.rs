@@ -51,10 +51,9 @@ impl From<FsError> for StoreError {
                     backend: BACKEND,
                     source: e.into(),
                 },
-                ErrorKind::StorageFull
-                | ErrorKind::Interrupted
-                | ErrorKind::TimedOut
-                | ErrorKind::WouldBlock => StoreError::transient(BACKEND, e),
+                ErrorKind::StorageFull | ErrorKind::Interrupted | ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+                    StoreError::transient(BACKEND, e)
+                }
                 _ => StoreError::permanent(BACKEND, e),
             },
             FsError::Join(ref join) if join.is_cancelled() => StoreError::transient(BACKEND, e),
@@ -120,9 +119,7 @@ impl FsBlobStore {
         T: Send + 'static,
         F: FnOnce() -> Result<T, FsError> + Send + 'static,
     {
-        Ok(tokio::task::spawn_blocking(f)
-            .await
-            .map_err(FsError::from)??)
+        Ok(tokio::task::spawn_blocking(f).await.map_err(FsError::from)??)
     }
 }
 
@@ -157,9 +154,7 @@ impl BlobStore for FsBlobStore {
         Self::blocking(move || match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => Ok(Some(BlobMeta { size: meta.len() })),
             Ok(_) => Ok(None),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-                Ok(None)
-            }
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(None),
             Err(e) => Err(io("stat", &path)(e)),
         })
         .await
@@ -179,18 +174,13 @@ impl BlobStore for FsBlobStore {
 /// Writes `path` through a synced temporary file in the same directory (a rename is only
 /// atomic within one filesystem). If `write` fails, the temporary file is removed when it
 /// drops and `path` is untouched.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<(), FsError> {
+fn write_atomically(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> Result<(), FsError> {
     let dir = path.parent().ok_or_else(|| FsError::InvalidKey {
         key: path.display().to_string(),
         reason: "no parent",
     })?;
     std::fs::create_dir_all(dir).map_err(|e| match e.kind() {
-        ErrorKind::AlreadyExists | ErrorKind::NotADirectory => {
-            FsError::FileInTheWay(dir.to_owned())
-        }
+        ErrorKind::AlreadyExists | ErrorKind::NotADirectory => FsError::FileInTheWay(dir.to_owned()),
         _ => io("create", dir)(e),
     })?;
     let mut temp = tempfile::Builder::new()
@@ -200,8 +190,7 @@ fn write_atomically(
     write(temp.as_file_mut()).map_err(io("write", temp.path()))?;
     // Data on disk before the rename, or a crash could leave the new name on empty content.
     temp.as_file().sync_all().map_err(io("sync", temp.path()))?;
-    temp.persist(path)
-        .map_err(|e| io("rename over", path)(e.error))?;
+    temp.persist(path).map_err(|e| io("rename over", path)(e.error))?;
     sync_dir(dir)
 }
 
@@ -237,10 +226,7 @@ mod tests {
             file.write_all(b"%PDF-1.7 half a fi")?;
             Err(std::io::Error::other("disk yanked"))
         });
-        assert!(
-            matches!(result, Err(FsError::Io { op: "write", .. })),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(FsError::Io { op: "write", .. })), "{result:?}");
         assert!(!path.exists(), "a failed put must leave nothing at the key");
         assert!(
             leftovers(path.parent().unwrap()).is_empty(),

@@ -44,7 +44,13 @@ impl EmbeddedWorkers {
         dead_letter_handler: Arc<DeadLetterHandler>,
         config: WorkerConfig,
     ) -> Self {
-        EmbeddedWorkers { processor, queue, dead_letters, dead_letter_handler, config }
+        EmbeddedWorkers {
+            processor,
+            queue,
+            dead_letters,
+            dead_letter_handler,
+            config,
+        }
     }
 
     /// Runs until `stop` turns true, then waits for the deliveries in hand.
@@ -56,7 +62,12 @@ impl EmbeddedWorkers {
             tasks.spawn(async move { worker.job_loop(stop).instrument(error_span!("worker", n)).await });
         }
         let (worker, stop) = (this.clone(), stop.clone());
-        tasks.spawn(async move { worker.dead_letter_loop(stop).instrument(error_span!("dead_letter_worker")).await });
+        tasks.spawn(async move {
+            worker
+                .dead_letter_loop(stop)
+                .instrument(error_span!("dead_letter_worker"))
+                .await
+        });
         while tasks.join_next().await.is_some() {}
     }
 
@@ -89,7 +100,11 @@ impl EmbeddedWorkers {
 
     async fn dead_letter_loop(&self, stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let deliveries = match self.dead_letters.receive(10, Duration::from_secs(30), self.config.poll_wait).await {
+            let deliveries = match self
+                .dead_letters
+                .receive(10, Duration::from_secs(30), self.config.poll_wait)
+                .await
+            {
                 Ok(d) => d,
                 Err(e) => {
                     warn!(error = %e, "Dead-letter receive failed; backing off.");
@@ -102,7 +117,9 @@ impl EmbeddedWorkers {
                     Ok(_) => self.dead_letters.delete(&delivery.receipt).await,
                     Err(e) => {
                         warn!(error = %e, "Dead letter not handled; it will come back.");
-                        self.dead_letters.set_visibility(&delivery.receipt, Duration::from_secs(5)).await
+                        self.dead_letters
+                            .set_visibility(&delivery.receipt, Duration::from_secs(5))
+                            .await
                     }
                 };
                 if let Err(e) = settled {

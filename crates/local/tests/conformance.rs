@@ -1,11 +1,8 @@
 //! Every embedded adapter against its port's conformance suite from `drawings-testkit`.
 
-use drawings_local::{
-    Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore,
-};
+use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use drawings_testkit::{
-    QueuePair, blob_store_conformance, job_queue_conformance, job_store_conformance,
-    notifier_conformance,
+    QueuePair, blob_store_conformance, job_queue_conformance, job_store_conformance, notifier_conformance,
 };
 use std::sync::Arc;
 

@@ -59,25 +59,14 @@ async fn a_put_leaves_only_the_blob_behind() {
     let dir = tempfile::tempdir().unwrap();
     let store = FsBlobStore::new(dir.path()).unwrap();
     store
-        .put(
-            "jobs/abc/pages/0.png",
-            Bytes::from_static(b"png"),
-            "image/png",
-        )
+        .put("jobs/abc/pages/0.png", Bytes::from_static(b"png"), "image/png")
         .await
         .unwrap();
     store
-        .put(
-            "jobs/abc/pages/0.png",
-            Bytes::from_static(b"png2"),
-            "image/png",
-        )
+        .put("jobs/abc/pages/0.png", Bytes::from_static(b"png2"), "image/png")
         .await
         .unwrap();
-    assert_eq!(
-        files_under(dir.path()),
-        vec!["jobs/abc/pages/0.png".to_string()]
-    );
+    assert_eq!(files_under(dir.path()), vec!["jobs/abc/pages/0.png".to_string()]);
 }
 
 #[tokio::test]
@@ -85,25 +74,14 @@ async fn a_folder_is_not_a_blob() {
     let dir = tempfile::tempdir().unwrap();
     let store = FsBlobStore::new(dir.path()).unwrap();
     store
-        .put(
-            "jobs/abc/input.pdf",
-            Bytes::from_static(b"%PDF"),
-            "application/pdf",
-        )
+        .put("jobs/abc/input.pdf", Bytes::from_static(b"%PDF"), "application/pdf")
         .await
         .unwrap();
     assert_eq!(store.head("jobs/abc").await.unwrap(), None);
-    assert_eq!(
-        store.get("jobs/abc").await.unwrap_err().class(),
-        ErrorClass::NotFound
-    );
+    assert_eq!(store.get("jobs/abc").await.unwrap_err().class(), ErrorClass::NotFound);
     assert_eq!(store.head("jobs/abc/input.pdf/x").await.unwrap(), None);
     let err = store
-        .put(
-            "jobs/abc/input.pdf/x",
-            Bytes::from_static(b"x"),
-            "text/plain",
-        )
+        .put("jobs/abc/input.pdf/x", Bytes::from_static(b"x"), "text/plain")
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Invalid, "{err}");
@@ -115,19 +93,13 @@ async fn readers_never_see_a_partial_body() {
     let store = Arc::new(FsBlobStore::new(dir.path()).unwrap());
     let a = Bytes::from(vec![b'a'; 2 * 1024 * 1024]);
     let b = Bytes::from(vec![b'b'; 3 * 1024 * 1024]);
-    store
-        .put("blob", a.clone(), "application/octet-stream")
-        .await
-        .unwrap();
+    store.put("blob", a.clone(), "application/octet-stream").await.unwrap();
     let writer = {
         let (store, a, b) = (Arc::clone(&store), a.clone(), b.clone());
         tokio::spawn(async move {
             for n in 0..20 {
                 let body = if n % 2 == 0 { b.clone() } else { a.clone() };
-                store
-                    .put("blob", body, "application/octet-stream")
-                    .await
-                    .unwrap();
+                store.put("blob", body, "application/octet-stream").await.unwrap();
             }
         })
     };

@@ -32,14 +32,8 @@ async fn jobs_and_messages_survive_reopening_the_database() {
         jobs_queue(&db).send(&sent, Duration::ZERO).await.unwrap();
     }
     let db = Database::open(&path).unwrap();
-    assert_eq!(
-        SqliteJobStore::new(db.clone()).get(&job.id).await.unwrap(),
-        job
-    );
-    let got = jobs_queue(&db)
-        .receive(1, HIDE, Duration::ZERO)
-        .await
-        .unwrap();
+    assert_eq!(SqliteJobStore::new(db.clone()).get(&job.id).await.unwrap(), job);
+    let got = jobs_queue(&db).receive(1, HIDE, Duration::ZERO).await.unwrap();
     assert_eq!(got[0].message().unwrap(), sent);
 }
 
@@ -47,14 +41,8 @@ async fn jobs_and_messages_survive_reopening_the_database() {
 async fn two_handles_on_one_file_see_each_others_writes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drawings.db");
-    let (a, b) = (
-        Database::open(&path).unwrap(),
-        Database::open(&path).unwrap(),
-    );
-    let (store_a, store_b) = (
-        SqliteJobStore::new(a.clone()),
-        SqliteJobStore::new(b.clone()),
-    );
+    let (a, b) = (Database::open(&path).unwrap(), Database::open(&path).unwrap());
+    let (store_a, store_b) = (SqliteJobStore::new(a.clone()), SqliteJobStore::new(b.clone()));
     let job = sample_job();
     store_a.create(&job).await.unwrap();
     let mut seen = store_b.get(&job.id).await.unwrap();
@@ -64,10 +52,7 @@ async fn two_handles_on_one_file_see_each_others_writes() {
 
     let sent = message();
     jobs_queue(&a).send(&sent, Duration::ZERO).await.unwrap();
-    let got = jobs_queue(&b)
-        .receive(1, HIDE, Duration::from_secs(1))
-        .await
-        .unwrap();
+    let got = jobs_queue(&b).receive(1, HIDE, Duration::from_secs(1)).await.unwrap();
     assert_eq!(got[0].message().unwrap(), sent);
 }
 
@@ -81,10 +66,7 @@ async fn racing_creates_with_one_idempotency_key_on_two_handles_make_one_job() {
     let (ja, jb) = (sample_job_with_key(&key), sample_job_with_key(&key));
     let (ra, rb) = tokio::join!(a.create(&ja), b.create(&jb));
     let outcomes = [ra.unwrap(), rb.unwrap()];
-    let new = outcomes
-        .iter()
-        .filter(|c| matches!(c, Created::New))
-        .count();
+    let new = outcomes.iter().filter(|c| matches!(c, Created::New)).count();
     assert_eq!(new, 1, "exactly one create must win: {outcomes:?}");
 }
 
@@ -101,10 +83,7 @@ async fn racing_receivers_on_two_handles_never_share_a_message() {
     }
     let mut ids = Vec::new();
     loop {
-        let (ra, rb) = tokio::join!(
-            qa.receive(3, HIDE, Duration::ZERO),
-            qb.receive(3, HIDE, Duration::ZERO)
-        );
+        let (ra, rb) = tokio::join!(qa.receive(3, HIDE, Duration::ZERO), qb.receive(3, HIDE, Duration::ZERO));
         let batch: Vec<_> = ra.unwrap().into_iter().chain(rb.unwrap()).collect();
         if batch.is_empty() {
             break;
@@ -126,15 +105,8 @@ async fn a_stale_receipt_cannot_delete_or_extend_a_newer_delivery() {
     let db = Database::open_in_memory().unwrap();
     let queue = jobs_queue(&db);
     queue.send(&message(), Duration::ZERO).await.unwrap();
-    let first = queue
-        .receive(1, HIDE, Duration::ZERO)
-        .await
-        .unwrap()
-        .remove(0);
-    queue
-        .set_visibility(&first.receipt, Duration::ZERO)
-        .await
-        .unwrap();
+    let first = queue.receive(1, HIDE, Duration::ZERO).await.unwrap().remove(0);
+    queue.set_visibility(&first.receipt, Duration::ZERO).await.unwrap();
     let second = queue
         .receive(1, Duration::ZERO, Duration::ZERO)
         .await
@@ -145,10 +117,7 @@ async fn a_stale_receipt_cannot_delete_or_extend_a_newer_delivery() {
         .delete(&first.receipt)
         .await
         .expect("a stale-receipt delete is Ok, as on SQS");
-    let err = queue
-        .set_visibility(&first.receipt, HIDE)
-        .await
-        .unwrap_err();
+    let err = queue.set_visibility(&first.receipt, HIDE).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::NotFound);
     let third = queue.receive(1, HIDE, Duration::ZERO).await.unwrap();
     assert_eq!(
@@ -165,26 +134,13 @@ async fn a_stale_receipt_cannot_delete_or_extend_a_newer_delivery() {
 #[tokio::test]
 async fn dead_letters_keep_their_receive_count_and_lose_their_receipt() {
     let db = Database::open_in_memory().unwrap();
-    let (main, dead) = (
-        jobs_queue(&db),
-        SqliteJobQueue::new(db.clone(), "jobs-dlq", None),
-    );
+    let (main, dead) = (jobs_queue(&db), SqliteJobQueue::new(db.clone(), "jobs-dlq", None));
     main.send(&message(), Duration::ZERO).await.unwrap();
     let mut last = None;
     for _ in 0..3 {
-        last = Some(
-            main.receive(1, Duration::ZERO, Duration::ZERO)
-                .await
-                .unwrap()
-                .remove(0),
-        );
+        last = Some(main.receive(1, Duration::ZERO, Duration::ZERO).await.unwrap().remove(0));
     }
-    assert!(
-        main.receive(1, HIDE, Duration::ZERO)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(main.receive(1, HIDE, Duration::ZERO).await.unwrap().is_empty());
     main.delete(&last.unwrap().receipt).await.unwrap();
     let moved = dead.receive(1, HIDE, Duration::ZERO).await.unwrap();
     assert_eq!(
@@ -201,14 +157,8 @@ async fn requests_beyond_sqs_limits_are_invalid() {
     let cases = [
         queue.receive(0, HIDE, Duration::ZERO).await.unwrap_err(),
         queue.receive(11, HIDE, Duration::ZERO).await.unwrap_err(),
-        queue
-            .receive(1, HIDE, Duration::from_secs(21))
-            .await
-            .unwrap_err(),
-        queue
-            .send(&message(), Duration::from_secs(16 * 60))
-            .await
-            .unwrap_err(),
+        queue.receive(1, HIDE, Duration::from_secs(21)).await.unwrap_err(),
+        queue.send(&message(), Duration::from_secs(16 * 60)).await.unwrap_err(),
     ];
     for err in cases {
         assert_eq!(err.class(), ErrorClass::Invalid, "{err}");
@@ -223,15 +173,9 @@ async fn a_corrupt_job_record_is_a_permanent_error() {
     let job = sample_job();
     store.create(&job).await.unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
-        "UPDATE jobs SET body = '{not json' WHERE id = ?1",
-        [job.id.as_str()],
-    )
-    .unwrap();
-    assert_eq!(
-        store.get(&job.id).await.unwrap_err().class(),
-        ErrorClass::Permanent
-    );
+    conn.execute("UPDATE jobs SET body = '{not json' WHERE id = ?1", [job.id.as_str()])
+        .unwrap();
+    assert_eq!(store.get(&job.id).await.unwrap_err().class(), ErrorClass::Permanent);
 }
 
 #[tokio::test]
@@ -243,10 +187,7 @@ async fn a_database_from_a_newer_build_is_refused() {
         .unwrap()
         .pragma_update(None, "user_version", 99)
         .unwrap();
-    assert_eq!(
-        Database::open(&path).unwrap_err().class(),
-        ErrorClass::Permanent
-    );
+    assert_eq!(Database::open(&path).unwrap_err().class(), ErrorClass::Permanent);
 }
 
 #[tokio::test]

@@ -52,7 +52,10 @@ pub fn library_candidates() -> Vec<PathBuf> {
         candidates.push(PathBuf::from(path));
     }
     // A packaged binary ships the library beside itself or in a sibling `lib/`.
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
         candidates.push(exe_dir.join(&file_name));
         candidates.push(exe_dir.join("..").join("lib").join(&file_name));
     }
@@ -61,7 +64,11 @@ pub fn library_candidates() -> Vec<PathBuf> {
     candidates.push(Path::new("/var/task/lib").join(&file_name));
     // Where scripts/setup.sh installs it in this checkout; only meaningful for binaries
     // built and run on the same machine (tests, `cargo run`).
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.pdfium").join(&file_name));
+    candidates.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../.pdfium")
+            .join(&file_name),
+    );
     candidates
 }
 
@@ -89,7 +96,10 @@ fn bind_first_available() -> Result<BoundPdfium, String> {
         match Pdfium::bind_to_library(&path) {
             Ok(bindings) => {
                 tracing::info!(library = %path.display(), "bound PDFium");
-                return Ok(BoundPdfium { pdfium: Pdfium::new(bindings), origin: LibraryOrigin::File(path) });
+                return Ok(BoundPdfium {
+                    pdfium: Pdfium::new(bindings),
+                    origin: LibraryOrigin::File(path),
+                });
             }
             Err(error) => {
                 // A file that exists but does not bind (wrong architecture, older PDFium
@@ -102,7 +112,10 @@ fn bind_first_available() -> Result<BoundPdfium, String> {
     match Pdfium::bind_to_system_library() {
         Ok(bindings) => {
             tracing::info!("bound PDFium from the system library search path");
-            Ok(BoundPdfium { pdfium: Pdfium::new(bindings), origin: LibraryOrigin::SystemSearchPath })
+            Ok(BoundPdfium {
+                pdfium: Pdfium::new(bindings),
+                origin: LibraryOrigin::SystemSearchPath,
+            })
         }
         Err(error) => {
             attempts.push(format!("system library search path ({error:?})"));
@@ -124,7 +137,10 @@ mod tests {
     #[test]
     fn candidates_end_with_the_checkout_library_installed_by_setup() {
         let candidates = library_candidates();
-        let last = candidates.last().map(|path| path.to_string_lossy().into_owned()).unwrap_or_default();
+        let last = candidates
+            .last()
+            .map(|path| path.to_string_lossy().into_owned())
+            .unwrap_or_default();
         assert!(last.ends_with("/../../.pdfium/libpdfium.so"), "{last}");
         assert!(candidates.iter().any(|path| path.starts_with("/var/task/lib")));
         assert!(candidates.iter().any(|path| path.starts_with("/opt/lib")));

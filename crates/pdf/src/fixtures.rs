@@ -19,12 +19,21 @@ pub(crate) struct Placed {
 
 impl Placed {
     pub(crate) fn new(text: &str, x: f32, y: f32, size: f32) -> Self {
-        Placed { text: text.to_owned(), x, y, size, degrees: 0.0 }
+        Placed {
+            text: text.to_owned(),
+            x,
+            y,
+            size,
+            degrees: 0.0,
+        }
     }
 
     /// Text whose baseline is turned `degrees` anticlockwise in user space.
     pub(crate) fn rotated(text: &str, x: f32, y: f32, size: f32, degrees: f32) -> Self {
-        Placed { degrees, ..Placed::new(text, x, y, size) }
+        Placed {
+            degrees,
+            ..Placed::new(text, x, y, size)
+        }
     }
 }
 
@@ -69,7 +78,10 @@ pub(crate) fn blank_pages_pdf(count: usize) -> Vec<u8> {
 
 /// A PDF whose pages have these MediaBoxes and rotations (no text).
 pub(crate) fn sized_pages_pdf(pages: &[([f32; 4], i64)]) -> Vec<u8> {
-    let pages: Vec<([f32; 4], i64, &[Placed])> = pages.iter().map(|(media_box, rotation)| (*media_box, *rotation, &[][..])).collect();
+    let pages: Vec<([f32; 4], i64, &[Placed])> = pages
+        .iter()
+        .map(|(media_box, rotation)| (*media_box, *rotation, &[][..]))
+        .collect();
     save(document_with_pages(&pages))
 }
 
@@ -90,7 +102,8 @@ pub(crate) fn inherited_rotation_pdf(rotation: i64) -> Vec<u8> {
 
 /// A one-page text PDF encrypted with RC4-128 (`user_password` may be empty).
 pub(crate) fn encrypted_pdf(user_password: &str) -> Vec<u8> {
-    let mut document = document_with_pages(&[([0.0, 0.0, 612.0, 792.0], 0, &[Placed::new("SECRET", 72.0, 700.0, 12.0)])]);
+    let mut document =
+        document_with_pages(&[([0.0, 0.0, 612.0, 792.0], 0, &[Placed::new("SECRET", 72.0, 700.0, 12.0)])]);
     // The file identifier is part of the encryption key derivation.
     let file_id = Object::String(b"drawings-pdf-test".to_vec(), lopdf::StringFormat::Hexadecimal);
     document.trailer.set("ID", vec![file_id.clone(), file_id]);
@@ -121,7 +134,14 @@ fn document_with_pages(pages: &[([f32; 4], i64, &[Placed])]) -> Document {
                 Operation::new("Tf", vec!["F1".into(), placed.size.into()]),
                 Operation::new("Tm", {
                     let (sin, cos) = placed.degrees.to_radians().sin_cos();
-                    vec![cos.into(), sin.into(), (-sin).into(), cos.into(), placed.x.into(), placed.y.into()]
+                    vec![
+                        cos.into(),
+                        sin.into(),
+                        (-sin).into(),
+                        cos.into(),
+                        placed.x.into(),
+                        placed.y.into(),
+                    ]
                 }),
                 Operation::new("Tj", vec![Object::string_literal(placed.text.as_str())]),
                 Operation::new("ET", vec![]),
@@ -140,7 +160,10 @@ fn document_with_pages(pages: &[([f32; 4], i64, &[Placed])]) -> Document {
         kids.push(Object::Reference(page_id));
     }
     let count = kids.len() as i64;
-    document.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    document.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
     let catalog_id = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     let info_id = document.add_object(dictionary! { "Producer" => Object::string_literal("drawings-pdf tests") });
     document.trailer.set("Root", catalog_id);

@@ -34,7 +34,9 @@ pub(crate) fn inspect(pdf: &[u8], limits: &PdfLimits) -> Result<Inspection, PdfE
         match lopdf_opinion(pdf) {
             Ok(opinion) => Some(opinion),
             Err(complaint) => {
-                warnings.push(format!("lopdf could not parse the file ({complaint}); PDFium opened it"));
+                warnings.push(format!(
+                    "lopdf could not parse the file ({complaint}); PDFium opened it"
+                ));
                 None
             }
         }
@@ -43,7 +45,9 @@ pub(crate) fn inspect(pdf: &[u8], limits: &PdfLimits) -> Result<Inspection, PdfE
         None
     };
     if let Some(how) = opinion.as_ref().and_then(|opinion| opinion.xref_repair.as_deref()) {
-        warnings.push(format!("the cross-reference table is damaged ({how}); the file was read after repair"));
+        warnings.push(format!(
+            "the cross-reference table is damaged ({how}); the file was read after repair"
+        ));
     }
     let rotations = match opinion.as_ref() {
         Some(LopdfOpinion { rotations, .. }) if rotations.len() == sizes.len() => rotations.clone(),
@@ -68,7 +72,12 @@ pub(crate) fn inspect(pdf: &[u8], limits: &PdfLimits) -> Result<Inspection, PdfE
         .into_iter()
         .zip(rotations)
         .enumerate()
-        .map(|(index, ((width_pt, height_pt), rotation))| PageInfo { index: index as u32, width_pt, height_pt, rotation })
+        .map(|(index, ((width_pt, height_pt), rotation))| PageInfo {
+            index: index as u32,
+            width_pt,
+            height_pt,
+            rotation,
+        })
         .collect();
     Ok(Inspection {
         bytes,
@@ -96,8 +105,15 @@ fn upright_page_sizes(pages: &PdfPages<'_>, limits: &PdfLimits) -> Result<Vec<(f
     let mut sizes = Vec::with_capacity(count as usize);
     for index in 0..count {
         let number = index + 1;
+        // This fails only when the page tree names a page whose dictionary is missing or
+        // broken; PDFium could not render that page either, so the file is rejected now
+        // rather than after the earlier pages were paid for.
         let size = pages.page_size(index).map_err(|error| {
-            PdfError::new(ErrorCode::InvalidPdf, format!("page {number} of {count} cannot be read: {error:?}"))
+            tracing::debug!(page = number, error = ?error, "PDFium cannot size the page");
+            PdfError::new(
+                ErrorCode::InvalidPdf,
+                format!("page {number} of {count} is damaged: its page dictionary cannot be read"),
+            )
         })?;
         let (width_pt, height_pt) = (size.width().value, size.height().value);
         if !(width_pt.is_finite() && height_pt.is_finite() && width_pt > 0.0 && height_pt > 0.0) {
@@ -127,7 +143,10 @@ fn pdfium_rotations(pages: &PdfPages<'_>) -> Result<Vec<u16>, PdfError> {
     (0..count)
         .map(|index| {
             let page = pages.get(index).map_err(|error| {
-                PdfError::new(ErrorCode::InvalidPdf, format!("page {} of {count} cannot be loaded: {error:?}", index + 1))
+                PdfError::new(
+                    ErrorCode::InvalidPdf,
+                    format!("page {} of {count} cannot be loaded: {error:?}", index + 1),
+                )
             })?;
             Ok(match page.rotation() {
                 Ok(PdfPageRenderRotation::Degrees90) => 90,
@@ -141,14 +160,16 @@ fn pdfium_rotations(pages: &PdfPages<'_>) -> Result<Vec<u16>, PdfError> {
 
 /// Whether PDFium found a security handler (it reports -1 for none, and R5/R6 as unknown).
 fn is_encrypted(document: &PdfDocument<'_>) -> bool {
-    !matches!(document.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected))
+    !matches!(
+        document.permissions().security_handler_revision(),
+        Ok(PdfSecurityHandlerRevision::Unprotected)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::{self, Placed};
-    use drawings_core::ports::{PdfEngine, RenderOptions};
 
     fn limits() -> PdfLimits {
         PdfLimits::default()
@@ -163,13 +184,23 @@ mod tests {
 
     #[test]
     fn a_valid_pdf_is_described_page_by_page_with_upright_sizes() {
-        let pdf = fixtures::sized_pages_pdf(&[([0.0, 0.0, 612.0, 792.0], 0), ([0.0, 0.0, 612.0, 792.0], 90), ([0.0, 0.0, 2592.0, 1728.0], 270)]);
+        let pdf = fixtures::sized_pages_pdf(&[
+            ([0.0, 0.0, 612.0, 792.0], 0),
+            ([0.0, 0.0, 612.0, 792.0], 90),
+            ([0.0, 0.0, 2592.0, 1728.0], 270),
+        ]);
         let inspection = inspect(&pdf, &limits()).unwrap();
         assert_eq!(inspection.bytes, pdf.len() as u64);
         assert_eq!(inspection.page_count, 3);
-        let geometry: Vec<(u32, f32, f32, u16)> =
-            inspection.pages.iter().map(|page| (page.index, page.width_pt, page.height_pt, page.rotation)).collect();
-        assert_eq!(geometry, [(0, 612.0, 792.0, 0), (1, 792.0, 612.0, 90), (2, 1728.0, 2592.0, 270)]);
+        let geometry: Vec<(u32, f32, f32, u16)> = inspection
+            .pages
+            .iter()
+            .map(|page| (page.index, page.width_pt, page.height_pt, page.rotation))
+            .collect();
+        assert_eq!(
+            geometry,
+            [(0, 612.0, 792.0, 0), (1, 792.0, 612.0, 90), (2, 1728.0, 2592.0, 270)]
+        );
         assert_eq!(inspection.pdf_version.as_deref(), Some("1.7"));
         assert_eq!(inspection.producer.as_deref(), Some("drawings-pdf tests"));
         assert!(inspection.warnings.is_empty(), "{:?}", inspection.warnings);
@@ -178,7 +209,14 @@ mod tests {
     #[test]
     fn lopdf_and_pdfium_agree_on_page_rotations() {
         let letter = [0.0, 0.0, 612.0, 792.0];
-        let pdf = fixtures::sized_pages_pdf(&[(letter, 0), (letter, 90), (letter, 180), (letter, 270), (letter, -90), (letter, 450)]);
+        let pdf = fixtures::sized_pages_pdf(&[
+            (letter, 0),
+            (letter, 90),
+            (letter, 180),
+            (letter, 270),
+            (letter, -90),
+            (letter, 450),
+        ]);
         let document = open_document(&pdf).unwrap();
         let from_pdfium = pdfium_rotations(document.pages()).unwrap();
         assert_eq!(from_pdfium, [0, 90, 180, 270, 270, 90]);
@@ -196,15 +234,24 @@ mod tests {
     #[test]
     fn a_file_over_the_byte_limit_is_payload_too_large() {
         let pdf = fixtures::blank_pages_pdf(1);
-        let limits = PdfLimits { max_bytes: 100, ..limits() };
+        let limits = PdfLimits {
+            max_bytes: 100,
+            ..limits()
+        };
         assert_eq!(error_code(&pdf, &limits), ErrorCode::PayloadTooLarge);
     }
 
     #[test]
     fn garbage_and_truncated_files_are_invalid_pdf() {
         assert_eq!(error_code(b"", &limits()), ErrorCode::InvalidPdf);
-        assert_eq!(error_code(b"PK\x03\x04 this is a zip file", &limits()), ErrorCode::InvalidPdf);
-        assert_eq!(error_code(b"%PDF-1.7\n% nothing else\n", &limits()), ErrorCode::InvalidPdf);
+        assert_eq!(
+            error_code(b"PK\x03\x04 this is a zip file", &limits()),
+            ErrorCode::InvalidPdf
+        );
+        assert_eq!(
+            error_code(b"%PDF-1.7\n% nothing else\n", &limits()),
+            ErrorCode::InvalidPdf
+        );
         let pdf = fixtures::blank_pages_pdf(1);
         assert_eq!(error_code(&pdf[..40], &limits()), ErrorCode::InvalidPdf);
     }
@@ -212,7 +259,10 @@ mod tests {
     #[test]
     fn more_pages_than_the_limit_is_too_many_pages() {
         let pdf = fixtures::blank_pages_pdf(4);
-        let limits = PdfLimits { max_pages: 3, ..limits() };
+        let limits = PdfLimits {
+            max_pages: 3,
+            ..limits()
+        };
         assert_eq!(error_code(&pdf, &limits), ErrorCode::TooManyPages);
         assert!(inspect(&pdf, &PdfLimits { max_pages: 4, ..limits }).is_ok());
     }
@@ -220,9 +270,20 @@ mod tests {
     #[test]
     fn a_page_longer_than_the_limit_is_page_too_large_and_named() {
         let pdf = fixtures::sized_pages_pdf(&[([0.0, 0.0, 612.0, 792.0], 0), ([0.0, 0.0, 3000.0, 1000.0], 90)]);
-        let error = inspect(&pdf, &PdfLimits { max_page_side_pt: 2000.0, ..limits() }).unwrap_err();
+        let error = inspect(
+            &pdf,
+            &PdfLimits {
+                max_page_side_pt: 2000.0,
+                ..limits()
+            },
+        )
+        .unwrap_err();
         assert_eq!(error.code, ErrorCode::PageTooLarge);
-        assert!(error.message.contains("page 2 of 2") && error.message.contains("1000 x 3000"), "{}", error.message);
+        assert!(
+            error.message.contains("page 2 of 2") && error.message.contains("1000 x 3000"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -243,7 +304,11 @@ mod tests {
         let pdf = fixtures::encrypted_pdf("");
         let inspection = inspect(&pdf, &limits()).unwrap();
         assert_eq!(inspection.page_count, 1);
-        assert!(inspection.warnings.iter().any(|warning| warning.contains("encrypted")), "{:?}", inspection.warnings);
+        assert!(
+            inspection.warnings.iter().any(|warning| warning.contains("encrypted")),
+            "{:?}",
+            inspection.warnings
+        );
     }
 
     #[test]
@@ -252,59 +317,22 @@ mod tests {
         // rebuilds the table by scanning and opens the file, so it must not be rejected,
         // whatever lopdf thinks of it.
         let mut pdf = fixtures::text_pdf(612.0, 792.0, 0, &[Placed::new("REPAIRED", 72.0, 700.0, 12.0)]);
-        let marker = pdf.windows(10).rposition(|bytes| bytes == b"startxref\n").expect("a startxref") + 10;
+        let marker = pdf
+            .windows(10)
+            .rposition(|bytes| bytes == b"startxref\n")
+            .expect("a startxref")
+            + 10;
         let digits = pdf[marker..].iter().take_while(|byte| byte.is_ascii_digit()).count();
         pdf[marker..marker + digits].fill(b'0');
         let inspection = inspect(&pdf, &limits()).unwrap();
         assert_eq!(inspection.page_count, 1);
-        assert!(inspection.warnings.iter().any(|warning| warning.contains("cross-reference")), "{:?}", inspection.warnings);
-    }
-
-    #[test]
-    fn encrypted_corpus_files_are_encrypted_pdf_or_accepted() {
-        let Some(dir) = fixtures::corpus_dir("encrypted_corpus_files_are_encrypted_pdf_or_accepted") else { return };
-        let files = fixtures::corpus_files(&dir, "encrypted");
-        assert!(!files.is_empty(), "the corpus lists encrypted files");
-        let mut rejected = 0;
-        for path in &files {
-            let pdf = std::fs::read(path).unwrap_or_default();
-            match inspect(&pdf, &limits()) {
-                Ok(_) => {}
-                Err(error) if error.code == ErrorCode::EncryptedPdf => rejected += 1,
-                Err(error) => eprintln!("{}: {error}", path.display()),
-            }
-        }
-        // Most of them need a password (the MANIFEST notes say which); some open without one.
-        assert!(rejected * 2 > files.len(), "only {rejected} of {} were ENCRYPTED_PDF", files.len());
-    }
-
-    #[test]
-    fn a_known_user_password_corpus_file_is_encrypted_pdf() {
-        let Some(dir) = fixtures::corpus_dir("a_known_user_password_corpus_file_is_encrypted_pdf") else { return };
-        let path = dir.join("qpdf__qpdf/qpdf/qtest/qpdf/enc-R3,V2,U=view,O=master.pdf");
-        let Ok(pdf) = std::fs::read(&path) else {
-            eprintln!("SKIP: {} is not in this corpus", path.display());
-            return;
-        };
-        assert_eq!(error_code(&pdf, &limits()), ErrorCode::EncryptedPdf);
-    }
-
-    #[test]
-    fn malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking() {
-        let Some(dir) = fixtures::corpus_dir("malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking") else { return };
-        let files = fixtures::corpus_files(&dir, "malformed");
-        assert!(!files.is_empty(), "the corpus lists malformed files");
-        let engine = crate::PdfiumEngine::new();
-        let options = RenderOptions { dpi: 36.0, max_pixels: 1_000_000 };
-        // A spread of about forty files across the whole list (they are grouped by source).
-        for path in files.iter().step_by((files.len() / 40).max(1)) {
-            let pdf = std::fs::read(path).unwrap_or_default();
-            // Any Ok or PdfError is fine; a panic fails the test, and INTERNAL would mean a
-            // library panicked and was caught, which is worth knowing about.
-            let outcome = engine.inspect(&pdf, &limits()).and_then(|_| engine.extract_page(&pdf, 0, &options).map(|_| ()));
-            if let Err(error) = outcome {
-                assert_ne!(error.code, ErrorCode::Internal, "{}: {error}", path.display());
-            }
-        }
+        assert!(
+            inspection
+                .warnings
+                .iter()
+                .any(|warning| warning.contains("cross-reference")),
+            "{:?}",
+            inspection.warnings
+        );
     }
 }

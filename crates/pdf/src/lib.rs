@@ -54,11 +54,78 @@ impl PdfEngine for PdfiumEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures;
+    use drawings_core::ErrorCode;
 
     #[test]
     fn engine_is_send_and_sync_for_spawn_blocking() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<PdfiumEngine>();
         let _as_port: &dyn PdfEngine = &PdfiumEngine::new();
+    }
+
+    #[test]
+    fn encrypted_corpus_files_are_encrypted_pdf_or_accepted() {
+        let Some(dir) = fixtures::corpus_dir("encrypted_corpus_files_are_encrypted_pdf_or_accepted") else {
+            return;
+        };
+        let engine = PdfiumEngine::new();
+        let files = fixtures::corpus_files(&dir, "encrypted");
+        assert!(!files.is_empty(), "the corpus lists encrypted files");
+        let mut rejected = 0;
+        for path in &files {
+            let pdf = std::fs::read(path).unwrap_or_default();
+            match engine.inspect(&pdf, &PdfLimits::default()) {
+                Ok(_) => {}
+                Err(error) if error.code == ErrorCode::EncryptedPdf => rejected += 1,
+                Err(error) => eprintln!("{}: {error}", path.display()),
+            }
+        }
+        // Most of them need a password (the MANIFEST notes say which); some open without one.
+        assert!(
+            rejected * 2 > files.len(),
+            "only {rejected} of {} were ENCRYPTED_PDF",
+            files.len()
+        );
+    }
+
+    #[test]
+    fn a_known_user_password_corpus_file_is_encrypted_pdf() {
+        let Some(dir) = fixtures::corpus_dir("a_known_user_password_corpus_file_is_encrypted_pdf") else {
+            return;
+        };
+        let path = dir.join("qpdf__qpdf/qpdf/qtest/qpdf/enc-R3,V2,U=view,O=master.pdf");
+        let Ok(pdf) = std::fs::read(&path) else {
+            eprintln!("SKIP: {} is not in this corpus", path.display());
+            return;
+        };
+        let error = PdfiumEngine::new().inspect(&pdf, &PdfLimits::default()).unwrap_err();
+        assert_eq!(error.code, ErrorCode::EncryptedPdf, "{error}");
+    }
+
+    #[test]
+    fn malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking() {
+        let Some(dir) = fixtures::corpus_dir("malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking") else {
+            return;
+        };
+        let files = fixtures::corpus_files(&dir, "malformed");
+        assert!(!files.is_empty(), "the corpus lists malformed files");
+        let engine = PdfiumEngine::new();
+        let options = RenderOptions {
+            dpi: 36.0,
+            max_pixels: 1_000_000,
+        };
+        // A spread of about forty files across the whole list (they are grouped by source).
+        for path in files.iter().step_by((files.len() / 40).max(1)) {
+            let pdf = std::fs::read(path).unwrap_or_default();
+            // Any Ok or PdfError is fine; a panic fails the test, and INTERNAL would mean a
+            // library panicked and was caught, which is worth knowing about.
+            let outcome = engine
+                .inspect(&pdf, &PdfLimits::default())
+                .and_then(|_| engine.extract_page(&pdf, 0, &options).map(|_| ()));
+            if let Err(error) = outcome {
+                assert_ne!(error.code, ErrorCode::Internal, "{}: {error}", path.display());
+            }
+        }
     }
 }

@@ -79,7 +79,10 @@ fn load_error(error: PdfiumError) -> PdfError {
             ErrorCode::InvalidPdf,
             "the PDF is damaged beyond repair: PDFium could not read its structure",
         ),
-        other => PdfError::new(ErrorCode::InvalidPdf, format!("PDFium could not open the PDF: {other:?}")),
+        other => PdfError::new(
+            ErrorCode::InvalidPdf,
+            format!("PDFium could not open the PDF: {other:?}"),
+        ),
     }
 }
 
@@ -96,7 +99,10 @@ pub(crate) fn without_panics<T>(what: &str, work: impl FnOnce() -> Result<T, Pdf
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
             tracing::error!(what, detail, "PDF library panicked");
-            Err(PdfError::new(ErrorCode::Internal, format!("{what} failed unexpectedly: {detail}")))
+            Err(PdfError::new(
+                ErrorCode::Internal,
+                format!("{what} failed unexpectedly: {detail}"),
+            ))
         }
     }
 }

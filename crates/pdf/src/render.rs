@@ -28,11 +28,17 @@ pub(crate) fn render_size(width_pt: f32, height_pt: f32, options: &RenderOptions
     if !(options.dpi.is_finite() && options.dpi > 0.0) || options.max_pixels == 0 {
         return Err(PdfError::new(
             ErrorCode::Internal,
-            format!("render options are unusable: dpi {} and max_pixels {}", options.dpi, options.max_pixels),
+            format!(
+                "render options are unusable: dpi {} and max_pixels {}",
+                options.dpi, options.max_pixels
+            ),
         ));
     }
     if !(width_pt.is_finite() && height_pt.is_finite() && width_pt > 0.0 && height_pt > 0.0) {
-        return Err(PdfError::new(ErrorCode::InvalidPdf, format!("the page has no area ({width_pt} x {height_pt} pt)")));
+        return Err(PdfError::new(
+            ErrorCode::InvalidPdf,
+            format!("the page has no area ({width_pt} x {height_pt} pt)"),
+        ));
     }
     let (width_in, height_in) = (f64::from(width_pt) / 72.0, f64::from(height_pt) / 72.0);
     let budget = options.max_pixels as f64;
@@ -55,10 +61,17 @@ pub(crate) fn render_size(width_pt: f32, height_pt: f32, options: &RenderOptions
     if width_px * height_px > budget || width_px > MAX_SIDE_PX as f64 || height_px > MAX_SIDE_PX as f64 {
         return Err(PdfError::new(
             ErrorCode::ResourceLimit,
-            format!("a {width_pt} x {height_pt} pt page cannot be rendered within {} pixels", options.max_pixels),
+            format!(
+                "a {width_pt} x {height_pt} pt page cannot be rendered within {} pixels",
+                options.max_pixels
+            ),
         ));
     }
-    Ok(RenderSize { width_px: width_px as u32, height_px: height_px as u32, dpi: dpi as f32 })
+    Ok(RenderSize {
+        width_px: width_px as u32,
+        height_px: height_px as u32,
+        dpi: dpi as f32,
+    })
 }
 
 /// Renders `page` upright at `options` and encodes it as PNG.
@@ -72,7 +85,12 @@ pub(crate) fn render_page(page: &PdfPage<'_>, options: &RenderOptions) -> Result
             PdfBitmapFormat::BGRx,
             pixels.as_mut_slice(),
         )
-        .map_err(|error| PdfError::new(ErrorCode::Internal, format!("PDFium could not create a bitmap: {error:?}")))?;
+        .map_err(|error| {
+            PdfError::new(
+                ErrorCode::Internal,
+                format!("PDFium could not create a bitmap: {error:?}"),
+            )
+        })?;
         let mut bitmap = bitmap;
         // No extra rotation: PDFium already applies the page's /Rotate. Byte order stays
         // BGR so that the conversion below is the only one.
@@ -80,11 +98,21 @@ pub(crate) fn render_page(page: &PdfPage<'_>, options: &RenderOptions) -> Result
             .set_fixed_size(size.width_px as i32, size.height_px as i32)
             .set_reverse_byte_order(false);
         page.render_into_bitmap_with_config(&mut bitmap, &config)
-            .map_err(|error| PdfError::new(ErrorCode::InvalidPdf, format!("PDFium could not render the page: {error:?}")))?;
+            .map_err(|error| {
+                PdfError::new(
+                    ErrorCode::InvalidPdf,
+                    format!("PDFium could not render the page: {error:?}"),
+                )
+            })?;
     }
     bgrx_to_rgb_in_place(&mut pixels);
     let png = encode_png(&pixels, size)?;
-    Ok(PageImage { png, width_px: size.width_px, height_px: size.height_px, dpi: size.dpi })
+    Ok(PageImage {
+        png,
+        width_px: size.width_px,
+        height_px: size.height_px,
+        dpi: size.dpi,
+    })
 }
 
 /// A zeroed BGRx buffer, or `RESOURCE_LIMIT` if the machine cannot spare it (an abort on
@@ -93,7 +121,10 @@ fn allocate_bgrx(size: RenderSize) -> Result<Vec<u8>, PdfError> {
     let too_large = || {
         PdfError::new(
             ErrorCode::ResourceLimit,
-            format!("not enough memory to render {} x {} pixels", size.width_px, size.height_px),
+            format!(
+                "not enough memory to render {} x {} pixels",
+                size.width_px, size.height_px
+            ),
         )
     };
     let length = (size.width_px as usize)
@@ -122,7 +153,8 @@ pub(crate) fn bgrx_to_rgb_in_place(pixels: &mut Vec<u8>) {
 }
 
 fn encode_png(rgb: &[u8], size: RenderSize) -> Result<Vec<u8>, PdfError> {
-    let encode_error = |error: png::EncodingError| PdfError::new(ErrorCode::Internal, format!("PNG encoding failed: {error}"));
+    let encode_error =
+        |error: png::EncodingError| PdfError::new(ErrorCode::Internal, format!("PNG encoding failed: {error}"));
     // Line drawings compress well; a tenth of the raw size is a fair first guess.
     let mut png_bytes = Vec::with_capacity(rgb.len() / 10);
     let mut encoder = png::Encoder::new(&mut png_bytes, size.width_px, size.height_px);
@@ -148,14 +180,25 @@ mod tests {
 
     #[test]
     fn dpi_is_kept_when_the_page_fits_the_pixel_budget() {
-        let size = render_size(612.0, 792.0, &RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072 }).unwrap();
+        let size = render_size(
+            612.0,
+            792.0,
+            &RenderOptions {
+                dpi: 150.0,
+                max_pixels: 3072 * 3072,
+            },
+        )
+        .unwrap();
         assert_eq!((size.width_px, size.height_px, size.dpi), (1275, 1650, 150.0));
     }
 
     #[test]
     fn dpi_is_lowered_until_the_page_fits_the_pixel_budget() {
         // 24 x 36 in at 150 DPI would be 3600 x 5400 px.
-        let options = RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072 };
+        let options = RenderOptions {
+            dpi: 150.0,
+            max_pixels: 3072 * 3072,
+        };
         let size = render_size(1728.0, 2592.0, &options).unwrap();
         assert!(u64::from(size.width_px) * u64::from(size.height_px) <= options.max_pixels);
         assert!(size.dpi < 150.0 && size.dpi > 100.0, "{}", size.dpi);
@@ -165,10 +208,18 @@ mod tests {
 
     #[test]
     fn tiny_budgets_and_extreme_aspect_ratios_stay_within_the_budget() {
-        for (width, height, max_pixels) in [(612.0, 792.0, 1), (14_400.0, 1.0, 100), (1.0, 14_400.0, 7), (0.01, 0.01, 10)] {
+        for (width, height, max_pixels) in [
+            (612.0, 792.0, 1),
+            (14_400.0, 1.0, 100),
+            (1.0, 14_400.0, 7),
+            (0.01, 0.01, 10),
+        ] {
             let options = RenderOptions { dpi: 300.0, max_pixels };
             let size = render_size(width, height, &options).unwrap();
-            assert!(u64::from(size.width_px) * u64::from(size.height_px) <= max_pixels, "{width}x{height}");
+            assert!(
+                u64::from(size.width_px) * u64::from(size.height_px) <= max_pixels,
+                "{width}x{height}"
+            );
             assert!(size.width_px >= 1 && size.height_px >= 1);
         }
     }
@@ -176,10 +227,29 @@ mod tests {
     #[test]
     fn unusable_options_and_empty_pages_are_errors_not_panics() {
         let page = (612.0, 792.0);
-        for options in [RenderOptions { dpi: 0.0, max_pixels: 10 }, RenderOptions { dpi: f32::NAN, max_pixels: 10 }, RenderOptions { dpi: 72.0, max_pixels: 0 }] {
-            assert_eq!(render_size(page.0, page.1, &options).unwrap_err().code, ErrorCode::Internal);
+        for options in [
+            RenderOptions {
+                dpi: 0.0,
+                max_pixels: 10,
+            },
+            RenderOptions {
+                dpi: f32::NAN,
+                max_pixels: 10,
+            },
+            RenderOptions {
+                dpi: 72.0,
+                max_pixels: 0,
+            },
+        ] {
+            assert_eq!(
+                render_size(page.0, page.1, &options).unwrap_err().code,
+                ErrorCode::Internal
+            );
         }
-        assert_eq!(render_size(0.0, 792.0, &RenderOptions::default()).unwrap_err().code, ErrorCode::InvalidPdf);
+        assert_eq!(
+            render_size(0.0, 792.0, &RenderOptions::default()).unwrap_err().code,
+            ErrorCode::InvalidPdf
+        );
     }
 
     #[test]

@@ -39,13 +39,20 @@ pub(crate) struct LopdfOpinion {
 
 /// Loads `pdf` with lopdf. The error is lopdf's complaint, for a warning.
 pub(crate) fn lopdf_opinion(pdf: &[u8]) -> Result<LopdfOpinion, String> {
-    let options = LoadOptions { max_decompressed_size: Some(LOPDF_MAX_DECOMPRESSED_BYTES), ..LoadOptions::default() };
+    let options = LoadOptions {
+        max_decompressed_size: Some(LOPDF_MAX_DECOMPRESSED_BYTES),
+        ..LoadOptions::default()
+    };
     let document = without_panics("lopdf", || {
         Document::load_mem_with_options(pdf, options)
             .map_err(|error| PdfError::new(ErrorCode::InvalidPdf, error.to_string()))
     })
     .map_err(|error| error.message)?;
-    let rotations = document.get_pages().values().map(|page_id| page_rotation(&document, *page_id)).collect();
+    let rotations = document
+        .get_pages()
+        .values()
+        .map(|page_id| page_rotation(&document, *page_id))
+        .collect();
     Ok(LopdfOpinion {
         rotations,
         producer: producer(&document),
@@ -107,7 +114,18 @@ mod tests {
 
     #[test]
     fn rotation_is_normalised_like_pdfium() {
-        let cases = [(0, 0), (90, 90), (180, 180), (270, 270), (360, 0), (450, 90), (-90, 270), (-180, 180), (45, 0), (135, 90)];
+        let cases = [
+            (0, 0),
+            (90, 90),
+            (180, 180),
+            (270, 270),
+            (360, 0),
+            (450, 90),
+            (-90, 270),
+            (-180, 180),
+            (45, 0),
+            (135, 90),
+        ];
         for (degrees, expected) in cases {
             assert_eq!(normalised_rotation(degrees), expected, "/Rotate {degrees}");
         }

@@ -95,7 +95,11 @@ fn text_item(char: &PdfPageTextChar<'_>, to_upright: &UserToUpright) -> TextItem
     let angle = f64::from(char.angle_radians().unwrap_or(0.0));
     let (dx, dy) = to_upright.direction(angle.cos(), -angle.sin());
     let direction = if dx.abs() >= dy.abs() {
-        if dx >= 0.0 { WritingDirection::LeftToRight } else { WritingDirection::RightToLeft }
+        if dx >= 0.0 {
+            WritingDirection::LeftToRight
+        } else {
+            WritingDirection::RightToLeft
+        }
     } else if dy >= 0.0 {
         WritingDirection::TopToBottom
     } else {
@@ -126,7 +130,13 @@ pub(crate) fn group_into_runs(items: &[TextItem]) -> Vec<TextRun> {
                         if let Some((run, _)) = other {
                             runs.push(run);
                         }
-                        Some((TextRun { text: glyph.text.to_string(), bbox: glyph.bbox }, glyph.clone()))
+                        Some((
+                            TextRun {
+                                text: glyph.text.to_string(),
+                                bbox: glyph.bbox,
+                            },
+                            glyph.clone(),
+                        ))
                     }
                 };
             }
@@ -147,10 +157,30 @@ fn continues_word(previous: &Glyph, next: &Glyph) -> bool {
     // Along the writing direction: the gap from the end of `previous` to the start of
     // `next`. Across it: the line height and how much the two boxes share.
     let (gap, line_height, shared, smaller) = match next.direction {
-        WritingDirection::LeftToRight => (b.x0 - a.x1, a.height().max(b.height()), overlap(a.y0, a.y1, b.y0, b.y1), a.height().min(b.height())),
-        WritingDirection::RightToLeft => (a.x0 - b.x1, a.height().max(b.height()), overlap(a.y0, a.y1, b.y0, b.y1), a.height().min(b.height())),
-        WritingDirection::TopToBottom => (b.y0 - a.y1, a.width().max(b.width()), overlap(a.x0, a.x1, b.x0, b.x1), a.width().min(b.width())),
-        WritingDirection::BottomToTop => (a.y0 - b.y1, a.width().max(b.width()), overlap(a.x0, a.x1, b.x0, b.x1), a.width().min(b.width())),
+        WritingDirection::LeftToRight => (
+            b.x0 - a.x1,
+            a.height().max(b.height()),
+            overlap(a.y0, a.y1, b.y0, b.y1),
+            a.height().min(b.height()),
+        ),
+        WritingDirection::RightToLeft => (
+            a.x0 - b.x1,
+            a.height().max(b.height()),
+            overlap(a.y0, a.y1, b.y0, b.y1),
+            a.height().min(b.height()),
+        ),
+        WritingDirection::TopToBottom => (
+            b.y0 - a.y1,
+            a.width().max(b.width()),
+            overlap(a.x0, a.x1, b.x0, b.x1),
+            a.width().min(b.width()),
+        ),
+        WritingDirection::BottomToTop => (
+            a.y0 - b.y1,
+            a.width().max(b.width()),
+            overlap(a.x0, a.x1, b.x0, b.x1),
+            a.width().min(b.width()),
+        ),
     };
     if line_height <= 0.0 {
         return false;
@@ -165,17 +195,35 @@ fn overlap(a0: f32, a1: f32, b0: f32, b1: f32) -> f32 {
 
 /// Sorts runs top to bottom, then left to right within a line. A run joins the current line
 /// when its vertical centre falls inside the line's first run, which tolerates baseline
-/// jitter and mixed font sizes without chaining a whole column into one line.
-pub(crate) fn in_reading_order(mut runs: Vec<TextRun>) -> Vec<TextRun> {
-    runs.sort_by(|a, b| a.bbox.center().1.total_cmp(&b.bbox.center().1).then(a.bbox.x0.total_cmp(&b.bbox.x0)));
+/// jitter and mixed font sizes without chaining a whole column into one line. Vertical
+/// words (tall and narrow, e.g. a date up the side of a title block) would span many lines
+/// and pull them together, so each one stands as a line of its own at its centre.
+pub(crate) fn in_reading_order(runs: Vec<TextRun>) -> Vec<TextRun> {
+    let by_centre_then_left = |a: &TextRun, b: &TextRun| {
+        a.bbox
+            .center()
+            .1
+            .total_cmp(&b.bbox.center().1)
+            .then(a.bbox.x0.total_cmp(&b.bbox.x0))
+    };
+    let (mut vertical, mut horizontal): (Vec<TextRun>, Vec<TextRun>) = runs
+        .into_iter()
+        .partition(|run| run.text.chars().count() > 1 && run.bbox.height() > run.bbox.width());
+    horizontal.sort_by(by_centre_then_left);
+    vertical.sort_by(by_centre_then_left);
+
     let mut lines: Vec<(BBox, Vec<TextRun>)> = Vec::new();
-    for run in runs {
+    for run in horizontal {
         let centre_y = run.bbox.center().1;
         match lines.last_mut() {
             Some((first, members)) if centre_y >= first.y0 && centre_y <= first.y1 => members.push(run),
             _ => lines.push((run.bbox, vec![run])),
         }
     }
+    lines.extend(vertical.into_iter().map(|run| (run.bbox, vec![run])));
+    // Stable: lines keep their order among equals, vertical words go after a line at the
+    // same height.
+    lines.sort_by(|(a, _), (b, _)| a.center().1.total_cmp(&b.center().1));
     lines
         .into_iter()
         .flat_map(|(_, mut members)| {
@@ -192,7 +240,12 @@ mod tests {
     fn glyph(text: char, x0: f32, y0: f32, width: f32, height: f32) -> TextItem {
         TextItem::Glyph(Glyph {
             text,
-            bbox: BBox { x0, y0, x1: x0 + width, y1: y0 + height },
+            bbox: BBox {
+                x0,
+                y0,
+                x1: x0 + width,
+                y1: y0 + height,
+            },
             direction: WritingDirection::LeftToRight,
         })
     }
@@ -203,10 +256,22 @@ mod tests {
 
     #[test]
     fn touching_glyphs_on_a_line_form_one_run_with_the_union_box() {
-        let items = [glyph('A', 10.0, 100.0, 6.0, 12.0), glyph('B', 16.5, 100.0, 6.0, 12.0), glyph('2', 23.0, 100.5, 6.0, 12.0)];
+        let items = [
+            glyph('A', 10.0, 100.0, 6.0, 12.0),
+            glyph('B', 16.5, 100.0, 6.0, 12.0),
+            glyph('2', 23.0, 100.5, 6.0, 12.0),
+        ];
         let runs = group_into_runs(&items);
         assert_eq!(texts(&runs), ["AB2"]);
-        assert_eq!(runs[0].bbox, BBox { x0: 10.0, y0: 100.0, x1: 29.0, y1: 112.5 });
+        assert_eq!(
+            runs[0].bbox,
+            BBox {
+                x0: 10.0,
+                y0: 100.0,
+                x1: 29.0,
+                y1: 112.5
+            }
+        );
     }
 
     #[test]
@@ -218,7 +283,11 @@ mod tests {
 
     #[test]
     fn whitespace_and_line_breaks_end_a_run() {
-        let items = [glyph('A', 10.0, 100.0, 6.0, 12.0), TextItem::Break, glyph('B', 16.0, 100.0, 6.0, 12.0)];
+        let items = [
+            glyph('A', 10.0, 100.0, 6.0, 12.0),
+            TextItem::Break,
+            glyph('B', 16.0, 100.0, 6.0, 12.0),
+        ];
         assert_eq!(texts(&group_into_runs(&items)), ["A", "B"]);
     }
 
@@ -233,7 +302,12 @@ mod tests {
         let up = |text, y0| {
             TextItem::Glyph(Glyph {
                 text,
-                bbox: BBox { x0: 50.0, y0, x1: 62.0, y1: y0 + 6.0 },
+                bbox: BBox {
+                    x0: 50.0,
+                    y0,
+                    x1: 62.0,
+                    y1: y0 + 6.0,
+                },
                 direction: WritingDirection::BottomToTop,
             })
         };
@@ -243,8 +317,42 @@ mod tests {
 
     #[test]
     fn runs_are_ordered_top_to_bottom_then_left_to_right() {
-        let run = |text: &str, x0: f32, y0: f32| TextRun { text: text.into(), bbox: BBox { x0, y0, x1: x0 + 20.0, y1: y0 + 12.0 } };
-        let ordered = in_reading_order(vec![run("d", 10.0, 300.0), run("b", 200.0, 101.0), run("c", 10.0, 200.0), run("a", 10.0, 100.0)]);
+        let run = |text: &str, x0: f32, y0: f32| TextRun {
+            text: text.into(),
+            bbox: BBox {
+                x0,
+                y0,
+                x1: x0 + 20.0,
+                y1: y0 + 12.0,
+            },
+        };
+        let ordered = in_reading_order(vec![
+            run("d", 10.0, 300.0),
+            run("b", 200.0, 101.0),
+            run("c", 10.0, 200.0),
+            run("a", 10.0, 100.0),
+        ]);
         assert_eq!(texts(&ordered), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn a_vertical_word_does_not_merge_the_lines_it_spans() {
+        let run = |text: &str, x0: f32, y0: f32, width: f32, height: f32| TextRun {
+            text: text.into(),
+            bbox: BBox {
+                x0,
+                y0,
+                x1: x0 + width,
+                y1: y0 + height,
+            },
+        };
+        let ordered = in_reading_order(vec![
+            run("right1", 300.0, 100.0, 40.0, 12.0),
+            run("left2", 10.0, 114.0, 40.0, 12.0),
+            run("left1", 10.0, 100.0, 40.0, 12.0),
+            run("02/15/2018", 200.0, 95.0, 12.0, 60.0),
+            run("right2", 300.0, 114.0, 40.0, 12.0),
+        ]);
+        assert_eq!(texts(&ordered), ["left1", "right1", "left2", "right2", "02/15/2018"]);
     }
 }

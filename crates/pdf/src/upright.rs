@@ -43,8 +43,14 @@ impl UserToUpright {
             return None;
         }
         // Moving one upright point right (resp. down) moves this much in user space.
-        let right = ((top_right.0 - top_left.0) / width_pt, (top_right.1 - top_left.1) / width_pt);
-        let down = ((bottom_left.0 - top_left.0) / height_pt, (bottom_left.1 - top_left.1) / height_pt);
+        let right = (
+            (top_right.0 - top_left.0) / width_pt,
+            (top_right.1 - top_left.1) / width_pt,
+        );
+        let down = (
+            (bottom_left.0 - top_left.0) / height_pt,
+            (bottom_left.1 - top_left.1) / height_pt,
+        );
         let determinant = right.0 * down.1 - down.0 * right.1;
         if !determinant.is_finite() || determinant.abs() < 1e-12 {
             return None;
@@ -103,7 +109,10 @@ impl UserToUpright {
             x1: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) as f32,
             y1: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max) as f32,
         };
-        [bbox.x0, bbox.y0, bbox.x1, bbox.y1].iter().all(|value| value.is_finite()).then_some(bbox)
+        [bbox.x0, bbox.y0, bbox.x1, bbox.y1]
+            .iter()
+            .all(|value| value.is_finite())
+            .then_some(bbox)
     }
 }
 

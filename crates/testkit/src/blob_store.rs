@@ -29,10 +29,7 @@ fn class_of<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> Er
 async fn put_then_get_round_trips(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/plain.json");
     let body = Bytes::from_static(br#"{"hello":"world"}"#);
-    store
-        .put(&key, body.clone(), "application/json")
-        .await
-        .expect("put");
+    store.put(&key, body.clone(), "application/json").await.expect("put");
     assert_eq!(
         store.get(&key).await.expect("get after put"),
         body,
@@ -57,30 +54,19 @@ async fn put_then_get_round_trips(store: &dyn BlobStore, prefix: &str) {
 async fn missing_keys_are_not_found(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/never-written.bin");
     let class = class_of(store.get(&key).await, "get of a missing key");
-    assert_eq!(
-        class,
-        ErrorClass::NotFound,
-        "get of a missing key must be NotFound"
-    );
+    assert_eq!(class, ErrorClass::NotFound, "get of a missing key must be NotFound");
     assert_eq!(
         store.head(&key).await.expect("head of a missing key"),
         None,
         "head of a missing key must be None"
     );
-    store
-        .delete(&key)
-        .await
-        .expect("delete of a missing key must succeed");
+    store.delete(&key).await.expect("delete of a missing key must succeed");
 }
 
 async fn overwrite_replaces_the_body(store: &dyn BlobStore, prefix: &str) {
     let key = format!("{prefix}/overwritten.txt");
     store
-        .put(
-            &key,
-            Bytes::from_static(b"first, longer body"),
-            "text/plain",
-        )
+        .put(&key, Bytes::from_static(b"first, longer body"), "text/plain")
         .await
         .expect("first put");
     store

@@ -18,7 +18,10 @@ pub struct CountingAnalyzer<A> {
 impl<A> CountingAnalyzer<A> {
     /// Wraps `inner`.
     pub fn new(inner: A) -> Self {
-        CountingAnalyzer { inner, calls: Mutex::new(Vec::new()) }
+        CountingAnalyzer {
+            inner,
+            calls: Mutex::new(Vec::new()),
+        }
     }
 
     /// Pages asked for, in call order (0-based).
@@ -66,13 +69,23 @@ pub struct FailingBlobStore<B> {
 impl<B> FailingBlobStore<B> {
     /// Fails `op` on keys ending with `key_suffix`, `times` times.
     pub fn new(inner: B, op: BlobOp, key_suffix: &str, times: u32) -> Self {
-        FailingBlobStore { inner, op, key_suffix: key_suffix.to_owned(), remaining: AtomicU32::new(times) }
+        FailingBlobStore {
+            inner,
+            op,
+            key_suffix: key_suffix.to_owned(),
+            remaining: AtomicU32::new(times),
+        }
     }
 
     fn should_fail(&self, op: BlobOp, key: &str) -> bool {
         op == self.op
             && key.ends_with(&self.key_suffix)
-            && self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 0).then(|| n.saturating_sub(u32::from(n != u32::MAX)))).is_ok()
+            && self
+                .remaining
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n > 0).then(|| n.saturating_sub(u32::from(n != u32::MAX)))
+                })
+                .is_ok()
     }
 
     fn fault(key: &str) -> StoreError {

@@ -3,9 +3,7 @@
 
 use chrono::{Duration, Utc};
 use drawings_core::ports::Alert;
-use drawings_core::{
-    ErrorCode, Job, JobError, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage,
-};
+use drawings_core::{ErrorCode, Job, JobError, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage};
 
 /// `{prefix}-{32 random hex}`: a name no other run will pick.
 pub fn unique(prefix: &str) -> String {

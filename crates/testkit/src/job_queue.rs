@@ -62,22 +62,12 @@ async fn send(queue: &dyn JobQueue, message: &QueueMessage, delay: Duration) -> 
     queue.send(message, delay).await.expect("send")
 }
 
-async fn receive(
-    queue: &dyn JobQueue,
-    max: u32,
-    visibility: Duration,
-    wait: Duration,
-) -> Vec<Delivery> {
+async fn receive(queue: &dyn JobQueue, max: u32, visibility: Duration, wait: Duration) -> Vec<Delivery> {
     queue.receive(max, visibility, wait).await.expect("receive")
 }
 
 /// Receives exactly one message, which must be `message`.
-async fn receive_one(
-    queue: &dyn JobQueue,
-    message: &QueueMessage,
-    visibility: Duration,
-    what: &str,
-) -> Delivery {
+async fn receive_one(queue: &dyn JobQueue, message: &QueueMessage, visibility: Duration, what: &str) -> Delivery {
     let mut got = receive(queue, 1, visibility, EXPECT).await;
     assert_eq!(got.len(), 1, "{what}: expected one message, got {got:?}");
     let delivery = got.remove(0);
@@ -91,10 +81,7 @@ async fn receive_one(
 
 async fn assert_empty(queue: &dyn JobQueue, what: &str) {
     let got = receive(queue, 10, SECOND, NO_WAIT).await;
-    assert!(
-        got.is_empty(),
-        "{what}: expected no visible message, got {got:?}"
-    );
+    assert!(got.is_empty(), "{what}: expected no visible message, got {got:?}");
 }
 
 async fn delete(queue: &dyn JobQueue, delivery: &Delivery) {
@@ -107,10 +94,7 @@ async fn send_then_receive_returns_the_message(queue: &dyn JobQueue) {
     let id = send(queue, &message, NO_WAIT).await;
     let after = chrono::Utc::now();
     let d = receive_one(queue, &message, HIDE, "send then receive").await;
-    assert_eq!(
-        d.message_id, id,
-        "the delivery must carry the id send returned"
-    );
+    assert_eq!(d.message_id, id, "the delivery must carry the id send returned");
     assert_eq!(d.receive_count, 1, "the first receive must count 1");
     let slack = chrono::Duration::seconds(5);
     assert!(
@@ -140,10 +124,7 @@ async fn received_message_reappears_after_its_visibility(queue: &dyn JobQueue) {
         hidden_for >= Duration::from_millis(800),
         "the message must stay hidden for its visibility (1 s), reappeared after {hidden_for:?}"
     );
-    assert_eq!(
-        second.message_id, first.message_id,
-        "a redelivery is the same message"
-    );
+    assert_eq!(second.message_id, first.message_id, "a redelivery is the same message");
     assert_eq!(second.receive_count, 2, "a redelivery must count 2");
     assert_ne!(
         second.receipt, first.receipt,
@@ -185,10 +166,7 @@ async fn delayed_message_is_hidden_until_its_delay(queue: &dyn JobQueue) {
         waited >= Duration::from_millis(800),
         "a message sent with a 1 s delay arrived after {waited:?}"
     );
-    assert_eq!(
-        d.receive_count, 1,
-        "a delayed message was never received before"
-    );
+    assert_eq!(d.receive_count, 1, "a delayed message was never received before");
     delete(queue, &d).await;
 }
 
@@ -211,10 +189,7 @@ async fn message_moves_to_dead_letters_after_max_receives(queues: &QueuePair) {
         queues.max_receives
     );
     let moved = receive_one(dead, &message, HIDE, "receive from the dead-letter queue").await;
-    assert_eq!(
-        moved.message_id, id,
-        "the dead letter must be the same message"
-    );
+    assert_eq!(moved.message_id, id, "the dead letter must be the same message");
     delete(dead, &moved).await;
 }
 
@@ -222,10 +197,7 @@ async fn long_poll_on_empty_queue_waits_then_returns_nothing(queue: &dyn JobQueu
     let started = Instant::now();
     let got = receive(queue, 1, HIDE, SECOND).await;
     let waited = started.elapsed();
-    assert!(
-        got.is_empty(),
-        "an empty queue must return nothing, got {got:?}"
-    );
+    assert!(got.is_empty(), "an empty queue must return nothing, got {got:?}");
     assert!(
         waited >= Duration::from_millis(500) && waited <= Duration::from_secs(6),
         "a 1 s long poll on an empty queue must wait about 1 s, waited {waited:?}"

@@ -39,11 +39,7 @@ async fn create_new(store: &dyn JobStore, job: &drawings_core::Job, what: &str) 
 
 async fn get_of_unknown_id_is_not_found(store: &dyn JobStore) {
     let class = class_of(store.get(&JobId::generate()).await, "get of an unknown id");
-    assert_eq!(
-        class,
-        ErrorClass::NotFound,
-        "get of an unknown id must be NotFound"
-    );
+    assert_eq!(class, ErrorClass::NotFound, "get of an unknown id must be NotFound");
 }
 
 async fn create_then_get_round_trips_every_field(store: &dyn JobStore) {
@@ -62,19 +58,9 @@ async fn create_with_taken_id_is_conflict(store: &dyn JobStore) {
     let mut other = job.clone();
     other.input.bytes += 1;
     let class = class_of(store.create(&other).await, "create with a taken id");
-    assert_eq!(
-        class,
-        ErrorClass::Conflict,
-        "create with a taken id must be Conflict"
-    );
-    let stored = store
-        .get(&job.id)
-        .await
-        .expect("get after conflicting create");
-    assert_eq!(
-        stored, job,
-        "a conflicting create must not overwrite the stored job"
-    );
+    assert_eq!(class, ErrorClass::Conflict, "create with a taken id must be Conflict");
+    let stored = store.get(&job.id).await.expect("get after conflicting create");
+    assert_eq!(stored, job, "a conflicting create must not overwrite the stored job");
 }
 
 async fn create_with_taken_idempotency_key_returns_the_original(store: &dyn JobStore) {
@@ -89,24 +75,16 @@ async fn create_with_taken_idempotency_key_returns_the_original(store: &dyn JobS
                 "Created::Existing must carry the original job unchanged"
             )
         }
-        other => panic!(
-            "create with a taken idempotency key must be Ok(Created::Existing), got {other:?}"
-        ),
+        other => panic!("create with a taken idempotency key must be Ok(Created::Existing), got {other:?}"),
     }
-    let class = class_of(
-        store.get(&retry.id).await,
-        "get of the job that lost on its key",
-    );
+    let class = class_of(store.get(&retry.id).await, "get of the job that lost on its key");
     assert_eq!(
         class,
         ErrorClass::NotFound,
         "a create that lost on its idempotency key must write nothing"
     );
     let stored = store.get(&original.id).await.expect("get of the original");
-    assert_eq!(
-        stored, original,
-        "the original must not be overwritten by a replay"
-    );
+    assert_eq!(stored, original, "the original must not be overwritten by a replay");
 }
 
 async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
@@ -117,15 +95,8 @@ async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
     next.attempts = 1;
     next.updated_at = Utc::now();
     next.expires_at = job.expires_at + Duration::days(1);
-    let stored = store
-        .update(&next)
-        .await
-        .expect("update with the current version");
-    assert_eq!(
-        stored.version,
-        job.version + 1,
-        "update must store version + 1"
-    );
+    let stored = store.update(&next).await.expect("update with the current version");
+    assert_eq!(stored.version, job.version + 1, "update must store version + 1");
     assert_eq!(
         stored,
         drawings_core::Job {
@@ -135,10 +106,7 @@ async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
         "update must return what it stored"
     );
     let got = store.get(&job.id).await.expect("get after update");
-    assert_eq!(
-        got, stored,
-        "get must return what update stored (expires_at included)"
-    );
+    assert_eq!(got, stored, "get must return what update stored (expires_at included)");
 
     let mut again = got.clone();
     again.attempts = 2;
@@ -146,11 +114,7 @@ async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
         .update(&again)
         .await
         .expect("second update with the returned version");
-    assert_eq!(
-        stored.version,
-        job.version + 2,
-        "each update bumps the version once"
-    );
+    assert_eq!(stored.version, job.version + 2, "each update bumps the version once");
 }
 
 async fn update_with_stale_version_is_conflict(store: &dyn JobStore) {
@@ -171,11 +135,7 @@ async fn update_with_stale_version_is_conflict(store: &dyn JobStore) {
 
 async fn update_of_unknown_id_is_not_found(store: &dyn JobStore) {
     let class = class_of(store.update(&sample_job()).await, "update of an unknown id");
-    assert_eq!(
-        class,
-        ErrorClass::NotFound,
-        "update of an unknown id must be NotFound"
-    );
+    assert_eq!(class, ErrorClass::NotFound, "update of an unknown id must be NotFound");
 }
 
 async fn concurrent_updates_from_one_version_have_one_winner(store: &dyn JobStore) {
@@ -207,10 +167,7 @@ async fn concurrent_updates_from_one_version_have_one_winner(store: &dyn JobStor
             panic!("two updates from one version: exactly one must win, got {ra:?} and {rb:?}")
         }
     };
-    let got = store
-        .get(&job.id)
-        .await
-        .expect("get after concurrent updates");
+    let got = store.get(&job.id).await.expect("get after concurrent updates");
     assert_eq!(got, winner, "the stored job must be the winner's");
     assert_eq!(
         got.version,
@@ -229,10 +186,7 @@ async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
         .acquire_lease(&job.id, "worker-a", until, now)
         .await
         .expect("acquire a free lease");
-    let lease = held
-        .lease
-        .clone()
-        .expect("acquire_lease must set the lease");
+    let lease = held.lease.clone().expect("acquire_lease must set the lease");
     assert_eq!(
         lease,
         Lease {
@@ -263,23 +217,14 @@ async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
         "a lease held by another unexpired owner must be Conflict"
     );
     assert_eq!(
-        store
-            .get(&job.id)
-            .await
-            .expect("get after refused lease")
-            .lease,
+        store.get(&job.id).await.expect("get after refused lease").lease,
         Some(lease),
         "a refused lease must leave the holder's lease in place"
     );
 
     let renewed_until = until + Duration::seconds(60);
     let renewed = store
-        .acquire_lease(
-            &job.id,
-            "worker-a",
-            renewed_until,
-            now + Duration::seconds(30),
-        )
+        .acquire_lease(&job.id, "worker-a", renewed_until, now + Duration::seconds(30))
         .await
         .expect("the owner renews its own lease");
     assert_eq!(
@@ -298,8 +243,5 @@ async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
         Some("worker-b"),
         "the new owner must hold the lease"
     );
-    assert_eq!(
-        taken.expires_at, job.expires_at,
-        "leases must not touch expires_at"
-    );
+    assert_eq!(taken.expires_at, job.expires_at, "leases must not touch expires_at");
 }

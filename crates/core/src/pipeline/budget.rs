@@ -18,7 +18,12 @@ pub struct Budget {
 impl Budget {
     /// A budget ending at `deadline`, keeping `reserve` free for the checkpoint and hand-over.
     pub fn new(deadline: Instant, reserve: Duration) -> Self {
-        Budget { deadline, reserve, longest: Duration::ZERO, units: 0 }
+        Budget {
+            deadline,
+            reserve,
+            longest: Duration::ZERO,
+            units: 0,
+        }
     }
 
     /// Whether to stop before the next unit and hand over to a continuation.

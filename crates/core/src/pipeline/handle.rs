@@ -34,7 +34,11 @@ pub struct JobHandle {
 impl JobHandle {
     /// Wraps a job whose lease `owner` holds.
     pub fn new(store: Arc<dyn JobStore>, owner: String, job: Job) -> Self {
-        JobHandle { store, owner, job: Arc::new(Mutex::new(job)) }
+        JobHandle {
+            store,
+            owner,
+            job: Arc::new(Mutex::new(job)),
+        }
     }
 
     /// A copy of the cached record.
@@ -70,7 +74,13 @@ impl JobHandle {
     /// Extends our lease.
     pub async fn renew_lease(&self, until: DateTime<Utc>) -> Result<Job, HandleError> {
         let owner = self.owner.clone();
-        self.update(move |job| job.lease = Some(Lease { owner: owner.clone(), until })).await
+        self.update(move |job| {
+            job.lease = Some(Lease {
+                owner: owner.clone(),
+                until,
+            })
+        })
+        .await
     }
 
     fn check_still_ours(&self, job: &Job, now: DateTime<Utc>) -> Result<(), HandleError> {

@@ -16,8 +16,8 @@ pub use handle::{HandleError, JobHandle};
 use crate::error::{ErrorCode, JobError};
 use crate::job::{JobStatus, Stage};
 use crate::ports::{
-    Alert, Analyzer, BlobStore, Delivery, JobQueue, JobStore, MessageKind, Notifier, PdfEngine, PdfLimits, QueueMessage,
-    RenderOptions,
+    Alert, Analyzer, BlobStore, Delivery, JobQueue, JobStore, MessageKind, Notifier, PdfEngine, PdfLimits,
+    QueueMessage, RenderOptions,
 };
 use chrono::Utc;
 use std::sync::Arc;
@@ -140,7 +140,13 @@ impl Processor {
         reference: Option<Arc<dyn Analyzer>>,
         config: PipelineConfig,
     ) -> Self {
-        Processor { backends, pdf, analyzer, reference, config }
+        Processor {
+            backends,
+            pdf,
+            analyzer,
+            reference,
+            config,
+        }
     }
 
     /// The configuration in force.
@@ -251,13 +257,17 @@ impl Processor {
             Err(StepError::Fail(err)) => self.fail(handle, delivery, err).await,
             Err(StepError::Retry(err)) => {
                 warn!(code = %err.code, error = %err.message, "Transient failure; the message will come back.");
-                let _ = handle
+                let requeued = handle
                     .update(|j| {
                         j.status = JobStatus::Queued;
                         j.error = Some(err.clone());
                         j.lease = None;
                     })
                     .await;
+                if let Err(e) = requeued {
+                    // The message still comes back; the record shows the error on a later write.
+                    warn!(error = %e, "Could not record the transient error on the job.");
+                }
                 self.retry_later(delivery, err.code, &err.message)
             }
             Err(StepError::Lost(why)) => {
@@ -272,7 +282,10 @@ impl Processor {
         if job.continuations >= self.config.max_continuations {
             let err = JobError {
                 code: ErrorCode::ProcessingTimeout,
-                message: format!("the job did not finish within {} continuations", self.config.max_continuations),
+                message: format!(
+                    "the job did not finish within {} continuations",
+                    self.config.max_continuations
+                ),
                 stage: job.current_stage,
                 retryable: false,
             };
@@ -288,10 +301,16 @@ impl Processor {
         {
             return self.after_write_error(delivery, e);
         }
-        let message = QueueMessage { job_id: job.id.clone(), kind: MessageKind::Continuation };
+        let message = QueueMessage {
+            job_id: job.id.clone(),
+            kind: MessageKind::Continuation,
+        };
         match self.backends.queue.send(&message, Duration::ZERO).await {
             Ok(_) => {
-                info!(continuations = job.continuations + 1, "Deadline near; handed over to a continuation.");
+                info!(
+                    continuations = job.continuations + 1,
+                    "Deadline near; handed over to a continuation."
+                );
                 Outcome::Continued
             }
             Err(e) => self.retry_later(delivery, ErrorCode::ServiceUnavailable, &e.to_string()),
@@ -339,7 +358,11 @@ impl Processor {
 pub fn is_input_error(code: ErrorCode) -> bool {
     matches!(
         code,
-        ErrorCode::InvalidPdf | ErrorCode::EncryptedPdf | ErrorCode::TooManyPages | ErrorCode::PageTooLarge | ErrorCode::PayloadTooLarge
+        ErrorCode::InvalidPdf
+            | ErrorCode::EncryptedPdf
+            | ErrorCode::TooManyPages
+            | ErrorCode::PageTooLarge
+            | ErrorCode::PayloadTooLarge
     )
 }
 

@@ -16,12 +16,20 @@ use tracing::{debug, info};
 pub(crate) fn store_failure(stage: Option<Stage>, e: StoreError) -> StepError {
     let class = e.class();
     let err = JobError {
-        code: if class.is_retryable() { ErrorCode::ServiceUnavailable } else { ErrorCode::Internal },
+        code: if class.is_retryable() {
+            ErrorCode::ServiceUnavailable
+        } else {
+            ErrorCode::Internal
+        },
         message: e.to_string(),
         stage,
         retryable: true,
     };
-    if class.is_retryable() { StepError::Retry(err) } else { StepError::Fail(err) }
+    if class.is_retryable() {
+        StepError::Retry(err)
+    } else {
+        StepError::Fail(err)
+    }
 }
 
 fn pdf_failure(stage: Stage, page: Option<u32>, e: PdfError) -> StepError {
@@ -29,8 +37,17 @@ fn pdf_failure(stage: Stage, page: Option<u32>, e: PdfError) -> StepError {
         Some(p) => format!("page {}: {}", p + 1, e.message),
         None => e.message.clone(),
     };
-    let err = JobError { code: e.code, message, stage: Some(stage), retryable: e.class() == ErrorClass::Transient };
-    if err.retryable { StepError::Retry(err) } else { StepError::Fail(err) }
+    let err = JobError {
+        code: e.code,
+        message,
+        stage: Some(stage),
+        retryable: e.class() == ErrorClass::Transient,
+    };
+    if err.retryable {
+        StepError::Retry(err)
+    } else {
+        StepError::Fail(err)
+    }
 }
 
 fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
@@ -41,11 +58,20 @@ fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
         stage: Some(Stage::DrawingAnalysis),
         retryable,
     };
-    if retryable { StepError::Retry(err) } else { StepError::Fail(err) }
+    if retryable {
+        StepError::Retry(err)
+    } else {
+        StepError::Fail(err)
+    }
 }
 
 fn internal(stage: Stage, message: String) -> StepError {
-    StepError::Fail(JobError { code: ErrorCode::Internal, message, stage: Some(stage), retryable: false })
+    StepError::Fail(JobError {
+        code: ErrorCode::Internal,
+        message,
+        stage: Some(stage),
+        retryable: false,
+    })
 }
 
 /// Blob keys of per-page outputs.
@@ -105,7 +131,12 @@ impl Processor {
             return Ok(b.clone());
         }
         let key = handle.snapshot().await.input.blob_key;
-        let bytes = self.backends.blobs.get(&key).await.map_err(|e| store_failure(Some(stage), e))?;
+        let bytes = self
+            .backends
+            .blobs
+            .get(&key)
+            .await
+            .map_err(|e| store_failure(Some(stage), e))?;
         *cache = Some(bytes.clone());
         Ok(bytes)
     }
@@ -116,11 +147,20 @@ impl Processor {
     }
 
     async fn put(&self, stage: Stage, key: &str, body: Bytes, content_type: &str) -> Result<(), StepError> {
-        self.backends.blobs.put(key, body, content_type).await.map_err(|e| store_failure(Some(stage), e))
+        self.backends
+            .blobs
+            .put(key, body, content_type)
+            .await
+            .map_err(|e| store_failure(Some(stage), e))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, stage: Stage, key: &str) -> Result<T, StepError> {
-        let body = self.backends.blobs.get(key).await.map_err(|e| store_failure(Some(stage), e))?;
+        let body = self
+            .backends
+            .blobs
+            .get(key)
+            .await
+            .map_err(|e| store_failure(Some(stage), e))?;
         serde_json::from_slice(&body).map_err(|e| internal(stage, format!("{key}: {e}")))
     }
 
@@ -139,7 +179,12 @@ impl Processor {
         Ok(true)
     }
 
-    async fn pdf_processing(&self, handle: &JobHandle, cache: &mut Option<Bytes>, budget: &mut Budget) -> Result<bool, StepError> {
+    async fn pdf_processing(
+        &self,
+        handle: &JobHandle,
+        cache: &mut Option<Bytes>,
+        budget: &mut Budget,
+    ) -> Result<bool, StepError> {
         let stage = Stage::PdfProcessing;
         let job = handle.snapshot().await;
         for page in 0..job.progress.total {
@@ -157,8 +202,15 @@ impl Processor {
                 .await
                 .map_err(|e| internal(stage, format!("PDF engine crashed on page {}: {e}", page + 1)))?
                 .map_err(|e| pdf_failure(stage, Some(page), e))?;
-            self.put(stage, &page_image_key(&job.id, page), extracted.image.png.into(), "image/png").await?;
-            self.put_json(stage, &page_text_key(&job.id, page), &extracted.text).await?;
+            self.put(
+                stage,
+                &page_image_key(&job.id, page),
+                extracted.image.png.into(),
+                "image/png",
+            )
+            .await?;
+            self.put_json(stage, &page_text_key(&job.id, page), &extracted.text)
+                .await?;
             handle.update(|j| j.progress.mark_done(page)).await?;
             debug!(page, took_ms = started.elapsed().as_millis() as u64, "Page processed.");
             budget.record(started.elapsed());
@@ -180,10 +232,7 @@ impl Processor {
             let key = page_analysis_key(&job.id, page);
             // A result stored before a crash was paid for: adopt it instead of asking again.
             let analysis = match self.backends.blobs.get(&key).await {
-                Ok(body) => match serde_json::from_slice::<PageAnalysis>(&body) {
-                    Ok(a) => Some(a),
-                    Err(_) => None,
-                },
+                Ok(body) => serde_json::from_slice::<PageAnalysis>(&body).ok(),
                 Err(e) if e.class() == ErrorClass::NotFound => None,
                 Err(e) => return Err(store_failure(Some(stage), e)),
             };
@@ -192,12 +241,27 @@ impl Processor {
                 None => {
                     let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
                     let image = if self.analyzer.needs_image() {
-                        Some(self.backends.blobs.get(&page_image_key(&job.id, page)).await.map_err(|e| store_failure(Some(stage), e))?)
+                        Some(
+                            self.backends
+                                .blobs
+                                .get(&page_image_key(&job.id, page))
+                                .await
+                                .map_err(|e| store_failure(Some(stage), e))?,
+                        )
                     } else {
                         None
                     };
-                    let input = PageInput { page, page_count: job.progress.total, text, image };
-                    let a = self.analyzer.analyze_page(input).await.map_err(|e| analyze_failure(page, e))?;
+                    let input = PageInput {
+                        page,
+                        page_count: job.progress.total,
+                        text,
+                        image,
+                    };
+                    let a = self
+                        .analyzer
+                        .analyze_page(input)
+                        .await
+                        .map_err(|e| analyze_failure(page, e))?;
                     self.put_json(stage, &key, &a).await?;
                     a
                 }
@@ -221,11 +285,18 @@ impl Processor {
         let job = handle.snapshot().await;
         let mut pages = Vec::with_capacity(job.progress.total as usize);
         for page in 0..job.progress.total {
-            pages.push(self.get_json::<PageAnalysis>(stage, &page_analysis_key(&job.id, page)).await?);
+            pages.push(
+                self.get_json::<PageAnalysis>(stage, &page_analysis_key(&job.id, page))
+                    .await?,
+            );
         }
         let schedule = Schedule::build(&pages);
-        let xlsx = schedule.to_xlsx().map_err(|e| internal(stage, format!("writing schedule.xlsx: {e}")))?;
-        let csv = schedule.to_csv().map_err(|e| internal(stage, format!("writing schedule.csv: {e}")))?;
+        let xlsx = schedule
+            .to_xlsx()
+            .map_err(|e| internal(stage, format!("writing schedule.xlsx: {e}")))?;
+        let csv = schedule
+            .to_csv()
+            .map_err(|e| internal(stage, format!("writing schedule.csv: {e}")))?;
         let keys = crate::RESULT_FILES.map(|name| job.id.blob_key(name));
         self.put_json(stage, &keys[0], &schedule).await?;
         self.put(stage, &keys[1], xlsx.into(), crate::XLSX_CONTENT_TYPE).await?;
@@ -242,13 +313,26 @@ impl Processor {
         if let Some(reference) = &self.reference {
             for page in 0..job.progress.total {
                 let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
-                let input = PageInput { page, page_count: job.progress.total, text, image: None };
-                let found = reference.analyze_page(input).await.map_err(|e| analyze_failure(page, e))?;
+                let input = PageInput {
+                    page,
+                    page_count: job.progress.total,
+                    text,
+                    image: None,
+                };
+                let found = reference
+                    .analyze_page(input)
+                    .await
+                    .map_err(|e| analyze_failure(page, e))?;
                 expected.extend(found.components.into_iter().map(|c| c.id));
             }
         }
-        let report = evaluate(self.reference.as_ref().map(|r| r.name()), &expected, &schedule.components);
-        self.put_json(stage, &job.id.blob_key("evaluation.json"), &report).await?;
+        let report = evaluate(
+            self.reference.as_ref().map(|r| r.name()),
+            &expected,
+            &schedule.components,
+        );
+        self.put_json(stage, &job.id.blob_key("evaluation.json"), &report)
+            .await?;
         Ok(true)
     }
 }

@@ -19,7 +19,11 @@ pub struct PdfLimits {
 impl Default for PdfLimits {
     fn default() -> Self {
         // 200 in is PDF's own page-size limit (14,400 pt); 500 pages covers construction sets.
-        PdfLimits { max_bytes: 100 * 1024 * 1024, max_pages: 500, max_page_side_pt: 14_400.0 }
+        PdfLimits {
+            max_bytes: 100 * 1024 * 1024,
+            max_pages: 500,
+            max_page_side_pt: 14_400.0,
+        }
     }
 }
 
@@ -35,7 +39,10 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         // 3072² is the largest image Gemini takes without downscaling it itself.
-        RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072 }
+        RenderOptions {
+            dpi: 150.0,
+            max_pixels: 3072 * 3072,
+        }
     }
 }
 
@@ -129,7 +136,10 @@ pub struct PdfError {
 impl PdfError {
     /// Builds one.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        PdfError { code, message: message.into() }
+        PdfError {
+            code,
+            message: message.into(),
+        }
     }
 
     /// A bad file fails the same way every time; only an engine fault is worth a retry.

@@ -40,14 +40,23 @@ pub trait JobStore: Send + Sync {
     /// Takes the lease for `owner` until `until`, unless another owner holds an unexpired one
     /// (`Conflict`). Renewing one's own lease always succeeds. Adapters may override this with
     /// a single conditional write; the default is read, check, conditional update.
-    async fn acquire_lease(&self, id: &JobId, owner: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Job, StoreError> {
+    async fn acquire_lease(
+        &self,
+        id: &JobId,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
         // A lost race on the version is retried: the loser re-reads and sees the winner's lease.
         for _ in 0..5 {
             let mut job = self.get(id).await?;
             if job.leased_by_other(owner, now) {
                 return Err(StoreError::conflict(format!("lease on job {id}")));
             }
-            job.lease = Some(Lease { owner: owner.to_owned(), until });
+            job.lease = Some(Lease {
+                owner: owner.to_owned(),
+                until,
+            });
             job.updated_at = now;
             match self.update(&job).await {
                 Err(StoreError::Conflict { .. }) => continue,

@@ -83,10 +83,7 @@ mod tests {
     use drawings_core::ErrorClass;
 
     fn sqlite_failure(code: i32) -> SqliteError {
-        SqliteError::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(code),
-            None,
-        ))
+        SqliteError::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))
     }
 
     #[test]
@@ -105,10 +102,7 @@ mod tests {
         let corrupt = StoreError::from(sqlite_failure(rusqlite::ffi::SQLITE_CORRUPT));
         assert_eq!(corrupt.class(), ErrorClass::Permanent);
         let source = serde_json::from_str::<u8>("{").unwrap_err();
-        let record = StoreError::from(SqliteError::Corrupt {
-            id: "x".into(),
-            source,
-        });
+        let record = StoreError::from(SqliteError::Corrupt { id: "x".into(), source });
         assert_eq!(record.class(), ErrorClass::Permanent);
     }
 }

@@ -63,11 +63,7 @@ impl SqliteJobQueue {
         &self.name
     }
 
-    async fn receive_now(
-        &self,
-        max: u32,
-        visibility: Duration,
-    ) -> Result<Vec<Delivery>, SqliteError> {
+    async fn receive_now(&self, max: u32, visibility: Duration) -> Result<Vec<Delivery>, SqliteError> {
         let (name, dead_letter) = (self.name.clone(), self.dead_letter.clone());
         let (delivered, moved) = self
             .db
@@ -113,16 +109,9 @@ impl JobQueue for SqliteJobQueue {
         Ok(id)
     }
 
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> Result<Vec<Delivery>, StoreError> {
         if !(1..=MAX_BATCH).contains(&max) {
-            return Err(
-                SqliteError::Invalid(format!("max {max} is not within 1..={MAX_BATCH}")).into(),
-            );
+            return Err(SqliteError::Invalid(format!("max {max} is not within 1..={MAX_BATCH}")).into());
         }
         check_limit("visibility", visibility, MAX_VISIBILITY)?;
         check_limit("wait", wait, MAX_WAIT)?;
@@ -230,16 +219,13 @@ fn receive_now(
     let visible_at = now.saturating_add(millis(visibility));
     let mut delivered = Vec::with_capacity(candidates.len());
     for (id, body, sent_at, count) in candidates {
-        let receive_count =
-            u32::try_from(count.saturating_add(1)).map_err(|_| SqliteError::BadColumn {
-                id: id.clone(),
-                column: "receive_count",
-            })?;
-        let sent_at = chrono::DateTime::from_timestamp_millis(sent_at).ok_or_else(|| {
-            SqliteError::BadColumn {
-                id: id.clone(),
-                column: "sent_at",
-            }
+        let receive_count = u32::try_from(count.saturating_add(1)).map_err(|_| SqliteError::BadColumn {
+            id: id.clone(),
+            column: "receive_count",
+        })?;
+        let sent_at = chrono::DateTime::from_timestamp_millis(sent_at).ok_or_else(|| SqliteError::BadColumn {
+            id: id.clone(),
+            column: "sent_at",
         })?;
         let receipt = uuid::Uuid::new_v4().simple().to_string();
         tx.execute(

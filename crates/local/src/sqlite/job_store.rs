@@ -31,9 +31,7 @@ impl JobStore for SqliteJobStore {
         let id = id.clone();
         let job = self
             .db
-            .call(move |conn| {
-                read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))
-            })
+            .call(move |conn| read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}"))))
             .await?;
         Ok(job)
     }
@@ -59,11 +57,7 @@ impl JobStore for SqliteJobStore {
                     }
                 }
                 let taken = tx
-                    .query_row(
-                        "SELECT 1 FROM jobs WHERE id = ?1",
-                        [job.id.as_str()],
-                        |_| Ok(()),
-                    )
+                    .query_row("SELECT 1 FROM jobs WHERE id = ?1", [job.id.as_str()], |_| Ok(()))
                     .optional()?
                     .is_some();
                 if taken {
@@ -116,8 +110,7 @@ impl JobStore for SqliteJobStore {
             .db
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut job =
-                    read(&tx, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))?;
+                let mut job = read(&tx, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))?;
                 if job.leased_by_other(&owner, now) {
                     return Err(SqliteError::Conflict(format!("lease on job {id}")));
                 }
@@ -134,11 +127,9 @@ impl JobStore for SqliteJobStore {
 
 fn read(conn: &Connection, id: &JobId) -> Result<Option<Job>, SqliteError> {
     let row: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT version, body FROM jobs WHERE id = ?1",
-            [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT version, body FROM jobs WHERE id = ?1", [id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     row.map(|(version, body)| decode(id.as_str(), version, &body))
         .transpose()
@@ -150,10 +141,7 @@ fn write_next(tx: &Transaction<'_>, job: &Job) -> Result<Job, SqliteError> {
         .version
         .checked_add(1)
         .ok_or_else(|| SqliteError::Invalid(format!("job {} version overflows", job.id)))?;
-    let next = Job {
-        version,
-        ..job.clone()
-    };
+    let next = Job { version, ..job.clone() };
     let changed = tx.execute(
         "UPDATE jobs SET version = ?1, status = ?2, expires_at = ?3, body = ?4
          WHERE id = ?5 AND version = ?6",
@@ -170,11 +158,7 @@ fn write_next(tx: &Transaction<'_>, job: &Job) -> Result<Job, SqliteError> {
         return Ok(next);
     }
     let exists = tx
-        .query_row(
-            "SELECT 1 FROM jobs WHERE id = ?1",
-            [job.id.as_str()],
-            |_| Ok(()),
-        )
+        .query_row("SELECT 1 FROM jobs WHERE id = ?1", [job.id.as_str()], |_| Ok(()))
         .optional()?;
     Err(match exists {
         Some(()) => SqliteError::Conflict(format!("job {} at version {}", job.id, job.version)),
@@ -183,8 +167,7 @@ fn write_next(tx: &Transaction<'_>, job: &Job) -> Result<Job, SqliteError> {
 }
 
 fn version_column(version: u64) -> Result<i64, SqliteError> {
-    i64::try_from(version)
-        .map_err(|_| SqliteError::Invalid(format!("version {version} does not fit SQLite")))
+    i64::try_from(version).map_err(|_| SqliteError::Invalid(format!("version {version} does not fit SQLite")))
 }
 
 fn encode(job: &Job) -> Result<String, SqliteError> {

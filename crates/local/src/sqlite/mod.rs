@@ -130,10 +130,7 @@ impl Database {
         tokio::task::spawn_blocking(move || {
             // A panic inside a call dropped its transaction, which rolled back: the
             // connection is consistent, so a poisoned lock is safe to reuse.
-            let mut conn = inner
-                .conn
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut conn = inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut conn)
         })
         .await?
