@@ -38,6 +38,8 @@ pub struct Config {
     pub invocation_budget: Duration,
     /// `DRAWINGS_LOG_FORMAT`: `json` or `text` (default: json for `serve`, text otherwise).
     pub log_format: Option<String>,
+    /// `PDFIUM_LIB`: the PDFium library file to use before the usual places.
+    pub pdfium_lib: Option<PathBuf>,
     /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
     pub log_filter: Option<String>,
 }
@@ -129,6 +131,7 @@ impl Config {
             invocation_budget,
             log_format: var("DRAWINGS_LOG_FORMAT"),
             log_filter: var("RUST_LOG"),
+            pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
         })
     }
 }

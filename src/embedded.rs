@@ -59,6 +59,9 @@ impl Embedded {
                 bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer")
             }
         };
+        if let Some(path) = &config.pdfium_lib {
+            drawings_pdf::use_library(path.clone());
+        }
         let processor = Processor::new(
             backends.clone(),
             Arc::new(PdfiumEngine::new()),

@@ -96,20 +96,19 @@ pub fn retry_after(job: &Job) -> Option<u32> {
     }
 }
 
+async fn result_link(job: &Job, blobs: &dyn BlobStore, name: &str, ttl: Duration) -> Result<String, StoreError> {
+    let presigned = blobs.presign_get(&job.id.blob_key(name), ttl).await?;
+    Ok(presigned.unwrap_or_else(|| format!("/results/{}/{}", job.id, name)))
+}
+
 /// Builds the status view. Result links are presigned URLs where the blob store has them
 /// (valid for `link_ttl`), else the API's own `/results/{job_id}/{file}` paths.
 pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -> Result<StatusView, StoreError> {
     let result = if job.status == JobStatus::Completed {
-        let mut links = Vec::with_capacity(RESULT_FILES.len());
-        for name in RESULT_FILES {
-            let link = blobs.presign_get(&job.id.blob_key(name), link_ttl).await?;
-            links.push(link.unwrap_or_else(|| format!("/results/{}/{}", job.id, name)));
-        }
-        let [components, schedule_xlsx, schedule_csv] = <[String; 3]>::try_from(links).expect("three result files");
         Some(ResultLinks {
-            components,
-            schedule_xlsx,
-            schedule_csv,
+            components: result_link(job, blobs, RESULT_FILES[0], link_ttl).await?,
+            schedule_xlsx: result_link(job, blobs, RESULT_FILES[1], link_ttl).await?,
+            schedule_csv: result_link(job, blobs, RESULT_FILES[2], link_ttl).await?,
         })
     } else {
         None
@@ -134,4 +133,43 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         result,
         error: job.error.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobId, JobInput};
+
+    fn job() -> Job {
+        let input = JobInput {
+            blob_key: "k".into(),
+            sha256: "s".into(),
+            bytes: 1,
+            file_name: None,
+            client_name: None,
+            project_name: None,
+        };
+        Job::new(JobId::generate(), input, None, Utc::now(), chrono::Duration::days(1))
+    }
+
+    #[test]
+    fn percent_advances_a_fifth_per_stage_and_by_page_inside_per_page_stages() {
+        let mut j = job();
+        assert_eq!(percent(&j), 0.0);
+        j.stages_completed = vec![Stage::Validation];
+        j.current_stage = Some(Stage::PdfProcessing);
+        j.progress.total = 4;
+        j.progress.done = vec![0, 1];
+        assert_eq!(percent(&j), 30.0);
+        j.status = JobStatus::Completed;
+        assert_eq!(percent(&j), 100.0);
+    }
+
+    #[test]
+    fn only_unfinished_jobs_ask_clients_to_poll_again() {
+        let mut j = job();
+        assert!(retry_after(&j).is_some());
+        j.status = JobStatus::Failed;
+        assert_eq!(retry_after(&j), None);
+    }
 }

@@ -12,8 +12,15 @@ use pdfium_render::prelude::Pdfium;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Environment variable naming the library file to use before any other location.
-pub const PDFIUM_LIB_ENV: &str = "PDFIUM_LIB";
+/// The library file a binary's configuration names (e.g. from `PDFIUM_LIB`), tried before
+/// any other location. Set once, before the first PDFium call.
+static LIBRARY_OVERRIDE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Names the library file to try first. Returns `false` if one was already set or PDFium is
+/// already bound (the call then has no effect).
+pub fn use_library(path: PathBuf) -> bool {
+    BINDING.get().is_none() && LIBRARY_OVERRIDE.set(path).is_ok()
+}
 
 /// A bound PDFium and where it came from.
 pub(crate) struct BoundPdfium {
@@ -48,8 +55,8 @@ static BINDING: OnceLock<Result<BoundPdfium, String>> = OnceLock::new();
 pub fn library_candidates() -> Vec<PathBuf> {
     let file_name = Pdfium::pdfium_platform_library_name();
     let mut candidates = Vec::new();
-    if let Some(path) = std::env::var_os(PDFIUM_LIB_ENV).filter(|value| !value.is_empty()) {
-        candidates.push(PathBuf::from(path));
+    if let Some(path) = LIBRARY_OVERRIDE.get() {
+        candidates.push(path.clone());
     }
     // A packaged binary ships the library beside itself or in a sibling `lib/`.
     if let Some(exe_dir) = std::env::current_exe()
@@ -120,7 +127,7 @@ fn bind_first_available() -> Result<BoundPdfium, String> {
         Err(error) => {
             attempts.push(format!("system library search path ({error:?})"));
             let message = format!(
-                "PDFium library not available; run scripts/setup.sh to install it, or set {PDFIUM_LIB_ENV} \
+                "PDFium library not available; run scripts/setup.sh to install it, or set PDFIUM_LIB \
                  to the path of libpdfium. Tried: {}",
                 attempts.join("; ")
             );

@@ -19,7 +19,7 @@ mod upright;
 #[cfg(test)]
 mod fixtures;
 
-pub use bind::{LibraryOrigin, PDFIUM_LIB_ENV, ensure_pdfium_bound, library_candidates};
+pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
 pub use second_opinion::LOPDF_MAX_BYTES;
 
 use drawings_core::ports::{ExtractedPage, Inspection, PdfEngine, PdfError, PdfLimits, RenderOptions};
