@@ -102,6 +102,7 @@ impl Config {
         let render = RenderOptions {
             dpi: parsed("DRAWINGS_RENDER_DPI")?.unwrap_or(render_defaults.dpi),
             max_pixels: parsed("DRAWINGS_MAX_PIXELS")?.unwrap_or(render_defaults.max_pixels),
+            tiles: None,
         };
         if !(render.dpi > 0.0 && render.dpi <= 1200.0) {
             bail!("DRAWINGS_RENDER_DPI must be in (0, 1200]");

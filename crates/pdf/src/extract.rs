@@ -31,7 +31,7 @@ pub(crate) fn extract_page(pdf: &[u8], index: u32, options: &RenderOptions) -> R
     let to_upright = UserToUpright::for_page(&page);
     let text = page_text(&page, index, to_upright.as_ref());
     let image = render_page(&page, options)?;
-    Ok(ExtractedPage { text, image })
+    Ok(ExtractedPage { text, image, tiles: Vec::new() })
 }
 
 #[cfg(test)]

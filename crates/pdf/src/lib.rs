@@ -22,7 +22,7 @@ mod fixtures;
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
 pub use second_opinion::LOPDF_MAX_BYTES;
 
-use drawings_core::ports::{ExtractedPage, Inspection, PdfEngine, PdfError, PdfLimits, RenderOptions};
+use drawings_core::ports::{ExtractedPage, Inspection, PageSummary, PdfEngine, PdfError, PdfLimits, RenderOptions};
 
 /// The PDFium-backed [`PdfEngine`].
 ///
@@ -48,6 +48,11 @@ impl PdfEngine for PdfiumEngine {
 
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
         open::without_panics("page extraction", || extract::extract_page(pdf, index, options))
+    }
+
+    fn summarize_page(&self, _pdf: &[u8], _index: u32) -> Result<PageSummary, PdfError> {
+        // TODO(issue 3): being written now.
+        Err(PdfError::new(drawings_core::ErrorCode::Internal, "page summaries are not implemented yet"))
     }
 }
 

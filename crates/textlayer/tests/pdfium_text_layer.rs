@@ -20,6 +20,7 @@ fn options() -> RenderOptions {
     RenderOptions {
         dpi: 18.0,
         max_pixels: 400 * 400,
+        tiles: None,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{ErrorClass, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 /// Limits applied by `inspect`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PdfLimits {
     /// Largest file accepted, in bytes.
     pub max_bytes: u64,
@@ -28,22 +28,58 @@ impl Default for PdfLimits {
 }
 
 /// How pages are rendered.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderOptions {
     /// Target resolution.
     pub dpi: f32,
-    /// Cap on width × height; the DPI is lowered to fit.
+    /// Cap on width × height of the page image; the DPI is lowered to fit.
     pub max_pixels: u64,
+    /// Also cut the page, rendered at the full `dpi`, into overlapping tiles (for a model
+    /// that would otherwise see a large sheet shrunk below legibility). `None`: no tiles.
+    #[serde(default)]
+    pub tiles: Option<TileOptions>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         // 3072² is the largest image Gemini takes without downscaling it itself.
-        RenderOptions {
-            dpi: 150.0,
-            max_pixels: 3072 * 3072,
-        }
+        RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072, tiles: None }
     }
+}
+
+/// How a page is cut into tiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TileOptions {
+    /// Longest side of a tile in pixels (the model's tile size).
+    pub max_side_px: u32,
+    /// Pixels shared by neighbouring tiles, so a tag on a cut is whole in one of them.
+    pub overlap_px: u32,
+    /// Cap on the full-resolution render that tiles are cut from; the tile DPI is lowered
+    /// to fit, so a huge page cannot exhaust memory.
+    pub max_total_pixels: u64,
+}
+
+impl Default for TileOptions {
+    fn default() -> Self {
+        TileOptions { max_side_px: 3072, overlap_px: 256, max_total_pixels: 64 * 1024 * 1024 }
+    }
+}
+
+/// One tile of a page, with where it sits in the full-resolution render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageTile {
+    /// PNG bytes.
+    pub png: Vec<u8>,
+    /// Left edge in pixels of the full render (page point = pixel × 72 / `dpi`).
+    pub x_px: u32,
+    /// Top edge in pixels of the full render.
+    pub y_px: u32,
+    /// Width in pixels.
+    pub width_px: u32,
+    /// Height in pixels.
+    pub height_px: u32,
+    /// Resolution of the full render the tile was cut from.
+    pub dpi: f32,
 }
 
 /// One page's geometry.
@@ -121,10 +157,34 @@ pub struct ExtractedPage {
     pub text: PageText,
     /// The render.
     pub image: PageImage,
+    /// Overlapping full-resolution tiles, when asked for (row by row, top-left first).
+    pub tiles: Vec<PageTile>,
+}
+
+/// What `summarize_page` tells about a page (`drawings inspect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageSummary {
+    /// 0-based index.
+    pub index: u32,
+    /// Width of the upright page in points.
+    pub width_pt: f32,
+    /// Height of the upright page in points.
+    pub height_pt: f32,
+    /// `/Rotate` in degrees.
+    pub rotation: u16,
+    /// Characters in the text layer.
+    pub text_chars: u32,
+    /// Characters the text layer has but cannot map to Unicode (SHX outlines, custom
+    /// encodings without a ToUnicode map): text a reader would see as garbage.
+    pub unreadable_chars: u32,
+    /// Image objects on the page.
+    pub images: u32,
+    /// Whether the page looks like a scan: images and no (readable) text.
+    pub looks_scanned: bool,
 }
 
 /// A PDF that cannot be processed, with its stable code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{code}: {message}")]
 pub struct PdfError {
     /// `INVALID_PDF`, `ENCRYPTED_PDF`, `TOO_MANY_PAGES`, `PAGE_TOO_LARGE`, ...
@@ -162,4 +222,7 @@ pub trait PdfEngine: Send + Sync {
 
     /// Extracts the text layer of page `index` (0-based) and renders it.
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError>;
+
+    /// Describes page `index` without rendering it.
+    fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError>;
 }
