@@ -125,6 +125,7 @@ mod tests {
             &RenderOptions {
                 dpi: 72.0,
                 max_pixels: 10_000_000,
+                tiles: None,
             },
         );
         assert_eq!((page.text.width_pt, page.text.height_pt), (792.0, 612.0));
@@ -154,6 +155,7 @@ mod tests {
                 &RenderOptions {
                     dpi: 36.0,
                     max_pixels: 10_000_000,
+                    tiles: None,
                 },
             );
             let tag = run(&page.text.runs, "TAG").bbox;
@@ -190,6 +192,7 @@ mod tests {
             &RenderOptions {
                 dpi: 72.0,
                 max_pixels: 10_000_000,
+                tiles: None,
             },
         );
         let word = run(&page.text.runs, "RESTROOM");
@@ -216,6 +219,7 @@ mod tests {
             &RenderOptions {
                 dpi: 72.0,
                 max_pixels: 10_000_000,
+                tiles: None,
             },
         );
         let label = run(&page.text.runs, "DR-101");
@@ -254,6 +258,7 @@ mod tests {
         let options = RenderOptions {
             dpi: 150.0,
             max_pixels: 1_000_000,
+            tiles: None,
         };
         let page = extract(&pdf, 0, &options);
         let image = &page.image;
@@ -272,6 +277,7 @@ mod tests {
             &RenderOptions {
                 dpi: 72.0,
                 max_pixels: 10_000_000,
+                tiles: None,
             },
         );
         let bbox = run(&page.text.runs, "INK").bbox;
