@@ -186,6 +186,7 @@ mod tests {
             &RenderOptions {
                 dpi: 150.0,
                 max_pixels: 3072 * 3072,
+                tiles: None,
             },
         )
         .unwrap();
@@ -198,6 +199,7 @@ mod tests {
         let options = RenderOptions {
             dpi: 150.0,
             max_pixels: 3072 * 3072,
+            tiles: None,
         };
         let size = render_size(1728.0, 2592.0, &options).unwrap();
         assert!(u64::from(size.width_px) * u64::from(size.height_px) <= options.max_pixels);
@@ -214,7 +216,7 @@ mod tests {
             (1.0, 14_400.0, 7),
             (0.01, 0.01, 10),
         ] {
-            let options = RenderOptions { dpi: 300.0, max_pixels };
+            let options = RenderOptions { dpi: 300.0, max_pixels, tiles: None };
             let size = render_size(width, height, &options).unwrap();
             assert!(
                 u64::from(size.width_px) * u64::from(size.height_px) <= max_pixels,
@@ -231,14 +233,17 @@ mod tests {
             RenderOptions {
                 dpi: 0.0,
                 max_pixels: 10,
+                tiles: None,
             },
             RenderOptions {
                 dpi: f32::NAN,
                 max_pixels: 10,
+                tiles: None,
             },
             RenderOptions {
                 dpi: 72.0,
                 max_pixels: 0,
+                tiles: None,
             },
         ] {
             assert_eq!(
