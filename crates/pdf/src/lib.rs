@@ -119,6 +119,7 @@ mod tests {
         let options = RenderOptions {
             dpi: 36.0,
             max_pixels: 1_000_000,
+            tiles: None,
         };
         // A spread of about forty files across the whole list (they are grouped by source).
         for path in files.iter().step_by((files.len() / 40).max(1)) {
