@@ -17,7 +17,8 @@ declare -A LIB_SHA256=(
   [x86_64]=c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9
   [aarch64]=
 )
-PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2")
+# pypdfium2 + Pillow: the Python route `cargo bench --bench render` compares against.
+PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2" "pypdfium2==$PYPDFIUM2_VERSION" "pillow==12.1.1")
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -66,14 +67,18 @@ esac
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'cfn-lint==1.53.3' \
-   || ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'moto==5.2.5' \
-   || ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qx 'cargo-lambda==1.9.2'; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_TOOLS[@]}"
-fi
+# Install when any pinned tool is missing or at another version (`moto[server]` is `moto`).
+installed=$(.venv/bin/python -m pip freeze 2>/dev/null || true)
+for tool in "${PY_TOOLS[@]}"; do
+  name=${tool%%==*}; name=${name%%\[*}
+  if ! grep -qix "$name==${tool##*==}" <<<"$installed"; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_TOOLS[@]}"
+    break
+  fi
+done
 .venv/bin/moto_server --help >/dev/null || die "moto server did not install"
 .venv/bin/cfn-lint --version >/dev/null || die "cfn-lint did not install"
-say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -E '^(moto|cfn-lint|cargo-lambda)==' | tr '\n' ' ')"
+say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|pypdfium2|pillow)==' | tr '\n' ' ')"
 
 cargo fetch --locked 2>/dev/null || cargo fetch
 say "done. PDFium: $ROOT/.pdfium/libpdfium.so"

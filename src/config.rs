@@ -4,7 +4,8 @@
 use anyhow::{Context, Result, bail};
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
-use drawings_core::ports::{PdfLimits, RenderOptions};
+use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
+use drawings_pdf::IsolationLimits;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +17,18 @@ pub enum AnalyzerKind {
     TextLayer,
     /// Google Gemini.
     Gemini,
+}
+
+/// `DRAWINGS_RENDER_TILES`: whether pages are also cut into full-resolution tiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderTiles {
+    /// Tiles when the analyzer reads page images (the default): only a model that looks at
+    /// the pixels gains from them, and they cost a second render and storage.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
 }
 
 /// Everything the binary is configured with.
@@ -33,11 +46,17 @@ pub struct Config {
     /// `DRAWINGS_RENDER_DPI`, `DRAWINGS_MAX_PIXELS`, `DRAWINGS_LEASE_SECS`,
     /// `DRAWINGS_MAX_CONTINUATIONS`).
     pub pipeline: PipelineConfig,
+    /// `DRAWINGS_RENDER_TILES`: `auto` (default), `on` or `off`; applied by
+    /// [`Config::pipeline_for`].
+    pub render_tiles: RenderTiles,
     /// `DRAWINGS_INVOCATION_BUDGET`: seconds one worker invocation may run, as a Lambda's
     /// timeout does (default 900).
     pub invocation_budget: Duration,
     /// `DRAWINGS_LOG_FORMAT`: `json` or `text` (default: json for `serve`, text otherwise).
     pub log_format: Option<String>,
+    /// `DRAWINGS_PDF_ISOLATION` (`on` default, `off`), `DRAWINGS_PAGE_TIMEOUT_SECS` (60) and
+    /// `DRAWINGS_PAGE_MEMORY_MB` (2048): each PDFium call in a worker process with these limits.
+    pub isolation: Option<IsolationLimits>,
     /// `PDFIUM_LIB`: the PDFium library file to use before the usual places.
     pub pdfium_lib: Option<PathBuf>,
     /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
@@ -104,6 +123,12 @@ impl Config {
             max_pixels: parsed("DRAWINGS_MAX_PIXELS")?.unwrap_or(render_defaults.max_pixels),
             tiles: None,
         };
+        let render_tiles = match var("DRAWINGS_RENDER_TILES").as_deref() {
+            None | Some("auto") => RenderTiles::Auto,
+            Some("on") => RenderTiles::On,
+            Some("off") => RenderTiles::Off,
+            Some(other) => bail!("DRAWINGS_RENDER_TILES={other:?}: expected `auto`, `on` or `off`"),
+        };
         if !(render.dpi > 0.0 && render.dpi <= 1200.0) {
             bail!("DRAWINGS_RENDER_DPI must be in (0, 1200]");
         }
@@ -119,6 +144,14 @@ impl Config {
         if let Some(n) = parsed("DRAWINGS_MAX_CONTINUATIONS")? {
             pipeline.max_continuations = n;
         }
+        let isolation = match var("DRAWINGS_PDF_ISOLATION").as_deref() {
+            None | Some("on") => Some(IsolationLimits {
+                wall: seconds("DRAWINGS_PAGE_TIMEOUT_SECS")?.unwrap_or(Duration::from_secs(60)),
+                memory_bytes: parsed::<u64>("DRAWINGS_PAGE_MEMORY_MB")?.unwrap_or(2048).max(64) << 20,
+            }),
+            Some("off") => None,
+            Some(other) => bail!("DRAWINGS_PDF_ISOLATION={other:?}: expected `on` or `off`"),
+        };
         let invocation_budget = seconds("DRAWINGS_INVOCATION_BUDGET")?.unwrap_or(Duration::from_secs(900));
         // Keep a tenth of the budget for the last checkpoint and the hand-over.
         pipeline.reserve = (invocation_budget / 10).min(Duration::from_secs(10));
@@ -129,10 +162,52 @@ impl Config {
             tag_schemes: var("DRAWINGS_TAG_SCHEMES").map(PathBuf::from),
             intake,
             pipeline,
+            render_tiles,
             invocation_budget,
             log_format: var("DRAWINGS_LOG_FORMAT"),
+            isolation,
             log_filter: var("RUST_LOG"),
             pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
         })
+    }
+}
+
+impl Config {
+    /// The pipeline settings for a processor whose analyzer does (`true`) or does not read
+    /// page images: [`RenderTiles::Auto`] turns tiles on only for the former.
+    pub fn pipeline_for(&self, analyzer_needs_image: bool) -> PipelineConfig {
+        let tiles = match self.render_tiles {
+            RenderTiles::Auto => analyzer_needs_image,
+            RenderTiles::On => true,
+            RenderTiles::Off => false,
+        };
+        let mut pipeline = self.pipeline.clone();
+        pipeline.render.tiles = tiles.then(TileOptions::default);
+        pipeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_follow_the_analyzers_need_for_images_unless_set_on_or_off() {
+        let mut config = Config::from_env().expect("the test environment configures nothing odd");
+        for (setting, needs_image, tiles) in [
+            (RenderTiles::Auto, true, true),
+            (RenderTiles::Auto, false, false),
+            (RenderTiles::On, false, true),
+            (RenderTiles::Off, true, false),
+        ] {
+            config.render_tiles = setting;
+            let render = config.pipeline_for(needs_image).render;
+            assert_eq!(
+                render.tiles.is_some(),
+                tiles,
+                "{setting:?} with needs_image {needs_image}"
+            );
+            assert_eq!(render.dpi, config.pipeline.render.dpi);
+        }
     }
 }

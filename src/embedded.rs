@@ -6,10 +6,10 @@ use anyhow::{Context, Result, bail};
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
-use drawings_core::ports::{Analyzer, JobQueue};
+use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
 use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
-use drawings_pdf::PdfiumEngine;
+use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +17,27 @@ use std::time::Duration;
 
 /// Receives before a message moves to the dead-letter queue, as the SQS redrive policy.
 pub const MAX_RECEIVES: u32 = 3;
+
+/// The subcommand under which this binary answers one PDF request (see `main`).
+pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
+
+/// The PDF engine: PDFium in worker processes under the configured limits (this binary,
+/// re-run as `pdf-worker`), or in-process when isolation is off.
+pub fn pdf_engine(config: &Config) -> Result<Arc<dyn PdfEngine>> {
+    if let Some(path) = &config.pdfium_lib {
+        drawings_pdf::use_library(path.clone());
+    }
+    let Some(limits) = config.isolation else {
+        return Ok(Arc::new(PdfiumEngine::new()));
+    };
+    let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
+    if let Some(path) = &config.pdfium_lib {
+        command
+            .args
+            .extend(["--pdfium-lib".to_owned(), path.display().to_string()]);
+    }
+    Ok(Arc::new(IsolatedPdfEngine::new(command, limits)))
+}
 
 /// The services of one embedded instance.
 pub struct Embedded {
@@ -59,16 +80,9 @@ impl Embedded {
                 bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer")
             }
         };
-        if let Some(path) = &config.pdfium_lib {
-            drawings_pdf::use_library(path.clone());
-        }
-        let processor = Processor::new(
-            backends.clone(),
-            Arc::new(PdfiumEngine::new()),
-            analyzer,
-            reference,
-            config.pipeline.clone(),
-        );
+        // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).
+        let pipeline = config.pipeline_for(analyzer.needs_image());
+        let processor = Processor::new(backends.clone(), pdf_engine(config)?, analyzer, reference, pipeline);
         Ok(Embedded {
             intake: Arc::new(Intake::new(backends.clone(), config.intake.clone())),
             backends,

@@ -64,9 +64,22 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+    /// Validate a PDF and summarize its pages; exit 1 with an error code if it cannot be processed.
+    Inspect {
+        /// The PDF.
+        file: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
+    // A PDF worker answers one request and exits: no runtime, no logging set-up, no config.
+    let raw: Vec<String> = std::env::args().collect();
+    if raw.get(1).map(String::as_str) == Some(embedded::PDF_WORKER_SUBCOMMAND) {
+        return drawings_pdf::worker_main(&raw[2..]);
+    }
     let args = Args::parse();
     let config = match config::Config::from_env() {
         Ok(c) => c,
@@ -107,6 +120,7 @@ fn main() -> ExitCode {
                 idempotency_key,
             } => cli::client::submit(&server, &file, wait, idempotency_key.as_deref()).await,
             Command::Status { job_id, server } => cli::client::status(&server, &job_id).await,
+            Command::Inspect { file, json } => cli::inspect::run(&config, &file, json).await,
         }
     });
     match result {

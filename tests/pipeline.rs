@@ -5,7 +5,9 @@
 use drawings_core::dead_letter::{DeadLetterHandler, DeadLetterOutcome};
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::pipeline::{Backends, Outcome, PipelineConfig, Processor};
-use drawings_core::ports::{Analyzer, BlobStore, Delivery, JobQueue, PageAnalysis};
+use drawings_core::ports::{
+    Analyzer, BlobStore, Delivery, JobQueue, PageAnalysis, PageText, TileManifestEntry, TileOptions,
+};
 use drawings_core::{ErrorCode, Job, JobId, JobStatus, Stage, Usage};
 use drawings_local::{Database, DeadLetter, FsBlobStore, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::PdfiumEngine;
@@ -154,6 +156,67 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
     let evaluation: serde_json::Value =
         serde_json::from_slice(&h.backends.blobs.get(&id.blob_key("evaluation.json")).await.unwrap()).unwrap();
     assert_eq!(evaluation["recall"], 1.0, "{evaluation}");
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    let word = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    (word(16), word(20))
+}
+
+#[tokio::test]
+async fn with_tiles_on_every_page_has_a_tile_manifest_whose_tiles_cover_the_page() {
+    let h = Harness::new();
+    let id = h.submit("security-plan.pdf").await;
+    let mut with_tiles = config();
+    // A3 at 150 DPI is 2481 x 1754 px: three columns and two rows of tiles.
+    with_tiles.render.tiles = Some(TileOptions {
+        max_side_px: 1024,
+        overlap_px: 128,
+        ..TileOptions::default()
+    });
+    let outcome = h.deliver(&h.processor(with_tiles), Duration::from_secs(600)).await;
+    assert_eq!(outcome, Some(Outcome::Completed));
+    for page in 0..4 {
+        let key = id.blob_key(&format!("pages/{page}.tiles.json"));
+        let manifest: Vec<TileManifestEntry> =
+            serde_json::from_slice(&h.backends.blobs.get(&key).await.unwrap()).unwrap();
+        assert_eq!(manifest.len(), 6, "page {page}: {manifest:?}");
+        let text: PageText = serde_json::from_slice(
+            &h.backends
+                .blobs
+                .get(&id.blob_key(&format!("pages/{page}.text.json")))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let dpi = manifest[0].dpi;
+        let (width, height) = (
+            (text.width_pt * dpi / 72.0).round() as u32,
+            (text.height_pt * dpi / 72.0).round() as u32,
+        );
+        let mut covered = vec![false; (width * height) as usize];
+        for (index, tile) in manifest.iter().enumerate() {
+            assert_eq!(tile.key, id.blob_key(&format!("pages/{page}/tiles/{index}.png")));
+            assert_eq!(tile.dpi, dpi);
+            assert!(tile.width_px <= 1024 && tile.height_px <= 1024, "{tile:?}");
+            let png = h.backends.blobs.get(&tile.key).await.unwrap();
+            assert_eq!(png_size(&png), (tile.width_px, tile.height_px), "{tile:?}");
+            assert!(
+                tile.x_px + tile.width_px <= width && tile.y_px + tile.height_px <= height,
+                "{tile:?}"
+            );
+            for y in tile.y_px..tile.y_px + tile.height_px {
+                let row = (y * width) as usize;
+                covered[row + tile.x_px as usize..row + (tile.x_px + tile.width_px) as usize].fill(true);
+            }
+        }
+        assert!(
+            covered.iter().all(|&c| c),
+            "page {page}: the tiles leave pixels uncovered"
+        );
+    }
 }
 
 #[tokio::test]

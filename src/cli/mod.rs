@@ -1,6 +1,7 @@
 //! The subcommands, and logging set-up shared by them.
 
 pub mod client;
+pub mod inspect;
 pub mod process;
 pub mod serve;
 

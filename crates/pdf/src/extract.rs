@@ -3,6 +3,7 @@
 use crate::open::{open_document, require_pdf_header};
 use crate::render::render_page;
 use crate::text::page_text;
+use crate::tiles::render_with_tiles;
 use crate::upright::UserToUpright;
 use drawings_core::ErrorCode;
 use drawings_core::ports::{ExtractedPage, PdfError, RenderOptions};
@@ -30,8 +31,11 @@ pub(crate) fn extract_page(pdf: &[u8], index: u32, options: &RenderOptions) -> R
     })?;
     let to_upright = UserToUpright::for_page(&page);
     let text = page_text(&page, index, to_upright.as_ref());
-    let image = render_page(&page, options)?;
-    Ok(ExtractedPage { text, image, tiles: Vec::new() })
+    let (image, tiles) = match &options.tiles {
+        Some(tile_options) => render_with_tiles(&page, options, tile_options)?,
+        None => (render_page(&page, options)?, Vec::new()),
+    };
+    Ok(ExtractedPage { text, image, tiles })
 }
 
 #[cfg(test)]
@@ -73,7 +77,11 @@ mod tests {
         let mut reader = decoder.read_info().expect("PNG header decodes");
         let mut buffer = vec![0; reader.output_buffer_size().expect("size fits")];
         let frame = reader.next_frame(&mut buffer).expect("PNG data decodes");
-        assert_eq!(frame.color_type, png::ColorType::Rgb);
+        // Gray when every pixel is gray (black text on white), RGB otherwise.
+        assert!(matches!(
+            frame.color_type,
+            png::ColorType::Rgb | png::ColorType::Grayscale
+        ));
         (frame.width, frame.height)
     }
 
@@ -285,7 +293,8 @@ mod tests {
         let mut reader = decoder.read_info().expect("PNG decodes");
         let mut rgb = vec![0; reader.output_buffer_size().expect("size fits")];
         let frame = reader.next_frame(&mut rgb).expect("PNG decodes");
-        let dark = |x: u32, y: u32| rgb[((y * frame.width + x) * 3) as usize] < 128;
+        let samples = frame.color_type.samples() as u32;
+        let dark = |x: u32, y: u32| rgb[((y * frame.width + x) * samples) as usize] < 128;
         let (mut inside, mut outside) = (0, 0);
         for y in 0..frame.height {
             for x in 0..frame.width {

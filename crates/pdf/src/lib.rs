@@ -1,6 +1,7 @@
 //! The PDF engine of the drawings service: [`PdfiumEngine`] implements
 //! [`drawings_core::ports::PdfEngine`] with PDFium (through pdfium-render) for opening,
-//! rendering and the text layer, and lopdf as a second opinion during validation.
+//! rendering, the text layer and page summaries, and lopdf as a second opinion during
+//! validation.
 //!
 //! PDFium is loaded at run time from `libpdfium` (see [`library_candidates`] for where it is
 //! looked for). All calls are blocking and CPU-bound; callers run them on a blocking thread.
@@ -10,16 +11,20 @@
 mod bind;
 mod extract;
 mod inspect;
+pub mod isolate;
 mod open;
 mod render;
 mod second_opinion;
+mod summary;
 mod text;
+mod tiles;
 mod upright;
 
 #[cfg(test)]
 mod fixtures;
 
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
+pub use isolate::{IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main};
 pub use second_opinion::LOPDF_MAX_BYTES;
 
 use drawings_core::ports::{ExtractedPage, Inspection, PageSummary, PdfEngine, PdfError, PdfLimits, RenderOptions};
@@ -50,9 +55,8 @@ impl PdfEngine for PdfiumEngine {
         open::without_panics("page extraction", || extract::extract_page(pdf, index, options))
     }
 
-    fn summarize_page(&self, _pdf: &[u8], _index: u32) -> Result<PageSummary, PdfError> {
-        // TODO(issue 3): being written now.
-        Err(PdfError::new(drawings_core::ErrorCode::Internal, "page summaries are not implemented yet"))
+    fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError> {
+        open::without_panics("page summary", || summary::summarize_page(pdf, index))
     }
 }
 

@@ -6,6 +6,11 @@
 //! on the same line, follow the same writing direction and the gap between them is small
 //! relative to the line height. Whitespace and PDFium's generated line breaks always end a
 //! run. Runs are then put in reading order: top to bottom, left to right.
+//!
+//! Characters PDFium cannot map to Unicode (see [`classify`]) are counted in
+//! [`PageText::unreadable_chars`] and end a run like a space, rather than being emitted: a
+//! run of replacement or control characters is garbage to every consumer, and splitting at
+//! them keeps the readable neighbours from fusing into a false tag (`A1?02` is not `A102`).
 
 use crate::upright::UserToUpright;
 use drawings_core::BBox;
@@ -44,6 +49,44 @@ pub(crate) struct Glyph {
 pub(crate) enum TextItem {
     Glyph(Glyph),
     Break,
+    /// A glyph with no Unicode meaning: ends the run and is counted, never emitted.
+    Unreadable,
+}
+
+/// What one character of PDFium's text page is to a reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CharClass {
+    /// A character with a Unicode meaning.
+    Readable(char),
+    /// Whitespace, including the line breaks PDFium generates: separates words, is not text.
+    Space,
+    /// A glyph PDFium could not map to Unicode.
+    Unreadable,
+}
+
+/// Classifies PDFium's Unicode value for a character.
+///
+/// PDFium reports a glyph it cannot map (no ToUnicode, no usable encoding) as 0, as U+FFFD,
+/// U+FFFE or U+FFFF, or by falling back to the raw character code, which for simple fonts
+/// lands in the C0/C1 control ranges (an AutoCAD SHX glyph, a TeX ligature, a custom symbol
+/// encoding). Symbol and icon fonts map into the Private Use Area, which has no agreed
+/// meaning. None of these is text anyone can search or match a tag against.
+/// Raw codes that happen to land on ordinary letters cannot be told apart by value; PDFium's
+/// `FPDFText_HasUnicodeMapError` could, but pdfium-render 0.9.5 has no safe wrapper for it.
+pub(crate) fn classify(value: u32) -> CharClass {
+    // Surrogates and values past U+10FFFF are not characters at all.
+    let Some(char) = char::from_u32(value) else {
+        return CharClass::Unreadable;
+    };
+    if char.is_whitespace() {
+        return CharClass::Space;
+    }
+    match char {
+        '\u{0}' | '\u{FFFD}' | '\u{FFFE}' | '\u{FFFF}' => CharClass::Unreadable,
+        '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..='\u{10FFFF}' => CharClass::Unreadable,
+        char if char.is_control() => CharClass::Unreadable,
+        char => CharClass::Readable(char),
+    }
 }
 
 /// Reads the text layer of `page`. A page whose text PDFium cannot load has no runs rather
@@ -54,6 +97,7 @@ pub(crate) fn page_text(page: &PdfPage<'_>, index: u32, to_upright: Option<&User
         width_pt: page.width().value,
         height_pt: page.height().value,
         runs: Vec::new(),
+        unreadable_chars: 0,
     };
     let Some(to_upright) = to_upright else {
         tracing::warn!(page = index, "page has no usable geometry; skipping its text layer");
@@ -68,18 +112,25 @@ pub(crate) fn page_text(page: &PdfPage<'_>, index: u32, to_upright: Option<&User
     };
     let chars = text_page.chars();
     let items: Vec<TextItem> = chars.iter().map(|char| text_item(&char, to_upright)).collect();
+    let unreadable = items.iter().filter(|item| **item == TextItem::Unreadable).count();
+    text.unreadable_chars = u32::try_from(unreadable).unwrap_or(u32::MAX);
+    if unreadable > 0 {
+        tracing::debug!(
+            page = index,
+            unreadable,
+            "characters without a Unicode meaning were dropped"
+        );
+    }
     text.runs = in_reading_order(group_into_runs(&items));
     text
 }
 
 fn text_item(char: &PdfPageTextChar<'_>, to_upright: &UserToUpright) -> TextItem {
-    let Some(text) = char.unicode_char() else {
-        return TextItem::Break;
+    let text = match classify(char.unicode_value()) {
+        CharClass::Readable(text) => text,
+        CharClass::Space => return TextItem::Break,
+        CharClass::Unreadable => return TextItem::Unreadable,
     };
-    // PDFium marks unknown glyphs with U+FFFE/U+FFFF and emits \r\n between lines.
-    if text.is_whitespace() || text.is_control() || matches!(text, '\u{FFFE}' | '\u{FFFF}') {
-        return TextItem::Break;
-    }
     // The loose box spans the font's ascent and descent, so every glyph on a line gets the
     // same height; the tight box would make "a" and "T" differ and punctuation tiny.
     let Some(bbox) = char
@@ -114,7 +165,7 @@ pub(crate) fn group_into_runs(items: &[TextItem]) -> Vec<TextRun> {
     let mut current: Option<(TextRun, Glyph)> = None;
     for item in items {
         match item {
-            TextItem::Break => {
+            TextItem::Break | TextItem::Unreadable => {
                 if let Some((run, _)) = current.take() {
                     runs.push(run);
                 }
@@ -289,6 +340,37 @@ mod tests {
             glyph('B', 16.0, 100.0, 6.0, 12.0),
         ];
         assert_eq!(texts(&group_into_runs(&items)), ["A", "B"]);
+    }
+
+    #[test]
+    fn an_unreadable_glyph_splits_its_neighbours_and_is_never_emitted() {
+        let items = [
+            glyph('A', 10.0, 100.0, 6.0, 12.0),
+            glyph('1', 16.0, 100.0, 6.0, 12.0),
+            TextItem::Unreadable,
+            glyph('0', 28.0, 100.0, 6.0, 12.0),
+            glyph('2', 34.0, 100.0, 6.0, 12.0),
+        ];
+        assert_eq!(texts(&group_into_runs(&items)), ["A1", "02"]);
+    }
+
+    #[test]
+    fn unmappable_values_are_unreadable_and_letters_are_readable() {
+        for value in [
+            0, 0x02, 0x1F, 0x7F, 0x93, 0xFFFD, 0xFFFE, 0xFFFF, 0xE000, 0xF041, 0x10_FFFD, 0xD800, 0x11_0000,
+        ] {
+            assert_eq!(classify(value), CharClass::Unreadable, "U+{value:04X}");
+        }
+        for (value, char) in [(0x41, 'A'), (0xB1, '±'), (0x2300, '⌀'), (0x3A9, 'Ω')] {
+            assert_eq!(classify(value), CharClass::Readable(char), "U+{value:04X}");
+        }
+    }
+
+    #[test]
+    fn whitespace_and_pdfium_line_breaks_are_spaces_not_unreadable() {
+        for value in [0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x3000] {
+            assert_eq!(classify(value), CharClass::Space, "U+{value:04X}");
+        }
     }
 
     #[test]

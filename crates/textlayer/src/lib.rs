@@ -2,55 +2,136 @@
 //! offline and deterministically. It is the default analyzer when no Gemini key is set, and
 //! the reference the evaluation stage checks a model against.
 //!
-//! Two rules, both driven by [`TagSchemes`]:
+//! Rules, all driven by [`TagSchemes`]:
 //! - tag boxes: `A B2 005 BB` (system letter, level, point number, package), usually four
 //!   separate runs side by side inside a drawn box;
-//! - id-style tags: `A-101-DR-B2`, `A.101.DR.B2`, `A_101_DR_B2`, typed by the device code.
+//! - id-style tags: `A-101-DR-B2`, `A.101.DR.B2`, `A_101_DR_B2`, typed by the device code;
+//! - equipment tags: `SRA B2 01` (equipment code over or beside a level and point number);
+//! - short ids: `A-101`, only for the letters a scheme file lists (none by default).
+//!
+//! A tag written twice on a page (plan and schedule table) is one component. Its location
+//! comes from its schedule row (`A-101-DR-B2 - Main Entrance - ...`), else from the nearest
+//! room label for the kinds of tag [`LocationRules`] trusts (not tag boxes, by default: they
+//! are callouts on leader lines), else from another tag of the same access point
+//! (`A-101-CR-B2` is at door `A-101-DR-B2`). No location is better than a wrong one.
+//!
+//! `tests/quality.rs` measures precision and recall on the repo's fixtures and the shared
+//! corpus (`cargo test -p drawings-textlayer --test quality -- --nocapture`).
+//!
+//! # Tag scheme file
+//!
+//! [`TagSchemes::from_json_file`] reads JSON; every field is optional and keeps its default
+//! when left out, and an unknown field is an error. `fixtures/tag-schemes.example.json`
+//! shows every field.
+//!
+//! ```json
+//! {
+//!   "systems":      {"A": {"type": "access_point", "system": "access_control"}},
+//!   "device_codes": {"DR": {"type": "door", "system": "access_control"}},
+//!   "equipment":    {"SRA": {"type": "other", "system": "security_equipment"}},
+//!   "short_ids":    {"A": {"type": "door", "system": "access_control"}},
+//!   "room_words":   ["PLATFORM"],
+//!   "locations":    {"tag_boxes": false, "id_tags": true,
+//!                    "max_distance_heights": 25.0, "max_distance_pt": 150.0}
+//! }
+//! ```
+//!
+//! - `systems`: tag-box system letter (one of A-Z) → `{type, system}`; a map given replaces
+//!   the defaults (`A` access point, `C` camera, `D` door, `E` electrical, `I` intrusion,
+//!   `V` intercom).
+//! - `device_codes`: id-style device code (2-4 letters) → `{type, system}`; unknown codes give
+//!   `other` with lower confidence. Defaults: `DR` door; `CR` `RD` `RDR` card reader; `EB`
+//!   `EX` `REX` `EXB` exit button; `LK` `LC` `ML` `ES` lock; `DC` `PS` `DPS` position switch;
+//!   `CAM` `CC` `CM` camera; `IC` `INT` intercom.
+//! - `equipment`: equipment code (2-4 letters) → `{type, system}`. Defaults: the CSEC codes
+//!   `SRA` `RFP` `LFP` `OIW` `EBW` `VBW` `CBW` `CIW`, as `other` / `security_equipment`.
+//! - `short_ids`: letter → `{type, system}` for bare `A-101` ids (letter, dash, three
+//!   digits). Empty by default, because `A-101` is how architectural sheets and details are
+//!   numbered; list the letters only for a standard that tags devices this way.
+//! - `room_words`: capitalised words that name rooms, added to the built-in list.
+//! - `locations`: `tag_boxes` / `id_tags` say whether those tags take the nearest room label
+//!   (default `false` / `true`; `id_tags` covers id-style, short and equipment tags, which are
+//!   written at the device); `max_distance_heights` and `max_distance_pt` bound how far the
+//!   label may be, in tag heights and in points.
+//!
+//! `type` is one of the schedule's types: `door`, `access_point`, `card_reader`,
+//! `exit_button`, `lock`, `position_switch`, `camera`, `intercom`, `other`.
 #![warn(missing_docs)]
 
+mod equipment;
+mod locate;
 mod rooms;
 mod scheme;
 mod tags;
 mod words;
 
-pub use scheme::{SchemeError, TagMeaning, TagSchemes};
+pub use scheme::{LocationRules, SchemeError, TagMeaning, TagSchemes};
 
 use async_trait::async_trait;
 use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText};
 use drawings_core::schedule::normalize_id;
 use drawings_core::{Component, ComponentSource, Usage};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// Every tag on a page, in reading order (top to bottom, then left to right), each id once.
 /// `page` of each component is `text.page + 1`.
 pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
     let (words, lines) = words::layout(&text.runs);
     let mut used = vec![false; words.len()];
-    let mut found = Vec::new();
-    for line in &lines {
-        // Ids first: their words hold separators, so they never steal a tag box's parts.
-        let mut on_line = tags::id_tags(&words, line, schemes, &mut used);
-        on_line.extend(tags::tag_boxes(&words, line, schemes, &mut used));
-        on_line.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
-        found.extend(on_line);
-    }
-    let labels = rooms::labels(&words, &lines, &used);
-    let mut seen = HashSet::new();
-    found
-        .into_iter()
-        .filter(|f| seen.insert(normalize_id(&f.id)))
-        .map(|f| Component {
-            location: rooms::nearest(&labels, f.bbox),
-            id: f.id,
-            kind: f.meaning.kind,
-            system: f.meaning.system,
-            page: text.page + 1,
-            bbox: Some(f.bbox),
-            confidence: f.confidence,
-            source: ComponentSource::TextLayer,
-            reason: Some(f.reason.to_owned()),
+    // Ids first: their words hold separators, so they never steal a tag box's parts.
+    let mut per_line: Vec<Vec<tags::Found>> = lines
+        .iter()
+        .map(|line| {
+            let mut on_line = tags::id_tags(&words, line, schemes, &mut used);
+            on_line.extend(tags::tag_boxes(&words, line, schemes, &mut used));
+            on_line
         })
-        .collect()
+        .collect();
+    // Equipment last, over the whole page: its level and number may sit on the next line, and
+    // must not take the parts of a tag box there.
+    for (line, on_line) in lines.iter().zip(per_line.iter_mut()) {
+        on_line.extend(equipment::equipment_tags(&words, line, schemes, &mut used));
+    }
+    let mut found = Vec::new();
+    for (line, mut on_line) in lines.iter().zip(per_line) {
+        on_line.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
+        found.extend(on_line.into_iter().map(|f| {
+            let row = f
+                .word
+                .and_then(|at| locate::row_location(&words, line, at, &schemes.room_words));
+            (f, row)
+        }));
+    }
+    let labels = rooms::labels(&words, &lines, &used, &schemes.room_words);
+    let mut components: Vec<Component> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (f, row) in found {
+        let location = row.or_else(|| locate::nearest(&labels, f.bbox, f.rule, &schemes.locations));
+        match seen.get(&normalize_id(&f.id)) {
+            // A tag written twice (on the plan and in a table or note) is one device; the
+            // first keeps its place, and takes a location only the other has.
+            Some(&at) => {
+                let kept = &mut components[at];
+                kept.location = kept.location.take().or(location);
+            }
+            None => {
+                seen.insert(normalize_id(&f.id), components.len());
+                components.push(Component {
+                    location,
+                    id: f.id,
+                    kind: f.meaning.kind,
+                    system: f.meaning.system,
+                    page: text.page + 1,
+                    bbox: Some(f.bbox),
+                    confidence: f.confidence,
+                    source: ComponentSource::TextLayer,
+                    reason: Some(f.reason.to_owned()),
+                });
+            }
+        }
+    }
+    locate::share_within_access_points(&mut components);
+    components
 }
 
 /// The offline analyzer over the text layer.
@@ -94,5 +175,7 @@ impl Analyzer for TextLayerAnalyzer {
     }
 }
 
+#[cfg(test)]
+mod location_tests;
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,21 @@
-//! The two tag rules: tag boxes (`A B2 005 BB`, four words side by side) and id-style tags
-//! (`A-101-DR-B2`, one word or touching words).
+//! The tag rules: tag boxes (`A B2 005 BB`, four words side by side), id-style tags
+//! (`A-101-DR-B2`, one word or touching words) and, when the schemes list their letters,
+//! short ids (`A-101`).
 
 use crate::scheme::{TagMeaning, TagSchemes};
 use crate::words::{Word, same_line, same_strand};
 use drawings_core::{BBox, ComponentType};
 use regex::Regex;
 use std::sync::LazyLock;
+
+/// Which rule found a tag: it decides how far the tag's position says where the device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rule {
+    TagBox,
+    Id,
+    Short,
+    Equipment,
+}
 
 /// A tag before it becomes a component.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,13 +25,20 @@ pub(crate) struct Found {
     pub bbox: BBox,
     pub confidence: f32,
     pub reason: &'static str,
+    pub rule: Rule,
+    /// The word on its line that holds the tag (for id-style and short tags).
+    pub word: Option<usize>,
 }
 
-static LEVEL: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:[A-Z]?\d{1,2}|[A-Z]{1,2}\d?)$"));
+pub(crate) static LEVEL: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:[A-Z]?\d{1,2}|[A-Z]{1,2}\d?)$"));
 static POINT: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{3}$"));
 static PACKAGE: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Z]{2}$"));
 static ID: LazyLock<Regex> =
     LazyLock::new(|| re(r"^([A-Z]{1,3})([-._])(\d{2,4})([-._])([A-Z]{2,4})([-._])([A-Z0-9]{1,3})$"));
+/// A bare id: system letter, a dash and a three-digit point, the form the synthetic variations
+/// of security-design-assistant use (`A-101`, `C-101`, `I-201`). Not `A.602`: that is how
+/// architectural drawings write detail and sheet references (nine of them on one corpus plan).
+static SHORT_ID: LazyLock<Regex> = LazyLock::new(|| re(r"^([A-Z])-(\d{3})$"));
 
 fn re(pattern: &str) -> Regex {
     // The patterns are literals checked by the tests; failing here is a programming error.
@@ -38,6 +55,9 @@ const MAX_PART_OVERLAP: f32 = 1.0;
 const TAG_BOX_CONFIDENCE: f32 = 0.95;
 const ID_CONFIDENCE: f32 = 0.9;
 const ID_UNKNOWN_CODE_CONFIDENCE: f32 = 0.6;
+/// Lower than a full id even when the schemes ask for short ids: `A-101` has no device code
+/// and looks like a sheet or detail reference.
+const SHORT_ID_CONFIDENCE: f32 = 0.75;
 
 fn close_enough(a: &Word, b: &Word, max_gap: f32) -> bool {
     let h = a.height().min(b.height());
@@ -86,6 +106,8 @@ pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, us
             bbox: parts.iter().skip(1).fold(parts[0].bbox, |b, w| b.union(w.bbox)),
             confidence: TAG_BOX_CONFIDENCE,
             reason: "tag box: system letter, level, point number and package side by side on one line",
+            rule: Rule::TagBox,
+            word: None,
         });
     }
     found
@@ -95,7 +117,7 @@ pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, us
 fn trim(text: &str) -> &str {
     let t = text.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '"' | '\''));
     match t.strip_suffix('.') {
-        Some(shorter) if ID.is_match(shorter) => shorter,
+        Some(shorter) if ID.is_match(shorter) || SHORT_ID.is_match(shorter) => shorter,
         _ => t,
     }
 }
@@ -122,25 +144,55 @@ fn id_meaning(text: &str, schemes: &TagSchemes) -> Option<(TagMeaning, f32, &'st
     })
 }
 
-/// Id-style tags on one line. Pieces of one id split across runs were glued into one word
-/// by the layout.
+/// The meaning of a bare `A-101`, if the schemes count bare ids with its letter.
+fn short_meaning(text: &str, schemes: &TagSchemes) -> Option<(TagMeaning, f32, &'static str)> {
+    let caps = SHORT_ID.captures(text)?;
+    let meaning = schemes.short_id(&caps[1])?;
+    Some((
+        meaning.clone(),
+        SHORT_ID_CONFIDENCE,
+        "short id: a letter the tag schemes list and a point number",
+    ))
+}
+
+/// Id-style and short tags on one line. Pieces of one id split across runs were glued into
+/// one word by the layout.
 pub(crate) fn id_tags(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
     let mut found = Vec::new();
-    for &k in line {
-        let id = trim(&words[k].text);
-        if let Some((meaning, confidence, reason)) = id_meaning(id, schemes).filter(|_| !used[k]) {
-            used[k] = true;
-            let (id, bbox) = (id.to_owned(), words[k].bbox);
-            found.push(Found {
-                id,
-                meaning,
-                bbox,
-                confidence,
-                reason,
-            });
+    for (at, &k) in line.iter().enumerate() {
+        if used[k] {
+            continue;
         }
+        let id = trim(&words[k].text);
+        let (rule, (meaning, confidence, reason)) = match id_meaning(id, schemes) {
+            Some(m) => (Rule::Id, m),
+            None => match short_meaning(id, schemes) {
+                Some(m) => (Rule::Short, m),
+                None => continue,
+            },
+        };
+        used[k] = true;
+        found.push(Found {
+            id: id.to_owned(),
+            meaning,
+            bbox: words[k].bbox,
+            confidence,
+            reason,
+            rule,
+            word: Some(at),
+        });
     }
     found
+}
+
+/// `(system, point, level)` of an id-style or short tag: the access point it belongs to, which
+/// its door, reader and exit button share (`A-101-DR-B2`, `A-101-CR-B2`).
+pub(crate) fn access_point(id: &str) -> Option<(String, String, String)> {
+    if let Some(caps) = ID.captures(id) {
+        return Some((caps[1].to_owned(), caps[3].to_owned(), caps[7].to_owned()));
+    }
+    let caps = SHORT_ID.captures(id)?;
+    Some((caps[1].to_owned(), caps[2].to_owned(), String::new()))
 }
 
 #[cfg(test)]
@@ -149,7 +201,7 @@ mod tests {
 
     #[test]
     fn the_built_in_patterns_compile() {
-        for p in [&LEVEL, &POINT, &PACKAGE, &ID] {
+        for p in [&LEVEL, &POINT, &PACKAGE, &ID, &SHORT_ID] {
             LazyLock::force(p);
         }
     }
@@ -173,5 +225,31 @@ mod tests {
     fn wrapping_punctuation_is_not_part_of_an_id() {
         assert_eq!(trim("(A-101-DR-B2),"), "A-101-DR-B2");
         assert_eq!(trim("A.101.DR.B2."), "A.101.DR.B2");
+        assert_eq!(trim("A-200:"), "A-200");
+    }
+
+    #[test]
+    fn a_short_id_counts_only_for_a_letter_the_schemes_list() {
+        let mut schemes = TagSchemes::default();
+        assert!(short_meaning("A-101", &schemes).is_none());
+        schemes
+            .short_ids
+            .insert("A".into(), TagMeaning::new(ComponentType::Door, "access_control"));
+        assert_eq!(
+            short_meaning("A-101", &schemes).map(|m| m.0.kind),
+            Some(ComponentType::Door)
+        );
+        for bad in ["C-101", "A-1011", "A-10", "AB-101", "A-10A", "A.602", "A_101"] {
+            assert!(short_meaning(bad, &schemes).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_door_reader_and_exit_button_of_one_point_share_an_access_point() {
+        let door = access_point("A-101-DR-B2");
+        assert_eq!(door, access_point("A.101.CR.B2"));
+        assert_ne!(door, access_point("A-101-DR-B1"));
+        assert_eq!(access_point("A-101"), Some(("A".into(), "101".into(), String::new())));
+        assert_eq!(access_point("A B2 001 BB"), None);
     }
 }

@@ -104,7 +104,7 @@ fn precision_and_recall_on_the_real_drawing_are_reported() {
         );
         return;
     };
-    // The legend and the schedule of this drawing: access points A B2 001..020, cameras
+    // The legend and the plan of this drawing: access points A B2 001..020, cameras
     // C B2 001..009, all on its one page.
     let access = (1..=20).map(|n| {
         (
@@ -115,7 +115,10 @@ fn precision_and_recall_on_the_real_drawing_are_reported() {
         )
     });
     let cameras = (1..=9).map(|n| (1, format!("C-B2-{n:03}-BB"), "camera".to_owned(), "cctv".to_owned()));
-    let truth: BTreeSet<Key> = access.chain(cameras).collect();
+    // The security rack and the remote field panel of the comms room (`SRA` / `B2 01`).
+    let equipment =
+        ["SRA-B2-01", "RFP-B2-02"].map(|id| (1, id.to_owned(), "other".to_owned(), "security_equipment".to_owned()));
+    let truth: BTreeSet<Key> = access.chain(cameras).chain(equipment).collect();
     let found = analyze(&pdf, 1);
     let (precision, recall) = score(&found, &truth);
     eprintln!(

@@ -5,7 +5,7 @@ use super::{Budget, JobHandle, Processor, RunEnd, StepError, remaining_stages};
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
 use crate::evaluation::evaluate;
 use crate::job::{JobId, Stage};
-use crate::ports::{AnalyzeError, PageAnalysis, PageInput, PageText, PdfError};
+use crate::ports::{AnalyzeError, PageAnalysis, PageInput, PageText, PdfError, TileManifestEntry};
 use crate::schedule::Schedule;
 use bytes::Bytes;
 use std::time::Instant as StdInstant;
@@ -82,6 +82,16 @@ pub fn page_image_key(id: &JobId, page: u32) -> String {
 /// Blob key of a page's text layer.
 pub fn page_text_key(id: &JobId, page: u32) -> String {
     id.blob_key(&format!("pages/{page}.text.json"))
+}
+
+/// Blob key of tile `tile` of a page (when tiles are rendered).
+pub fn page_tile_key(id: &JobId, page: u32, tile: usize) -> String {
+    id.blob_key(&format!("pages/{page}/tiles/{tile}.png"))
+}
+
+/// Blob key of a page's tile manifest (a JSON list of [`TileManifestEntry`]).
+pub fn page_tiles_manifest_key(id: &JobId, page: u32) -> String {
+    id.blob_key(&format!("pages/{page}.tiles.json"))
 }
 
 /// Blob key of a page's analysis.
@@ -211,6 +221,18 @@ impl Processor {
             .await?;
             self.put_json(stage, &page_text_key(&job.id, page), &extracted.text)
                 .await?;
+            if self.config.render.tiles.is_some() {
+                // Tiles first, then the manifest that points at them, then the checkpoint:
+                // nothing stored ever names a blob that is not there.
+                let mut manifest = Vec::with_capacity(extracted.tiles.len());
+                for (index, tile) in extracted.tiles.into_iter().enumerate() {
+                    let key = page_tile_key(&job.id, page, index);
+                    manifest.push(TileManifestEntry::new(key.clone(), &tile));
+                    self.put(stage, &key, tile.png.into(), "image/png").await?;
+                }
+                self.put_json(stage, &page_tiles_manifest_key(&job.id, page), &manifest)
+                    .await?;
+            }
             handle.update(|j| j.progress.mark_done(page)).await?;
             debug!(page, took_ms = started.elapsed().as_millis() as u64, "Page processed.");
             budget.record(started.elapsed());

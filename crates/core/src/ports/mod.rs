@@ -12,7 +12,8 @@ pub use analyzer::{AnalyzeError, Analyzer, PageAnalysis, PageInput};
 pub use blob::{BlobMeta, BlobStore};
 pub use notifier::{Alert, Notifier};
 pub use pdf::{
-    ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits, RenderOptions, TextRun, TileOptions,
+    ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits,
+    RenderOptions, TextRun, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
 pub use store::{Created, JobStore};

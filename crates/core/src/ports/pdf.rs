@@ -43,7 +43,11 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         // 3072² is the largest image Gemini takes without downscaling it itself.
-        RenderOptions { dpi: 150.0, max_pixels: 3072 * 3072, tiles: None }
+        RenderOptions {
+            dpi: 150.0,
+            max_pixels: 3072 * 3072,
+            tiles: None,
+        }
     }
 }
 
@@ -61,7 +65,11 @@ pub struct TileOptions {
 
 impl Default for TileOptions {
     fn default() -> Self {
-        TileOptions { max_side_px: 3072, overlap_px: 256, max_total_pixels: 64 * 1024 * 1024 }
+        TileOptions {
+            max_side_px: 3072,
+            overlap_px: 256,
+            max_total_pixels: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -80,6 +88,38 @@ pub struct PageTile {
     pub height_px: u32,
     /// Resolution of the full render the tile was cut from.
     pub dpi: f32,
+}
+
+/// One line of a page's tile manifest (`pages/{n}.tiles.json`): which blob holds a tile and
+/// where it sits in the full-resolution render (page point = (offset + pixel) × 72 / `dpi`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TileManifestEntry {
+    /// Blob key of the tile's PNG (`pages/{n}/tiles/{k}.png` under the job).
+    pub key: String,
+    /// Left edge in pixels of the full render.
+    pub x_px: u32,
+    /// Top edge in pixels of the full render.
+    pub y_px: u32,
+    /// Width in pixels.
+    pub width_px: u32,
+    /// Height in pixels.
+    pub height_px: u32,
+    /// Resolution of the full render.
+    pub dpi: f32,
+}
+
+impl TileManifestEntry {
+    /// The entry for `tile`, stored under `key`.
+    pub fn new(key: String, tile: &PageTile) -> Self {
+        TileManifestEntry {
+            key,
+            x_px: tile.x_px,
+            y_px: tile.y_px,
+            width_px: tile.width_px,
+            height_px: tile.height_px,
+            dpi: tile.dpi,
+        }
+    }
 }
 
 /// One page's geometry.
@@ -135,6 +175,11 @@ pub struct PageText {
     pub height_pt: f32,
     /// Runs in reading order.
     pub runs: Vec<TextRun>,
+    /// How many characters were dropped from the runs because they have no Unicode meaning
+    /// (glyphs PDFium cannot map: SHX or custom-encoded fonts without a ToUnicode map,
+    /// control and private-use codes). Text on the page that the runs do not show.
+    #[serde(default)]
+    pub unreadable_chars: u32,
 }
 
 /// A rendered page.

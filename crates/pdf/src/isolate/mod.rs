@@ -1,0 +1,298 @@
+//! Process isolation: every PDFium call runs in a short-lived worker process.
+//!
+//! Why a process: PDFium is C++ and cannot be interrupted from Rust, pdfium-render takes a
+//! process-wide lock around every call, and a hostile file can spin for minutes, allocate
+//! gigabytes or crash. In-process, one such page would stall every job of the server and
+//! could take it down. A worker process is the only boundary that can be enforced from
+//! outside: the parent waits with a wall-clock limit and kills the worker when it passes;
+//! the worker caps its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) before it
+//! reads the file, so a bomb dies inside its own process. One worker per call (not a pool)
+//! keeps it simple and returns all memory after every page, so peak memory does not grow
+//! with page count; the cost is a process start and a document load per call, measured in
+//! the benchmarks. Separate processes also run pages in parallel, which the in-process lock
+//! prevents.
+//!
+//! Every way a worker can end maps to a stable code: a timeout or SIGXCPU is
+//! `PROCESSING_TIMEOUT`; SIGSEGV, SIGBUS, SIGILL or SIGFPE (PDFium crashed on the file) is
+//! `INVALID_PDF`; SIGABRT or another kill (allocation failed under the memory cap) is
+//! `RESOURCE_LIMIT`. All three are permanent: the same file fails the same way. A worker
+//! that cannot start, or answers nonsense, is `INTERNAL` (transient: the service's fault).
+
+pub mod protocol;
+mod worker;
+
+pub use worker::{WorkerLimits, worker_main};
+
+use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
+use drawings_core::ErrorCode;
+use drawings_core::ports::{
+    ExtractedPage, Inspection, PageImage, PageSummary, PageTile, PdfEngine, PdfError, PdfLimits, RenderOptions,
+};
+use std::io::{BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start a worker: a program and the arguments before the limits. The worker must
+/// not leave children behind: the parent kills the worker itself, and a child still holding
+/// its pipes would keep the call waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerCommand {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments (e.g. the `pdf-worker` subcommand).
+    pub args: Vec<String>,
+}
+
+impl WorkerCommand {
+    /// This executable, run with `subcommand` (it must call [`worker_main`] for it).
+    pub fn current_exe(subcommand: &str) -> std::io::Result<WorkerCommand> {
+        Ok(WorkerCommand {
+            program: std::env::current_exe()?,
+            args: vec![subcommand.to_owned()],
+        })
+    }
+}
+
+/// What one call may use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IsolationLimits {
+    /// Wall-clock time for one call (validation, or one page).
+    pub wall: Duration,
+    /// Address space of the worker, bytes.
+    pub memory_bytes: u64,
+}
+
+impl Default for IsolationLimits {
+    fn default() -> Self {
+        IsolationLimits {
+            wall: Duration::from_secs(60),
+            memory_bytes: 2 << 30,
+        }
+    }
+}
+
+/// A [`PdfEngine`] that runs every call in a worker process.
+#[derive(Debug, Clone)]
+pub struct IsolatedPdfEngine {
+    command: WorkerCommand,
+    limits: IsolationLimits,
+}
+
+/// Longest response header accepted (the text layer of a dense sheet is a few MB).
+const MAX_RESPONSE_HEADER: u64 = 256 * 1024 * 1024;
+
+impl IsolatedPdfEngine {
+    /// An engine starting workers with `command` under `limits`.
+    pub fn new(command: WorkerCommand, limits: IsolationLimits) -> Self {
+        IsolatedPdfEngine { command, limits }
+    }
+
+    fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
+        let worker_limits = WorkerLimits {
+            memory_bytes: self.limits.memory_bytes,
+            cpu_secs: self.limits.wall.as_secs().max(1) + 1,
+        };
+        let mut child = Command::new(&self.command.program)
+            .args(&self.command.args)
+            .args(worker_limits.to_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                internal(format!(
+                    "cannot start the PDF worker {}: {e}",
+                    self.command.program.display()
+                ))
+            })?;
+        let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let deadline = Instant::now() + self.limits.wall;
+        let (status, output, errors) = std::thread::scope(|scope| {
+            // Writing and reading run beside the wait so a full pipe never blocks either side.
+            scope.spawn(move || {
+                if let Some(stdin) = stdin.as_mut() {
+                    // A worker that dies early closes the pipe; its exit status says why.
+                    let _ignored = write_line(stdin, request).and_then(|()| stdin.write_all(pdf));
+                }
+            });
+            let reader = scope.spawn(move || read_all(stdout.as_mut()));
+            let error_reader = scope.spawn(move || read_all(stderr.as_mut()));
+            let status = wait_until(&mut child, deadline);
+            (
+                status,
+                reader.join().unwrap_or_default(),
+                error_reader.join().unwrap_or_default(),
+            )
+        });
+        let status = status.map_err(|e| internal(format!("waiting for the PDF worker: {e}")))?;
+        let Some(status) = status else {
+            return Err(PdfError::new(
+                ErrorCode::ProcessingTimeout,
+                format!(
+                    "{what} took longer than {} s and was stopped",
+                    self.limits.wall.as_secs()
+                ),
+            ));
+        };
+        if !status.success() {
+            let tail = String::from_utf8_lossy(&errors[errors.len().saturating_sub(2048)..]).into_owned();
+            tracing::warn!(%status, stderr = %tail, what, "PDF worker ended abnormally.");
+            return Err(exit_error(status, what, self.limits));
+        }
+        let mut input = BufReader::new(&output[..]);
+        let response =
+            read_line(&mut input, MAX_RESPONSE_HEADER).map_err(|e| internal(format!("bad worker response: {e}")))?;
+        let mut rest = Vec::new();
+        input.read_to_end(&mut rest).map_err(|e| internal(e.to_string()))?;
+        Ok((response, rest))
+    }
+}
+
+fn internal(message: String) -> PdfError {
+    PdfError::new(ErrorCode::Internal, message)
+}
+
+fn read_all(pipe: Option<&mut impl Read>) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(pipe) = pipe {
+        // A read error leaves what was read; the exit status decides the outcome.
+        let _ignored = pipe.read_to_end(&mut out);
+    }
+    out
+}
+
+/// Waits for the child until `deadline`; kills it then. `None`: it was killed.
+fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            child.kill()?;
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+#[cfg(unix)]
+fn exit_error(status: ExitStatus, what: &str, limits: IsolationLimits) -> PdfError {
+    use std::os::unix::process::ExitStatusExt;
+    const SIGILL: i32 = 4;
+    const SIGABRT: i32 = 6;
+    const SIGBUS: i32 = 7;
+    const SIGFPE: i32 = 8;
+    const SIGKILL: i32 = 9;
+    const SIGSEGV: i32 = 11;
+    const SIGXCPU: i32 = 24;
+    let memory_mib = limits.memory_bytes >> 20;
+    match status.signal() {
+        Some(SIGXCPU) => PdfError::new(
+            ErrorCode::ProcessingTimeout,
+            format!(
+                "{what} used more CPU time than {} s and was stopped",
+                limits.wall.as_secs()
+            ),
+        ),
+        Some(SIGSEGV | SIGBUS | SIGILL | SIGFPE) => PdfError::new(
+            ErrorCode::InvalidPdf,
+            format!("the PDF engine crashed on this file during {what}; the file is malformed"),
+        ),
+        Some(SIGABRT) => PdfError::new(
+            ErrorCode::ResourceLimit,
+            format!("{what} needed more than the {memory_mib} MiB memory limit"),
+        ),
+        Some(SIGKILL) => PdfError::new(
+            ErrorCode::ResourceLimit,
+            format!("{what} was killed for exceeding its CPU time or the {memory_mib} MiB memory limit"),
+        ),
+        Some(signal) => PdfError::new(
+            ErrorCode::ResourceLimit,
+            format!("{what} was stopped by signal {signal}"),
+        ),
+        None => internal(format!("the PDF worker failed during {what} ({status})")),
+    }
+}
+
+#[cfg(not(unix))]
+fn exit_error(status: ExitStatus, what: &str, _: IsolationLimits) -> PdfError {
+    internal(format!("the PDF worker failed during {what} ({status})"))
+}
+
+fn unexpected(response: Response) -> PdfError {
+    match response {
+        Response::Failed(e) => e,
+        other => internal(format!("the PDF worker answered the wrong request: {other:?}")),
+    }
+}
+
+fn take_png(bodies: &mut &[u8], header: &ImageHeader) -> Result<Vec<u8>, PdfError> {
+    read_body(bodies, header.len).map_err(|e| internal(format!("bad worker response: {e}")))
+}
+
+impl PdfEngine for IsolatedPdfEngine {
+    fn inspect(&self, pdf: &[u8], limits: &PdfLimits) -> Result<Inspection, PdfError> {
+        // The size check needs no worker, and spares piping a huge file to one.
+        if pdf.len() as u64 > limits.max_bytes {
+            let message = format!(
+                "the file is {} bytes; the limit is {} bytes",
+                pdf.len(),
+                limits.max_bytes
+            );
+            return Err(PdfError::new(ErrorCode::PayloadTooLarge, message));
+        }
+        match self.call(&Request::Inspect { limits: limits.clone() }, pdf, "validation")? {
+            (Response::Inspected(inspection), _) => Ok(inspection),
+            (other, _) => Err(unexpected(other)),
+        }
+    }
+
+    fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
+        // The pipeline names the page; `what` says what was being done to it.
+        match self.call(
+            &Request::Extract {
+                page: index,
+                options: options.clone(),
+            },
+            pdf,
+            "rendering the page",
+        )? {
+            (Response::Extracted { text, image, tiles }, bodies) => {
+                let mut bodies = &bodies[..];
+                let png = take_png(&mut bodies, &image)?;
+                let image = PageImage {
+                    png,
+                    width_px: image.width_px,
+                    height_px: image.height_px,
+                    dpi: image.dpi,
+                };
+                let tiles = tiles
+                    .iter()
+                    .map(|t| {
+                        Ok(PageTile {
+                            png: take_png(&mut bodies, t)?,
+                            x_px: t.x_px,
+                            y_px: t.y_px,
+                            width_px: t.width_px,
+                            height_px: t.height_px,
+                            dpi: t.dpi,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, PdfError>>()?;
+                Ok(ExtractedPage { text, image, tiles })
+            }
+            (other, _) => Err(unexpected(other)),
+        }
+    }
+
+    fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError> {
+        match self.call(&Request::Summarize { page: index }, pdf, "reading the page")? {
+            (Response::Summarized(summary), _) => Ok(summary),
+            (other, _) => Err(unexpected(other)),
+        }
+    }
+}

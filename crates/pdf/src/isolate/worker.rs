@@ -1,0 +1,152 @@
+//! The worker side: a process that caps its own memory and CPU time, answers one request
+//! with the in-process engine, and exits. The parent treats any death as the file's fault
+//! or the limit's, never its own.
+
+use super::protocol::{ImageHeader, Request, Response, read_line, write_line};
+use crate::PdfiumEngine;
+use drawings_core::ports::PdfEngine;
+use std::io::{self, BufReader, Write};
+use std::process::ExitCode;
+
+/// Limits the worker applies to itself before it touches the PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerLimits {
+    /// Address-space cap (RLIMIT_AS), bytes.
+    pub memory_bytes: u64,
+    /// CPU-time cap (RLIMIT_CPU), seconds: a backstop behind the parent's wall clock.
+    pub cpu_secs: u64,
+}
+
+impl WorkerLimits {
+    /// The arguments that pass these limits to a worker.
+    pub fn to_args(self) -> Vec<String> {
+        vec![
+            "--memory-bytes".into(),
+            self.memory_bytes.to_string(),
+            "--cpu-secs".into(),
+            self.cpu_secs.to_string(),
+        ]
+    }
+
+    /// Parses what [`WorkerLimits::to_args`] wrote.
+    pub fn from_args(args: &[String]) -> Option<WorkerLimits> {
+        let value = |flag: &str| {
+            args.windows(2)
+                .find(|w| w[0] == flag)
+                .and_then(|w| w[1].parse::<u64>().ok())
+        };
+        Some(WorkerLimits {
+            memory_bytes: value("--memory-bytes")?,
+            cpu_secs: value("--cpu-secs")?,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn apply(limits: WorkerLimits) -> io::Result<()> {
+    use rlimit::{Resource, setrlimit};
+    setrlimit(Resource::AS, limits.memory_bytes, limits.memory_bytes)?;
+    // The soft limit sends SIGXCPU; the hard one a second later SIGKILL.
+    setrlimit(Resource::CPU, limits.cpu_secs, limits.cpu_secs + 1)
+}
+
+#[cfg(not(unix))]
+fn apply(_: WorkerLimits) -> io::Result<()> {
+    Ok(())
+}
+
+/// Longest request line accepted (the JSON header, not the PDF).
+const MAX_HEADER: u64 = 64 * 1024;
+
+/// Runs one request from stdin to stdout. `args` are the worker's arguments after its
+/// subcommand name: the limits, and optionally `--pdfium-lib PATH` (the library the parent
+/// was configured with). Exit code 0: a response was written (possibly `Failed`); 2: bad
+/// usage.
+pub fn worker_main(args: &[String]) -> ExitCode {
+    if let Some(path) = args.windows(2).find(|w| w[0] == "--pdfium-lib").map(|w| w[1].clone()) {
+        crate::use_library(path.into());
+    }
+    let Some(limits) = WorkerLimits::from_args(args) else {
+        eprintln!("pdf-worker: usage: pdf-worker --memory-bytes N --cpu-secs N < request");
+        return ExitCode::from(2);
+    };
+    if let Err(e) = apply(limits) {
+        eprintln!("pdf-worker: cannot set resource limits: {e}");
+        return ExitCode::from(2);
+    }
+    match serve(
+        &mut BufReader::new(io::stdin().lock()),
+        &mut io::BufWriter::new(io::stdout().lock()),
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pdf-worker: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(input: &mut impl io::BufRead, out: &mut impl Write) -> io::Result<()> {
+    let request: Request = read_line(input, MAX_HEADER)?;
+    let mut pdf = Vec::new();
+    input.read_to_end(&mut pdf)?;
+    let engine = PdfiumEngine::new();
+    match request {
+        Request::Inspect { limits } => {
+            let response = engine
+                .inspect(&pdf, &limits)
+                .map_or_else(Response::Failed, Response::Inspected);
+            write_line(out, &response)?;
+        }
+        Request::Summarize { page } => {
+            let response = engine
+                .summarize_page(&pdf, page)
+                .map_or_else(Response::Failed, Response::Summarized);
+            write_line(out, &response)?;
+        }
+        Request::Extract { page, options } => match engine.extract_page(&pdf, page, &options) {
+            Err(e) => write_line(out, &Response::Failed(e))?,
+            Ok(extracted) => {
+                let header = |png: &[u8], width_px, height_px, dpi, x_px, y_px| ImageHeader {
+                    width_px,
+                    height_px,
+                    dpi,
+                    x_px,
+                    y_px,
+                    len: png.len() as u64,
+                };
+                let image = &extracted.image;
+                let response = Response::Extracted {
+                    image: header(&image.png, image.width_px, image.height_px, image.dpi, 0, 0),
+                    tiles: extracted
+                        .tiles
+                        .iter()
+                        .map(|t| header(&t.png, t.width_px, t.height_px, t.dpi, t.x_px, t.y_px))
+                        .collect(),
+                    text: extracted.text,
+                };
+                write_line(out, &response)?;
+                out.write_all(&image.png)?;
+                for tile in &extracted.tiles {
+                    out.write_all(&tile.png)?;
+                }
+            }
+        },
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_round_trip_through_arguments() {
+        let limits = WorkerLimits {
+            memory_bytes: 1 << 31,
+            cpu_secs: 61,
+        };
+        assert_eq!(WorkerLimits::from_args(&limits.to_args()), Some(limits));
+        assert_eq!(WorkerLimits::from_args(&["--memory-bytes".into(), "x".into()]), None);
+    }
+}

@@ -1,0 +1,421 @@
+//! Cutting a page into overlapping full-resolution tiles, for a model that would otherwise
+//! see a large sheet shrunk below legibility.
+//!
+//! The page is rendered upright once at `dpi`, lowered only as far as `max_total_pixels`
+//! requires, and cut into a grid: every tile at most `max_side_px` a side, neighbours sharing
+//! exactly `overlap_px` pixels (so a tag lying on a cut is whole in one of them), the last row
+//! and column flush with the page edge. Tiles of a row are as equal as the grid allows; only
+//! the last one may be a few pixels narrower. Each tile records its offset in the full render,
+//! so page point = (offset + pixel) × 72 / dpi.
+//!
+//! Memory stays at one full render plus one tile: tiles are copied out and encoded one at a
+//! time. When the page image has the same pixels as the full render (a page that fits the
+//! page image's budget at full `dpi`), one render serves both.
+
+use crate::render::{Pixels, RenderSize, encode_png, render_page, render_pixels, render_size};
+use drawings_core::ErrorCode;
+use drawings_core::ports::{PageImage, PageTile, PdfError, RenderOptions, TileOptions};
+use pdfium_render::prelude::PdfPage;
+
+/// Where one tile sits in the full render, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TileRect {
+    pub(crate) x: u32,
+    pub(crate) y: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+}
+
+/// Renders `page` for the page image (`options`) and for its tiles (`tiles`).
+pub(crate) fn render_with_tiles(
+    page: &PdfPage<'_>,
+    options: &RenderOptions,
+    tiles: &TileOptions,
+) -> Result<(PageImage, Vec<PageTile>), PdfError> {
+    check_tile_options(tiles)?;
+    let (width_pt, height_pt) = (page.width().value, page.height().value);
+    let image_size = render_size(width_pt, height_pt, options)?;
+    let full_size = render_size(
+        width_pt,
+        height_pt,
+        &RenderOptions {
+            dpi: options.dpi,
+            max_pixels: tiles.max_total_pixels,
+            tiles: None,
+        },
+    )?;
+    if full_size.same_pixels(&image_size) {
+        let full = render_pixels(page, full_size)?;
+        let image = full.to_page_image()?;
+        let cut = cut_tiles(&full, tiles)?;
+        return Ok((image, cut));
+    }
+    // Two renders, one after the other, so only one is in memory at a time.
+    let cut = cut_tiles(&render_pixels(page, full_size)?, tiles)?;
+    let image = render_page(page, options)?;
+    Ok((image, cut))
+}
+
+/// Tile options the grid can honour: a positive side, and an overlap of at most half of it
+/// (beyond that the tiles would hold each pixel more than four times over).
+fn check_tile_options(tiles: &TileOptions) -> Result<(), PdfError> {
+    if tiles.max_side_px == 0 || tiles.overlap_px.saturating_mul(2) > tiles.max_side_px || tiles.max_total_pixels == 0 {
+        return Err(PdfError::new(
+            ErrorCode::Internal,
+            format!(
+                "tile options are unusable: max_side_px {}, overlap_px {}, max_total_pixels {}",
+                tiles.max_side_px, tiles.overlap_px, tiles.max_total_pixels
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Cuts `full` into the grid of [`tile_grid`] and encodes each tile, one at a time.
+fn cut_tiles(full: &Pixels, options: &TileOptions) -> Result<Vec<PageTile>, PdfError> {
+    let RenderSize {
+        width_px,
+        height_px,
+        dpi,
+    } = full.size;
+    let grid = tile_grid(width_px, height_px, options.max_side_px, options.overlap_px);
+    let bytes_per_pixel = full.channels.bytes_per_pixel();
+    let row_bytes = full.row_bytes();
+    let largest = grid
+        .iter()
+        .map(|rect| rect.width as usize * rect.height as usize * bytes_per_pixel)
+        .max()
+        .unwrap_or(0);
+    let mut tile = Vec::new();
+    tile.try_reserve_exact(largest).map_err(|_| {
+        PdfError::new(
+            ErrorCode::ResourceLimit,
+            format!("not enough memory for a tile of {largest} bytes"),
+        )
+    })?;
+    let mut tiles = Vec::with_capacity(grid.len());
+    for rect in grid {
+        tile.clear();
+        let (left, width) = (rect.x as usize * bytes_per_pixel, rect.width as usize * bytes_per_pixel);
+        for y in rect.y..rect.y + rect.height {
+            let start = y as usize * row_bytes + left;
+            let row = full.data.get(start..start + width).ok_or_else(|| {
+                PdfError::new(
+                    ErrorCode::Internal,
+                    format!("tile {rect:?} lies outside the {width_px} x {height_px} render"),
+                )
+            })?;
+            tile.extend_from_slice(row);
+        }
+        tiles.push(PageTile {
+            png: encode_png(&tile, rect.width, rect.height, full.channels, dpi)?,
+            x_px: rect.x,
+            y_px: rect.y,
+            width_px: rect.width,
+            height_px: rect.height,
+            dpi,
+        });
+    }
+    Ok(tiles)
+}
+
+/// The tiles of a `width` x `height` render, row by row from the top-left (see the module
+/// doc). Needs `0 < max_side` and `overlap < max_side`; a render that fits in one tile is
+/// one tile.
+pub(crate) fn tile_grid(width: u32, height: u32, max_side: u32, overlap: u32) -> Vec<TileRect> {
+    let columns = axis_spans(width, max_side, overlap);
+    axis_spans(height, max_side, overlap)
+        .into_iter()
+        .flat_map(|(y, tile_height)| {
+            columns.iter().map(move |&(x, tile_width)| TileRect {
+                x,
+                y,
+                width: tile_width,
+                height: tile_height,
+            })
+        })
+        .collect()
+}
+
+/// Start and length of each tile along one axis of `length` pixels.
+fn axis_spans(length: u32, max_side: u32, overlap: u32) -> Vec<(u32, u32)> {
+    if length <= max_side || overlap >= max_side {
+        return vec![(0, length)];
+    }
+    let (length, max_side, overlap) = (u64::from(length), u64::from(max_side), u64::from(overlap));
+    // The fewest tiles whose sides, less the overlaps, reach the length ...
+    let count = (length - overlap).div_ceil(max_side - overlap);
+    // ... each as short as that count allows: count × side - (count - 1) × overlap ≥ length.
+    let side = (length + (count - 1) * overlap).div_ceil(count);
+    let stride = side - overlap;
+    (0..count)
+        .map(|index| {
+            let start = index * stride;
+            // The last tile ends at the edge; it is at most `count` pixels short of `side`
+            // and always longer than the overlap (a smaller count would not have reached).
+            let span = if index + 1 == count { length - start } else { side };
+            (start as u32, span as u32)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::extract_page;
+    use lopdf::{Document, Object, Stream, dictionary};
+
+    /// A Letter page with `/Rotate rotation` and filled squares `(x, y, side, rgb)` in user
+    /// space.
+    fn marks_pdf(rotation: i64, marks: &[(f32, f32, f32, [f32; 3])]) -> Vec<u8> {
+        let content: String = marks
+            .iter()
+            .map(|(x, y, side, [r, g, b])| format!("{r} {g} {b} rg {x} {y} {side} {side} re f\n"))
+            .collect();
+        let mut document = Document::with_version("1.7");
+        let pages_id = document.new_object_id();
+        let content_id = document.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+        let page_id = document.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Rotate" => rotation,
+            "Contents" => content_id,
+        });
+        let pages = dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 };
+        document.objects.insert(pages_id, Object::Dictionary(pages));
+        let catalog_id = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        document.trailer.set("Root", catalog_id);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).expect("lopdf saves");
+        bytes
+    }
+
+    /// Width, height, bytes a pixel and pixels of a PNG.
+    fn decode(png_bytes: &[u8]) -> (u32, u32, usize, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+            .read_info()
+            .expect("PNG header decodes");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size fits")];
+        let frame = reader.next_frame(&mut pixels).expect("PNG data decodes");
+        pixels.truncate(frame.buffer_size());
+        (frame.width, frame.height, frame.color_type.samples(), pixels)
+    }
+
+    fn with_tiles(
+        dpi: f32,
+        max_pixels: u64,
+        max_side_px: u32,
+        overlap_px: u32,
+        max_total_pixels: u64,
+    ) -> RenderOptions {
+        RenderOptions {
+            dpi,
+            max_pixels,
+            tiles: Some(TileOptions {
+                max_side_px,
+                overlap_px,
+                max_total_pixels,
+            }),
+        }
+    }
+
+    /// Checks the grid of a `width` x `height` render: row-major, every side within
+    /// `max_side`, first tile at 0, last flush with the edge, neighbours sharing exactly
+    /// `overlap` pixels, and every pixel in some tile.
+    fn assert_grid_tiles_the_render(width: u32, height: u32, max_side: u32, overlap: u32) {
+        let grid = tile_grid(width, height, max_side, overlap);
+        let columns: Vec<(u32, u32)> = grid.iter().filter(|r| r.y == 0).map(|r| (r.x, r.width)).collect();
+        let rows: Vec<(u32, u32)> = grid.iter().filter(|r| r.x == 0).map(|r| (r.y, r.height)).collect();
+        assert_eq!(grid.len(), columns.len() * rows.len());
+        for (index, rect) in grid.iter().enumerate() {
+            assert_eq!((rect.x, rect.width), columns[index % columns.len()], "row-major order");
+            assert_eq!((rect.y, rect.height), rows[index / columns.len()], "row-major order");
+        }
+        for (spans, length) in [(&columns, width), (&rows, height)] {
+            let case = format!("{length} px, side {max_side}, overlap {overlap}: {spans:?}");
+            assert_eq!(spans[0].0, 0, "{case}");
+            let (last_start, last_span) = spans[spans.len() - 1];
+            assert_eq!(last_start + last_span, length, "last tile flush with the edge: {case}");
+            assert!(spans.iter().all(|&(_, span)| span >= 1 && span <= max_side), "{case}");
+            for pair in spans.windows(2) {
+                assert_eq!(pair[0].0 + pair[0].1 - pair[1].0, overlap, "overlap: {case}");
+            }
+        }
+        let mut covered = vec![0u8; width as usize * height as usize];
+        for rect in &grid {
+            for y in rect.y..rect.y + rect.height {
+                let row = y as usize * width as usize;
+                covered[row + rect.x as usize..row + (rect.x + rect.width) as usize].fill(1);
+            }
+        }
+        assert!(covered.iter().all(|&c| c == 1), "every pixel is in a tile");
+    }
+
+    #[test]
+    fn the_grid_covers_the_render_with_exact_overlaps_and_flush_edges() {
+        for (width, height, max_side, overlap) in [
+            (100, 80, 300, 40),
+            (300, 300, 300, 40),
+            (301, 300, 300, 40),
+            (3600, 5400, 3072, 256),
+            (7021, 4967, 3072, 256),
+            (1000, 10, 64, 32),
+            (12_345, 1, 1000, 0),
+            (5, 7, 1, 0),
+            (997, 1013, 100, 7),
+        ] {
+            assert_grid_tiles_the_render(width, height, max_side, overlap);
+        }
+    }
+
+    #[test]
+    fn tiles_of_a_row_are_equal_but_the_last_which_is_at_most_a_few_pixels_short() {
+        let spans = axis_spans(7021, 3072, 256);
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[0], (0, 2511));
+        assert_eq!(spans[1], (2255, 2511));
+        assert_eq!(spans[2], (4510, 2511));
+        let spans = axis_spans(3073, 3072, 256);
+        // Two tiles of ~1665 rather than a full tile and a sliver that repeats it.
+        assert_eq!(spans, [(0, 1665), (1409, 1664)]);
+    }
+
+    #[test]
+    fn a_tile_holds_the_same_pixels_as_that_region_of_the_full_render() {
+        let pdf = marks_pdf(
+            0,
+            &[
+                (50.0, 700.0, 30.0, [0.0, 0.0, 0.0]),
+                (300.0, 400.0, 100.0, [1.0, 0.0, 0.0]),
+                (500.5, 60.3, 7.0, [0.2, 0.6, 0.9]),
+            ],
+        );
+        let reference = extract_page(
+            &pdf,
+            0,
+            &RenderOptions {
+                dpi: 100.0,
+                max_pixels: 10_000_000,
+                tiles: None,
+            },
+        )
+        .expect("reference render");
+        let (width, _, channels, full) = decode(&reference.image.png);
+        assert_eq!(channels, 3, "coloured marks keep the render in colour");
+        // One render for both (the page image fits), and two renders (it does not).
+        for max_pixels in [10_000_000, 200_000] {
+            let page = extract_page(&pdf, 0, &with_tiles(100.0, max_pixels, 256, 32, 10_000_000)).expect("extract");
+            assert_eq!(page.image.width_px == width, max_pixels == 10_000_000);
+            assert_eq!(page.tiles.len(), 4 * 5, "850 x 1100 px in tiles of at most 256");
+            for tile in &page.tiles {
+                assert_eq!(tile.dpi, reference.image.dpi);
+                let (tile_width, tile_height, tile_channels, pixels) = decode(&tile.png);
+                assert_eq!(
+                    (tile_width, tile_height, tile_channels),
+                    (tile.width_px, tile.height_px, channels)
+                );
+                for row in 0..tile.height_px as usize {
+                    let start = ((tile.y_px as usize + row) * width as usize + tile.x_px as usize) * channels;
+                    let expected = &full[start..start + tile.width_px as usize * channels];
+                    let actual =
+                        &pixels[row * tile.width_px as usize * channels..][..tile.width_px as usize * channels];
+                    assert!(
+                        actual == expected,
+                        "tile at ({}, {}) row {row} differs",
+                        tile.x_px,
+                        tile.y_px
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_mark_at_a_known_page_position_is_in_the_tile_at_the_recorded_offset() {
+        // Portrait Letter turned a quarter clockwise: upright (X, Y) = user (y, x), so a
+        // square at user (x, y) covers upright [y, y + side] x [x, x + side].
+        let user_marks = [
+            (100.0, 100.0),
+            (250.0, 300.0),
+            (400.0, 660.0),
+            (560.0, 20.0),
+            (300.0, 148.0),
+        ];
+        let side = 6.0;
+        let pdf = marks_pdf(90, &user_marks.map(|(x, y)| (x, y, side, [0.0, 0.0, 0.0])));
+        let upright: Vec<(f32, f32)> = user_marks.iter().map(|&(x, y)| (y, x)).collect();
+        let page = extract_page(&pdf, 0, &with_tiles(144.0, 10_000_000, 300, 50, 10_000_000)).expect("extract");
+        assert!(page.tiles.len() > 20, "{} tiles", page.tiles.len());
+        let mut seen = vec![false; upright.len()];
+        for tile in &page.tiles {
+            let (width, _, channels, pixels) = decode(&tile.png);
+            for (index, pixel) in pixels.chunks_exact(channels).enumerate() {
+                if pixel[0] >= 128 {
+                    continue;
+                }
+                let (column, row) = (index as u32 % width, index as u32 / width);
+                // The documented mapping: page point = pixel x 72 / dpi.
+                let x = (tile.x_px + column) as f32 * 72.0 / tile.dpi;
+                let y = (tile.y_px + row) as f32 * 72.0 / tile.dpi;
+                let mark = upright.iter().position(|&(mx, my)| {
+                    x >= mx - 1.0 && x <= mx + side + 1.0 && y >= my - 1.0 && y <= my + side + 1.0
+                });
+                let Some(mark) = mark else {
+                    panic!(
+                        "ink at page ({x}, {y}) in the tile at ({}, {}) is on no mark",
+                        tile.x_px, tile.y_px
+                    );
+                };
+                seen[mark] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "every mark is in some tile: {seen:?}");
+    }
+
+    #[test]
+    fn max_total_pixels_lowers_the_tile_dpi() {
+        // 24 x 36 in at 150 DPI would be 3600 x 5400 px.
+        let pdf = crate::fixtures::sized_pages_pdf(&[([0.0, 0.0, 1728.0, 2592.0], 0)]);
+        let page = extract_page(&pdf, 0, &with_tiles(150.0, 1_000_000, 1024, 64, 4_000_000)).expect("extract");
+        let dpi = page.tiles[0].dpi;
+        assert!(
+            dpi < 150.0 && dpi > page.image.dpi,
+            "tile dpi {dpi}, image dpi {}",
+            page.image.dpi
+        );
+        assert!(page.tiles.iter().all(|tile| tile.dpi == dpi));
+        let width = page.tiles.iter().map(|t| t.x_px + t.width_px).max().unwrap_or(0);
+        let height = page.tiles.iter().map(|t| t.y_px + t.height_px).max().unwrap_or(0);
+        assert!(u64::from(width) * u64::from(height) <= 4_000_000, "{width} x {height}");
+        assert!((width as f32 - 24.0 * dpi).abs() <= 1.0 && (height as f32 - 36.0 * dpi).abs() <= 1.0);
+        assert!(page.tiles.iter().all(|t| t.width_px <= 1024 && t.height_px <= 1024));
+    }
+
+    #[test]
+    fn a_page_that_fits_in_one_tile_is_one_tile_of_the_whole_page_at_full_dpi() {
+        let pdf = marks_pdf(0, &[(72.0, 72.0, 20.0, [0.0, 0.0, 0.0])]);
+        let page = extract_page(&pdf, 0, &with_tiles(72.0, 10_000_000, 1000, 100, 10_000_000)).expect("extract");
+        assert_eq!(page.tiles.len(), 1);
+        let tile = &page.tiles[0];
+        assert_eq!(
+            (tile.x_px, tile.y_px, tile.width_px, tile.height_px, tile.dpi),
+            (0, 0, 612, 792, 72.0)
+        );
+        assert_eq!(tile.png, page.image.png, "the same render, encoded the same way");
+    }
+
+    #[test]
+    fn unusable_tile_options_are_an_internal_error() {
+        let pdf = marks_pdf(0, &[]);
+        for (max_side_px, overlap_px, max_total_pixels) in [(0, 0, 1000), (100, 51, 1000), (100, 10, 0)] {
+            let error = extract_page(
+                &pdf,
+                0,
+                &with_tiles(72.0, 1000, max_side_px, overlap_px, max_total_pixels),
+            )
+            .expect_err("unusable options");
+            assert_eq!(error.code, ErrorCode::Internal, "{error}");
+        }
+    }
+}
