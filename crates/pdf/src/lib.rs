@@ -13,6 +13,7 @@ mod extract;
 mod inspect;
 pub mod isolate;
 mod open;
+mod reading_order;
 mod render;
 mod second_opinion;
 mod summary;

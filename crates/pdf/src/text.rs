@@ -12,6 +12,7 @@
 //! run of replacement or control characters is garbage to every consumer, and splitting at
 //! them keeps the readable neighbours from fusing into a false tag (`A1?02` is not `A102`).
 
+use crate::reading_order::in_reading_order;
 use crate::upright::UserToUpright;
 use drawings_core::BBox;
 use drawings_core::ports::{PageText, TextRun};
@@ -97,6 +98,7 @@ pub(crate) fn page_text(page: &PdfPage<'_>, index: u32, to_upright: Option<&User
         width_pt: page.width().value,
         height_pt: page.height().value,
         runs: Vec::new(),
+        lines: Vec::new(),
         unreadable_chars: 0,
     };
     let Some(to_upright) = to_upright else {
@@ -121,7 +123,7 @@ pub(crate) fn page_text(page: &PdfPage<'_>, index: u32, to_upright: Option<&User
             "characters without a Unicode meaning were dropped"
         );
     }
-    text.runs = in_reading_order(group_into_runs(&items));
+    (text.runs, text.lines) = in_reading_order(group_into_runs(&items));
     text
 }
 
@@ -244,46 +246,6 @@ fn overlap(a0: f32, a1: f32, b0: f32, b1: f32) -> f32 {
     a1.min(b1) - a0.max(b0)
 }
 
-/// Sorts runs top to bottom, then left to right within a line. A run joins the current line
-/// when its vertical centre falls inside the line's first run, which tolerates baseline
-/// jitter and mixed font sizes without chaining a whole column into one line. Vertical
-/// words (tall and narrow, e.g. a date up the side of a title block) would span many lines
-/// and pull them together, so each one stands as a line of its own at its centre.
-pub(crate) fn in_reading_order(runs: Vec<TextRun>) -> Vec<TextRun> {
-    let by_centre_then_left = |a: &TextRun, b: &TextRun| {
-        a.bbox
-            .center()
-            .1
-            .total_cmp(&b.bbox.center().1)
-            .then(a.bbox.x0.total_cmp(&b.bbox.x0))
-    };
-    let (mut vertical, mut horizontal): (Vec<TextRun>, Vec<TextRun>) = runs
-        .into_iter()
-        .partition(|run| run.text.chars().count() > 1 && run.bbox.height() > run.bbox.width());
-    horizontal.sort_by(by_centre_then_left);
-    vertical.sort_by(by_centre_then_left);
-
-    let mut lines: Vec<(BBox, Vec<TextRun>)> = Vec::new();
-    for run in horizontal {
-        let centre_y = run.bbox.center().1;
-        match lines.last_mut() {
-            Some((first, members)) if centre_y >= first.y0 && centre_y <= first.y1 => members.push(run),
-            _ => lines.push((run.bbox, vec![run])),
-        }
-    }
-    lines.extend(vertical.into_iter().map(|run| (run.bbox, vec![run])));
-    // Stable: lines keep their order among equals, vertical words go after a line at the
-    // same height.
-    lines.sort_by(|(a, _), (b, _)| a.center().1.total_cmp(&b.center().1));
-    lines
-        .into_iter()
-        .flat_map(|(_, mut members)| {
-            members.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
-            members
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,46 +357,5 @@ mod tests {
         };
         let runs = group_into_runs(&[up('D', 200.0), up('R', 194.0), up('1', 188.0)]);
         assert_eq!(texts(&runs), ["DR1"]);
-    }
-
-    #[test]
-    fn runs_are_ordered_top_to_bottom_then_left_to_right() {
-        let run = |text: &str, x0: f32, y0: f32| TextRun {
-            text: text.into(),
-            bbox: BBox {
-                x0,
-                y0,
-                x1: x0 + 20.0,
-                y1: y0 + 12.0,
-            },
-        };
-        let ordered = in_reading_order(vec![
-            run("d", 10.0, 300.0),
-            run("b", 200.0, 101.0),
-            run("c", 10.0, 200.0),
-            run("a", 10.0, 100.0),
-        ]);
-        assert_eq!(texts(&ordered), ["a", "b", "c", "d"]);
-    }
-
-    #[test]
-    fn a_vertical_word_does_not_merge_the_lines_it_spans() {
-        let run = |text: &str, x0: f32, y0: f32, width: f32, height: f32| TextRun {
-            text: text.into(),
-            bbox: BBox {
-                x0,
-                y0,
-                x1: x0 + width,
-                y1: y0 + height,
-            },
-        };
-        let ordered = in_reading_order(vec![
-            run("right1", 300.0, 100.0, 40.0, 12.0),
-            run("left2", 10.0, 114.0, 40.0, 12.0),
-            run("left1", 10.0, 100.0, 40.0, 12.0),
-            run("02/15/2018", 200.0, 95.0, 12.0, 60.0),
-            run("right2", 300.0, 114.0, 40.0, 12.0),
-        ]);
-        assert_eq!(texts(&ordered), ["left1", "right1", "left2", "right2", "02/15/2018"]);
     }
 }

@@ -13,7 +13,7 @@ pub use blob::{BlobMeta, BlobStore};
 pub use notifier::{Alert, Notifier};
 pub use pdf::{
     ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits,
-    RenderOptions, TextRun, TileManifestEntry, TileOptions,
+    RenderOptions, TextLine, TextRun, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
 pub use store::{Created, JobStore};

@@ -164,6 +164,18 @@ pub struct TextRun {
     pub bbox: BBox,
 }
 
+/// A line of text: consecutive runs (`runs[first_run..first_run + run_count]`) and their
+/// union box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextLine {
+    /// Box on the upright page.
+    pub bbox: BBox,
+    /// Index of the line's first run in [`PageText::runs`].
+    pub first_run: u32,
+    /// How many runs the line has.
+    pub run_count: u32,
+}
+
 /// The text layer of one page (`pages/{n}.text.json`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageText {
@@ -175,6 +187,9 @@ pub struct PageText {
     pub height_pt: f32,
     /// Runs in reading order.
     pub runs: Vec<TextRun>,
+    /// The runs grouped into lines, top to bottom.
+    #[serde(default)]
+    pub lines: Vec<TextLine>,
     /// How many characters were dropped from the runs because they have no Unicode meaning
     /// (glyphs PDFium cannot map: SHX or custom-encoded fonts without a ToUnicode map,
     /// control and private-use codes). Text on the page that the runs do not show.
