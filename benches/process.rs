@@ -5,45 +5,17 @@
 //!
 //! `cargo bench --bench process` (file: `DRAWINGS_BENCH_FILE`, default the 12-page
 //! construction set in `../shared/corpus`; runs: `DRAWINGS_BENCH_RUNS`, default 3).
-#![allow(unsafe_code)] // wait4 is the only way to read one child's peak RSS.
+
+mod support;
 
 use drawings_core::ports::RenderOptions;
 use pdfium_render::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+use support::{Run, measure};
 
 const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
-
-struct Run {
-    wall: Duration,
-    peak_rss_kib: i64,
-}
-
-/// Runs a command to completion and reads its own peak RSS.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot do.
-fn measure(cmd: &mut Command) -> Run {
-    let started = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed with status {status}"
-    );
-    Run {
-        wall,
-        peak_rss_kib: usage.ru_maxrss,
-    }
-}
 
 /// The anchor, in a child process: render every page with PDFium alone.
 fn render_only(file: &Path) {

@@ -13,55 +13,20 @@
 //! `cargo bench --bench render` (runs: `DRAWINGS_BENCH_RUNS`, default 2; the best wall time
 //! and the highest peak RSS of each side are reported). pypdfium2 comes from `.venv`
 //! (`scripts/setup.sh`); without it only our side runs.
-#![allow(unsafe_code)] // wait4 is the only way to read one child's peak RSS.
+
+mod support;
 
 use drawings_core::ports::{PdfEngine, PdfLimits, RenderOptions};
 use drawings_pdf::PdfiumEngine;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Run, measure};
 
 const CORPUS: &str = "../shared/corpus";
 const DPI: f32 = 150.0;
 /// Far above the largest corpus page at 150 DPI, so the render is never capped.
 const UNCAPPED_PIXELS: u64 = 256 * 1024 * 1024;
-
-struct Run {
-    wall: Duration,
-    peak_rss_kib: i64,
-    stdout: String,
-}
-
-/// Runs a command to completion, keeping its stdout, and reads its own peak RSS.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot do.
-fn measure(cmd: &mut Command) -> Run {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let mut stdout = String::new();
-    if let Some(mut pipe) = child.stdout.take() {
-        pipe.read_to_string(&mut stdout).expect("read child stdout");
-    }
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed with status {status}"
-    );
-    Run {
-        wall,
-        peak_rss_kib: usage.ru_maxrss,
-        stdout,
-    }
-}
 
 /// Our side, in a child process: extract (text + 150 DPI render) every page and write
 /// `{n}.png` and `{n}.text.json`, as the pipeline's `pdf_processing` stage does.

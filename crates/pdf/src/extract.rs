@@ -1,34 +1,17 @@
 //! Per-page extraction: the text layer and the render of one page (`pages/{n}.*`).
 
-use crate::open::{open_document, require_pdf_header};
+use crate::open::{load_page, open_document, require_pdf_header};
 use crate::render::render_page;
 use crate::text::page_text;
 use crate::tiles::render_with_tiles;
 use crate::upright::UserToUpright;
-use drawings_core::ErrorCode;
 use drawings_core::ports::{ExtractedPage, PdfError, RenderOptions};
 
 /// Opens `pdf`, then reads the text of page `index` (0-based) and renders it.
 pub(crate) fn extract_page(pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
     require_pdf_header(pdf)?;
     let document = open_document(pdf)?;
-    let pages = document.pages();
-    let count = pages.len().max(0);
-    let page_index = i32::try_from(index)
-        .ok()
-        .filter(|page_index| *page_index < count)
-        .ok_or_else(|| {
-            PdfError::new(
-                ErrorCode::InvalidPdf,
-                format!("page index {index} is out of range: the PDF has {count} pages"),
-            )
-        })?;
-    let page = pages.get(page_index).map_err(|error| {
-        PdfError::new(
-            ErrorCode::InvalidPdf,
-            format!("page {} cannot be loaded: {error:?}", index + 1),
-        )
-    })?;
+    let page = load_page(&document, index)?;
     let to_upright = UserToUpright::for_page(&page);
     let text = page_text(&page, index, to_upright.as_ref());
     let (image, tiles) = match &options.tiles {
@@ -43,6 +26,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{self, Placed};
     use drawings_core::BBox;
+    use drawings_core::ErrorCode;
     use drawings_core::ports::{PageImage, TextRun};
 
     fn extract(pdf: &[u8], index: u32, options: &RenderOptions) -> ExtractedPage {

@@ -6,7 +6,7 @@
 use crate::bind::bound_pdfium;
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
-use pdfium_render::prelude::{PdfDocument, PdfiumError, PdfiumInternalError};
+use pdfium_render::prelude::{PdfDocument, PdfPage, PdfiumError, PdfiumInternalError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
@@ -63,6 +63,27 @@ pub(crate) fn open_document(pdf: &[u8]) -> Result<PdfDocument<'_>, PdfError> {
         pdfium.load_pdf_from_byte_slice(pdf, None)
     };
     loaded.map_err(load_error)
+}
+
+/// Loads page `index`, with `INVALID_PDF` for an index past the end or a broken page.
+pub(crate) fn load_page<'a>(document: &PdfDocument<'a>, index: u32) -> Result<PdfPage<'a>, PdfError> {
+    let pages = document.pages();
+    let count = pages.len().max(0);
+    let page_index = i32::try_from(index)
+        .ok()
+        .filter(|page_index| *page_index < count)
+        .ok_or_else(|| {
+            PdfError::new(
+                ErrorCode::InvalidPdf,
+                format!("page index {index} is out of range: the PDF has {count} pages"),
+            )
+        })?;
+    pages.get(page_index).map_err(|error| {
+        PdfError::new(
+            ErrorCode::InvalidPdf,
+            format!("page {} cannot be loaded: {error:?}", u64::from(index) + 1),
+        )
+    })
 }
 
 fn load_error(error: PdfiumError) -> PdfError {

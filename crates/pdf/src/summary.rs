@@ -9,13 +9,13 @@
 //! on a coarse grid of the upright page, so a scan cut into strips counts as one image
 //! covering the page and overlapping images are not counted twice.
 
-use crate::open::{open_document, require_pdf_header};
+use crate::open::{load_page, open_document, require_pdf_header};
 use crate::text::{CharClass, classify};
 use crate::upright::UserToUpright;
+use drawings_core::BBox;
 use drawings_core::ports::{PageSummary, PdfError};
-use drawings_core::{BBox, ErrorCode};
 use pdfium_render::prelude::{
-    PdfDocument, PdfMatrix, PdfPage, PdfPageObject, PdfPageObjectCommon, PdfPageObjectsCommon, PdfPageRenderRotation,
+    PdfMatrix, PdfPage, PdfPageObject, PdfPageObjectCommon, PdfPageObjectsCommon, PdfPageRenderRotation,
 };
 
 /// Share of the page that images must cover for a scan: a scan has margins, and a scanner's
@@ -56,27 +56,6 @@ pub(crate) fn summarize_page(pdf: &[u8], index: u32) -> Result<PageSummary, PdfE
         unreadable_chars: chars.unreadable,
         images: census.images,
         looks_scanned: looks_scanned(census.images, coverage, chars.readable),
-    })
-}
-
-/// Loads page `index`, with `INVALID_PDF` for an index past the end or a broken page.
-pub(crate) fn load_page<'a>(document: &PdfDocument<'a>, index: u32) -> Result<PdfPage<'a>, PdfError> {
-    let pages = document.pages();
-    let count = pages.len().max(0);
-    let page_index = i32::try_from(index)
-        .ok()
-        .filter(|page_index| *page_index < count)
-        .ok_or_else(|| {
-            PdfError::new(
-                ErrorCode::InvalidPdf,
-                format!("page index {index} is out of range: the PDF has {count} pages"),
-            )
-        })?;
-    pages.get(page_index).map_err(|error| {
-        PdfError::new(
-            ErrorCode::InvalidPdf,
-            format!("page {} cannot be loaded: {error:?}", u64::from(index) + 1),
-        )
     })
 }
 
@@ -238,6 +217,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{self, PageSpec, Placed, PlacedCodes, PlacedImage};
     use crate::text::page_text;
+    use drawings_core::ErrorCode;
 
     const LETTER: [f32; 4] = [0.0, 0.0, 612.0, 792.0];
 
