@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::Value;
 use std::process::Command;
-use support::{expected_ids, fixture, normalize};
+use support::{component_ids, expected_ids, fixture, normalize};
 
 fn drawings() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_drawings"));
@@ -34,14 +34,7 @@ fn process_prints_the_components_and_writes_the_three_files() {
     }
     let components: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
-    let mut ids: Vec<String> = components["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| normalize(c["id"].as_str().unwrap()))
-        .collect();
-    ids.sort();
-    assert_eq!(ids, expected);
+    assert_eq!(component_ids(&components), expected);
     let printed: Vec<String> = stdout
         .lines()
         .filter_map(|l| l.split("  ").next())

@@ -48,6 +48,18 @@ pub fn expected_ids(pdf_name: &str) -> Vec<String> {
     ids
 }
 
+/// The normalised, sorted component ids of a `components.json` body.
+pub fn component_ids(components: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = components["components"]
+        .as_array()
+        .expect("components array")
+        .iter()
+        .map(|c| normalize(c["id"].as_str().expect("component id")))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// Ids compared the way the schedule folds them.
 pub fn normalize(id: &str) -> String {
     drawings_core::schedule::normalize_id(id)

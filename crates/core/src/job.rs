@@ -276,6 +276,20 @@ impl Job {
     }
 }
 
+/// A queued job with placeholder input, for unit tests in this crate.
+#[cfg(test)]
+pub(crate) fn test_job() -> Job {
+    let input = JobInput {
+        blob_key: "k".into(),
+        sha256: "s".into(),
+        bytes: 1,
+        file_name: None,
+        client_name: None,
+        project_name: None,
+    };
+    Job::new(JobId::generate(), input, None, Utc::now(), Duration::days(30))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,15 +328,7 @@ mod tests {
     #[test]
     fn lease_held_by_another_worker_blocks_until_it_lapses() {
         let now = Utc::now();
-        let input = JobInput {
-            blob_key: "k".into(),
-            sha256: "s".into(),
-            bytes: 1,
-            file_name: None,
-            client_name: None,
-            project_name: None,
-        };
-        let mut job = Job::new(JobId::generate(), input, None, now, Duration::days(30));
+        let mut job = test_job();
         job.lease = Some(Lease {
             owner: "w1".into(),
             until: now + Duration::seconds(30),

@@ -138,19 +138,7 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{JobId, JobInput};
-
-    fn job() -> Job {
-        let input = JobInput {
-            blob_key: "k".into(),
-            sha256: "s".into(),
-            bytes: 1,
-            file_name: None,
-            client_name: None,
-            project_name: None,
-        };
-        Job::new(JobId::generate(), input, None, Utc::now(), chrono::Duration::days(1))
-    }
+    use crate::job::test_job as job;
 
     #[test]
     fn percent_advances_a_fifth_per_stage_and_by_page_inside_per_page_stages() {

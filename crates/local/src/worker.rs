@@ -7,7 +7,7 @@
 
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::pipeline::{Outcome, Processor};
-use drawings_core::ports::JobQueue;
+use drawings_core::ports::{Delivery, JobQueue};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -71,18 +71,22 @@ impl EmbeddedWorkers {
         while tasks.join_next().await.is_some() {}
     }
 
+    /// One long-poll receive; a failing queue gets a second's rest instead of a busy loop.
+    async fn receive_or_back_off(&self, queue: &dyn JobQueue, max: u32, visibility: Duration) -> Vec<Delivery> {
+        match queue.receive(max, visibility, self.config.poll_wait).await {
+            Ok(deliveries) => deliveries,
+            Err(e) => {
+                warn!(error = %e, "Receive failed; backing off.");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Vec::new()
+            }
+        }
+    }
+
     async fn job_loop(&self, stop: watch::Receiver<bool>) {
         let visibility = self.processor.config().lease;
         while !*stop.borrow() {
-            let deliveries = match self.queue.receive(1, visibility, self.config.poll_wait).await {
-                Ok(d) => d,
-                Err(e) => {
-                    warn!(error = %e, "Receive failed; backing off.");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            for delivery in deliveries {
+            for delivery in self.receive_or_back_off(self.queue.as_ref(), 1, visibility).await {
                 let deadline = Instant::now() + self.config.invocation_budget;
                 let outcome = self.processor.handle(&delivery, deadline).await;
                 let settled = match &outcome {
@@ -100,19 +104,11 @@ impl EmbeddedWorkers {
 
     async fn dead_letter_loop(&self, stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let deliveries = match self
-                .dead_letters
-                .receive(10, Duration::from_secs(30), self.config.poll_wait)
+            let dead_letters = self.dead_letters.as_ref();
+            for delivery in self
+                .receive_or_back_off(dead_letters, 10, Duration::from_secs(30))
                 .await
             {
-                Ok(d) => d,
-                Err(e) => {
-                    warn!(error = %e, "Dead-letter receive failed; backing off.");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            for delivery in deliveries {
                 let settled = match self.dead_letter_handler.handle(&delivery).await {
                     Ok(_) => self.dead_letters.delete(&delivery.receipt).await,
                     Err(e) => {
