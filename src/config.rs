@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use drawings_core::intake::IntakeConfig;
+use drawings_gemini::{GeminiConfig, PriceTable, Thinking};
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
 use drawings_pdf::IsolationLimits;
@@ -36,7 +37,8 @@ pub enum RenderTiles {
 pub struct Config {
     /// `DRAWINGS_DATA_DIR`: where the embedded store keeps its database and blobs.
     pub data_dir: PathBuf,
-    /// `DRAWINGS_ANALYZER`: `text-layer` (default) or `gemini`.
+    /// `DRAWINGS_ANALYZER`: `text-layer` or `gemini` (the default when `GEMINI_API_KEY` is
+    /// set).
     pub analyzer: AnalyzerKind,
     /// `DRAWINGS_TAG_SCHEMES`: a JSON file of tag schemes for the text-layer analyzer.
     pub tag_schemes: Option<PathBuf>,
@@ -61,6 +63,8 @@ pub struct Config {
     pub pdfium_lib: Option<PathBuf>,
     /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
     pub log_filter: Option<String>,
+    /// Gemini, when `GEMINI_API_KEY` is set (see [`gemini_from_env`]).
+    pub gemini: Option<GeminiConfig>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -91,8 +95,11 @@ fn seconds(name: &str) -> Result<Option<Duration>> {
 impl Config {
     /// Reads the environment.
     pub fn from_env() -> Result<Config> {
+        let gemini = gemini_from_env()?;
         let analyzer = match var("DRAWINGS_ANALYZER").as_deref() {
+            None if gemini.is_some() => AnalyzerKind::Gemini,
             None | Some("text-layer") => AnalyzerKind::TextLayer,
+            Some("gemini") if gemini.is_none() => bail!("DRAWINGS_ANALYZER=gemini needs GEMINI_API_KEY"),
             Some("gemini") => AnalyzerKind::Gemini,
             Some(other) => bail!("DRAWINGS_ANALYZER={other:?}: expected `text-layer` or `gemini`"),
         };
@@ -144,6 +151,9 @@ impl Config {
         if let Some(n) = parsed("DRAWINGS_MAX_CONTINUATIONS")? {
             pipeline.max_continuations = n;
         }
+        if let Some(n) = parsed::<usize>("DRAWINGS_ANALYSIS_CONCURRENCY")? {
+            pipeline.analysis_concurrency = n.clamp(1, 64);
+        }
         let isolation = match var("DRAWINGS_PDF_ISOLATION").as_deref() {
             None | Some("on") => Some(IsolationLimits {
                 wall: seconds("DRAWINGS_PAGE_TIMEOUT_SECS")?.unwrap_or(Duration::from_secs(60)),
@@ -168,8 +178,67 @@ impl Config {
             isolation,
             log_filter: var("RUST_LOG"),
             pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
+            gemini,
         })
     }
+}
+
+/// Gemini's settings: `GEMINI_API_KEY` (none: no Gemini), `DRAWINGS_GEMINI_MODEL`
+/// (`gemini-2.5-flash`), `DRAWINGS_GEMINI_BASE_URL`, `DRAWINGS_GEMINI_TIMEOUT_SECS` (300),
+/// `DRAWINGS_GEMINI_INLINE_LIMIT_BYTES` (20 MiB; larger pages go through the Files API),
+/// `DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS` (16384), `DRAWINGS_GEMINI_THINKING` (`auto`,
+/// `default`, `budget:N` or `level:LOW`), `DRAWINGS_GEMINI_RPM` (process-wide pace),
+/// `DRAWINGS_GEMINI_MAX_ATTEMPTS` (5) and `DRAWINGS_GEMINI_PRICES` (a JSON price table; the
+/// built-in one is dated). A model without a price is refused: a job must never show $0.
+pub fn gemini_from_env() -> Result<Option<GeminiConfig>> {
+    let Some(key) = var("GEMINI_API_KEY") else {
+        return Ok(None);
+    };
+    let mut gemini = GeminiConfig::new(key);
+    if let Some(model) = var("DRAWINGS_GEMINI_MODEL") {
+        gemini.model = model.trim_start_matches("models/").to_owned();
+    }
+    if let Some(url) = var("DRAWINGS_GEMINI_BASE_URL") {
+        gemini.base_url = url;
+    }
+    if let Some(timeout) = seconds("DRAWINGS_GEMINI_TIMEOUT_SECS")? {
+        gemini.request_timeout = timeout;
+    }
+    if let Some(n) = parsed("DRAWINGS_GEMINI_INLINE_LIMIT_BYTES")? {
+        gemini.inline_limit_bytes = n;
+    }
+    if let Some(n) = parsed::<u32>("DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS")? {
+        gemini.max_output_tokens = n.max(256);
+        gemini.max_output_tokens_ceiling = gemini.max_output_tokens_ceiling.max(gemini.max_output_tokens);
+    }
+    if let Some(thinking) = var("DRAWINGS_GEMINI_THINKING") {
+        gemini.thinking = match thinking.split_once(':') {
+            None if thinking == "auto" => Thinking::Auto,
+            None if thinking == "default" => Thinking::ModelDefault,
+            Some(("budget", n)) => Thinking::Budget(
+                n.parse()
+                    .with_context(|| format!("DRAWINGS_GEMINI_THINKING={thinking:?}"))?,
+            ),
+            Some(("level", level)) => Thinking::Level(level.to_ascii_uppercase()),
+            _ => bail!("DRAWINGS_GEMINI_THINKING={thinking:?}: expected auto, default, budget:N or level:NAME"),
+        };
+    }
+    gemini.requests_per_minute = parsed("DRAWINGS_GEMINI_RPM")?;
+    if let Some(n) = parsed::<u32>("DRAWINGS_GEMINI_MAX_ATTEMPTS")? {
+        gemini.max_attempts = n.max(1);
+    }
+    if let Some(path) = var("DRAWINGS_GEMINI_PRICES") {
+        let body = std::fs::read(&path).with_context(|| format!("reading DRAWINGS_GEMINI_PRICES={path}"))?;
+        gemini.prices = PriceTable::from_json(&body).with_context(|| format!("parsing the price table {path}"))?;
+    }
+    if gemini.prices.price(&gemini.model).is_none() {
+        bail!(
+            "no price for {} in the price table (as of {}): add it with DRAWINGS_GEMINI_PRICES",
+            gemini.model,
+            gemini.prices.as_of
+        );
+    }
+    Ok(Some(gemini))
 }
 
 impl Config {

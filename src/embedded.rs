@@ -2,13 +2,14 @@
 //! PDFium, the configured analyzer) from the configuration.
 
 use crate::config::{AnalyzerKind, Config};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
 use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
 use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_gemini::{GeminiAnalyzer, GeminiClient};
 use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
 use std::path::Path;
@@ -77,7 +78,12 @@ impl Embedded {
         let (analyzer, reference) = match config.analyzer {
             AnalyzerKind::TextLayer => (text_layer.clone(), Some(text_layer)),
             AnalyzerKind::Gemini => {
-                bail!("DRAWINGS_ANALYZER=gemini is not available in this build yet; use text-layer")
+                let gemini = config
+                    .gemini
+                    .clone()
+                    .context("DRAWINGS_ANALYZER=gemini needs GEMINI_API_KEY")?;
+                let client = GeminiClient::new(gemini).context("building the Gemini client")?;
+                (Arc::new(GeminiAnalyzer::new(client)) as Arc<dyn Analyzer>, Some(text_layer))
             }
         };
         // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).

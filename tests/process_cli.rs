@@ -8,7 +8,9 @@ use support::{component_ids, expected_ids, fixture, normalize};
 
 fn drawings() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_drawings"));
-    cmd.env_remove("DRAWINGS_DATA_DIR").env("RUST_LOG", "warn");
+    cmd.env_remove("DRAWINGS_DATA_DIR")
+        .env_remove("GEMINI_API_KEY")
+        .env("RUST_LOG", "warn");
     cmd
 }
 

@@ -79,6 +79,8 @@ impl Server {
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            // A developer's own key must not make tests call the real Gemini.
+            .env_remove("GEMINI_API_KEY")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {

@@ -62,6 +62,26 @@ pub enum ErrorCode {
     ResourceLimit,
     /// The analyzer failed on a page.
     AnalysisFailed,
+    /// The model's rate limit held after every retry; the job is retried later.
+    ModelRateLimited,
+    /// The model's daily quota or spend cap is used up: retrying today cannot help.
+    ModelQuotaExhausted,
+    /// The model API rejected the key or its permissions.
+    ModelAuthFailed,
+    /// The configured model does not exist (or was retired).
+    ModelNotFound,
+    /// The model API rejected the request as invalid (size, schema, argument).
+    ModelRequestRejected,
+    /// The model API was unavailable (5xx, timeouts) after every retry.
+    ModelUnavailable,
+    /// The model refused to look at the page (`promptFeedback.blockReason`).
+    ModelInputBlocked,
+    /// The model's answer was withheld (`SAFETY`, `RECITATION`, ...).
+    ModelOutputBlocked,
+    /// The answer was cut off at the largest output budget allowed.
+    ModelOutputTruncated,
+    /// The answer was not the JSON the response schema asks for, even when asked again.
+    ModelOutputInvalid,
     /// The job was retried until the dead-letter queue took it.
     RetriesExhausted,
     /// The job was cancelled.
@@ -90,6 +110,16 @@ impl ErrorCode {
             ErrorCode::ProcessingTimeout => "PROCESSING_TIMEOUT",
             ErrorCode::ResourceLimit => "RESOURCE_LIMIT",
             ErrorCode::AnalysisFailed => "ANALYSIS_FAILED",
+            ErrorCode::ModelRateLimited => "MODEL_RATE_LIMITED",
+            ErrorCode::ModelQuotaExhausted => "MODEL_QUOTA_EXHAUSTED",
+            ErrorCode::ModelAuthFailed => "MODEL_AUTH_FAILED",
+            ErrorCode::ModelNotFound => "MODEL_NOT_FOUND",
+            ErrorCode::ModelRequestRejected => "MODEL_REQUEST_REJECTED",
+            ErrorCode::ModelUnavailable => "MODEL_UNAVAILABLE",
+            ErrorCode::ModelInputBlocked => "MODEL_INPUT_BLOCKED",
+            ErrorCode::ModelOutputBlocked => "MODEL_OUTPUT_BLOCKED",
+            ErrorCode::ModelOutputTruncated => "MODEL_OUTPUT_TRUNCATED",
+            ErrorCode::ModelOutputInvalid => "MODEL_OUTPUT_INVALID",
             ErrorCode::RetriesExhausted => "RETRIES_EXHAUSTED",
             ErrorCode::Cancelled => "CANCELLED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",

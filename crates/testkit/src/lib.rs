@@ -5,6 +5,7 @@
 //!   same suite, which is what keeps the embedded and the AWS adapters behaviourally
 //!   identical. The suites panic with a message naming the broken rule.
 //! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
+//! - A fake Gemini API server ([`fake_gemini`]) for the Gemini client's and the end-to-end tests.
 //!
 //! The suites write real data: read each module's docs for what it creates and deletes
 //! before pointing one at a shared backend.
@@ -12,6 +13,7 @@
 
 pub mod blob_store;
 pub mod decorators;
+pub mod fake_gemini;
 pub mod fixtures;
 pub mod job_queue;
 pub mod job_store;

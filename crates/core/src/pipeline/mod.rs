@@ -55,6 +55,8 @@ pub struct PipelineConfig {
     pub retry_delay: Duration,
     /// This worker's name, as lease owner.
     pub worker_id: String,
+    /// Pages the analyzer works on at once (each is a model call when it is remote).
+    pub analysis_concurrency: usize,
 }
 
 impl Default for PipelineConfig {
@@ -67,6 +69,7 @@ impl Default for PipelineConfig {
             reserve: Duration::from_secs(2),
             retry_delay: Duration::from_secs(5),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            analysis_concurrency: 4,
         }
     }
 }

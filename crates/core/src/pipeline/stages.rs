@@ -4,13 +4,15 @@
 use super::{Budget, JobHandle, Processor, RunEnd, StepError, remaining_stages};
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
 use crate::evaluation::evaluate;
-use crate::job::{JobId, Stage};
+use crate::job::{JobId, Stage, Usage};
 use crate::ports::{AnalyzeError, PageAnalysis, PageInput, PageText, PdfError, TileManifestEntry};
 use crate::schedule::Schedule;
 use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use std::time::Instant as StdInstant;
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 /// Maps a store failure to what the pipeline does about it.
 pub(crate) fn store_failure(stage: Option<Stage>, e: StoreError) -> StepError {
@@ -240,66 +242,126 @@ impl Processor {
         Ok(true)
     }
 
+    /// Analyzes the pages not yet done, up to `analysis_concurrency` at a time. Each answer is
+    /// stored and checkpointed as it arrives, so pages already paid for survive a failure of
+    /// their neighbours, a crash or a continuation. After a failure no new page starts, but
+    /// the pages in flight are awaited and kept.
     async fn drawing_analysis(&self, handle: &JobHandle, budget: &mut Budget) -> Result<bool, StepError> {
-        let stage = Stage::DrawingAnalysis;
         let job = handle.snapshot().await;
-        for page in 0..job.progress.total {
-            if job.progress.is_done(page) {
-                continue;
-            }
-            if budget.should_pause() {
-                return Ok(false);
-            }
-            let started = StdInstant::now();
-            let key = page_analysis_key(&job.id, page);
-            // A result stored before a crash was paid for: adopt it instead of asking again.
-            let analysis = match self.backends.blobs.get(&key).await {
-                Ok(body) => serde_json::from_slice::<PageAnalysis>(&body).ok(),
-                Err(e) if e.class() == ErrorClass::NotFound => None,
-                Err(e) => return Err(store_failure(Some(stage), e)),
-            };
-            let analysis = match analysis {
-                Some(a) => a,
-                None => {
-                    let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
-                    let image = if self.analyzer.needs_image() {
-                        Some(
-                            self.backends
-                                .blobs
-                                .get(&page_image_key(&job.id, page))
-                                .await
-                                .map_err(|e| store_failure(Some(stage), e))?,
-                        )
-                    } else {
-                        None
-                    };
-                    let input = PageInput {
-                        page,
-                        page_count: job.progress.total,
-                        text,
-                        image,
-                    };
-                    let a = self
-                        .analyzer
-                        .analyze_page(input)
-                        .await
-                        .map_err(|e| analyze_failure(page, e))?;
-                    self.put_json(stage, &key, &a).await?;
-                    a
+        let mut pending = (0..job.progress.total)
+            .filter(|p| !job.progress.is_done(*p))
+            .peekable();
+        let limit = self.config.analysis_concurrency.max(1);
+        let mut in_flight = FuturesUnordered::new();
+        let mut failure: Option<StepError> = None;
+        loop {
+            while failure.is_none() && in_flight.len() < limit && pending.peek().is_some() && !budget.should_pause() {
+                if let Some(page) = pending.next() {
+                    in_flight.push(self.analyze_page(&job, page));
                 }
+            }
+            let Some((page, result, took)) = in_flight.next().await else {
+                break;
             };
-            handle
-                .update(|j| {
-                    if !j.progress.is_done(page) {
-                        j.progress.mark_done(page);
-                        j.usage += analysis.usage;
+            match result {
+                Ok(analysis) => {
+                    let checkpoint = handle
+                        .update(|j| {
+                            if !j.progress.is_done(page) {
+                                j.progress.mark_done(page);
+                                j.usage += analysis.usage;
+                            }
+                        })
+                        .await;
+                    if let Err(e) = checkpoint {
+                        failure.get_or_insert(e.into());
                     }
-                })
-                .await?;
-            debug!(page, components = analysis.components.len(), "Page analyzed.");
-            budget.record(started.elapsed());
+                    debug!(page, components = analysis.components.len(), "Page analyzed.");
+                    budget.record(took);
+                }
+                Err(e) => {
+                    if e.usage != Usage::default()
+                        && let Err(write) = handle.update(|j| j.usage += e.usage).await
+                    {
+                        warn!(error = %write, "Could not record the usage of a failed page.");
+                    }
+                    failure.get_or_insert(analyze_failure(page, e));
+                }
+            }
         }
-        Ok(true)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(pending.peek().is_none()),
+        }
+    }
+
+    /// One page: the stored answer when there is one (it was paid for), else the analyzer's.
+    async fn analyze_page(
+        &self,
+        job: &crate::Job,
+        page: u32,
+    ) -> (u32, Result<PageAnalysis, AnalyzeError>, std::time::Duration) {
+        let started = StdInstant::now();
+        let result = self.stored_or_fresh_analysis(job, page).await;
+        (page, result, started.elapsed())
+    }
+
+    async fn stored_or_fresh_analysis(&self, job: &crate::Job, page: u32) -> Result<PageAnalysis, AnalyzeError> {
+        let stage = Stage::DrawingAnalysis;
+        let unavailable = |e: StoreError| {
+            let class = if e.class().is_retryable() {
+                ErrorClass::Transient
+            } else {
+                ErrorClass::Permanent
+            };
+            AnalyzeError::new(ErrorCode::ServiceUnavailable, class, e.to_string())
+        };
+        let key = page_analysis_key(&job.id, page);
+        match self.backends.blobs.get(&key).await {
+            Ok(body) => match serde_json::from_slice::<PageAnalysis>(&body) {
+                Ok(stored) => return Ok(stored),
+                Err(e) => warn!(page, error = %e, "Stored analysis unreadable; analyzing again."),
+            },
+            Err(e) if e.class() == ErrorClass::NotFound => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let text_body = self
+            .backends
+            .blobs
+            .get(&page_text_key(&job.id, page))
+            .await
+            .map_err(unavailable)?;
+        let text: PageText = serde_json::from_slice(&text_body)
+            .map_err(|e| AnalyzeError::new(ErrorCode::Internal, ErrorClass::Permanent, format!("{stage}: {e}")))?;
+        let image = if self.analyzer.needs_image() {
+            Some(
+                self.backends
+                    .blobs
+                    .get(&page_image_key(&job.id, page))
+                    .await
+                    .map_err(unavailable)?,
+            )
+        } else {
+            None
+        };
+        let input = PageInput {
+            page,
+            page_count: job.progress.total,
+            text,
+            image,
+        };
+        let analysis = self.analyzer.analyze_page(input).await?;
+        let body = serde_json::to_vec(&analysis)
+            .map_err(|e| AnalyzeError::new(ErrorCode::Internal, ErrorClass::Permanent, e.to_string()))?;
+        // Stored before the checkpoint: a crash between the two adopts this answer instead of
+        // paying for it again. A failed write is retried later, and that costs the page again,
+        // so the usage travels with the error.
+        if let Err(e) = self.backends.blobs.put(&key, body.into(), "application/json").await {
+            let mut err = unavailable(e);
+            err.usage = analysis.usage;
+            return Err(err);
+        }
+        Ok(analysis)
     }
 
     async fn schedule_generation(&self, handle: &JobHandle) -> Result<bool, StepError> {

@@ -36,7 +36,7 @@ pub struct PageAnalysis {
 }
 
 /// Why a page could not be analyzed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct AnalyzeError {
     /// Stable code.
@@ -45,6 +45,20 @@ pub struct AnalyzeError {
     pub message: String,
     /// Whether the pipeline should retry later or fail the job.
     pub class: ErrorClass,
+    /// What the failed attempts were billed (a truncated answer still costs its tokens).
+    pub usage: Usage,
+}
+
+impl AnalyzeError {
+    /// A failure that cost nothing.
+    pub fn new(code: ErrorCode, class: ErrorClass, message: impl Into<String>) -> Self {
+        AnalyzeError {
+            code,
+            message: message.into(),
+            class,
+            usage: Usage::default(),
+        }
+    }
 }
 
 /// Finds components on a page.

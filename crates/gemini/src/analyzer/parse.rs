@@ -1,0 +1,686 @@
+//! Turns the model's answer into components. The response schema asks for one shape, but a
+//! model (or a fake server, or the next model version) may send a conforming-but-different
+//! one: a bare array, `tag` for `id`, "Card Reader" for `card_reader`, a percentage, a box in
+//! points. Everything that still says which device is where is accepted; what cannot be read
+//! is dropped with a warning, and only an answer with no component list at all is an error.
+//!
+//! Truncation is not detected here: the caller checks `finishReason` (MAX_TOKENS) first.
+
+use drawings_core::ports::PageInput;
+use drawings_core::schedule::normalize_id;
+use drawings_core::{BBox, Component, ComponentSource, ComponentType};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// The page the answer is about: where components go and how fractions become points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageGeometry {
+    /// 0-based page index.
+    pub page: u32,
+    /// Width of the upright page in points (0 when unknown: fractional boxes are dropped).
+    pub width_pt: f32,
+    /// Height of the upright page in points.
+    pub height_pt: f32,
+}
+
+impl PageGeometry {
+    /// The geometry of an analyzer's input page.
+    pub fn of(input: &PageInput) -> PageGeometry {
+        PageGeometry {
+            page: input.page,
+            width_pt: input.text.width_pt,
+            height_pt: input.text.height_pt,
+        }
+    }
+}
+
+/// What one answer held.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedPage {
+    /// Components, in the model's order, each id once.
+    pub components: Vec<Component>,
+    /// The model's `legend_found`, when it sent one.
+    pub legend_found: Option<bool>,
+    /// The model's `notes`, when not empty.
+    pub notes: Option<String>,
+    /// What was dropped or repaired, for the log.
+    pub warnings: Vec<String>,
+}
+
+/// An answer that holds no component list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The text is not JSON (a truncated answer also lands here; the caller tells them apart
+    /// by `finishReason`).
+    #[error("the model's answer is not JSON: {0}")]
+    NotJson(String),
+    /// JSON, but neither `{"components": [...]}` nor an array.
+    #[error("the model's JSON does not match the response schema: {0}")]
+    SchemaMismatch(String),
+}
+
+/// The longest `reason` kept; the schedule is read by people, not a dump of model output.
+const MAX_REASON_CHARS: usize = 500;
+/// Confidence when the model gives none.
+const DEFAULT_CONFIDENCE: f32 = 0.5;
+/// Cap for made-up ids (`camera-p3-1`): an untagged device is a guess about identity.
+const UNTAGGED_CONFIDENCE: f32 = 0.5;
+
+/// Parses the model's answer for one page.
+pub fn parse_components(text: &str, page: &PageGeometry) -> Result<ParsedPage, ParseError> {
+    let json = parse_json(text)?;
+    let mut parsed = ParsedPage::default();
+    let items = match &json {
+        Value::Array(items) => items.as_slice(),
+        Value::Object(top) => {
+            parsed.legend_found = field(top, &["legend_found"]).and_then(Value::as_bool);
+            parsed.notes = field(top, &["notes"]).and_then(text_of);
+            match lookup(top, "components") {
+                Some(Value::Array(items)) => items.as_slice(),
+                Some(Value::Null) => &[],
+                Some(other) => {
+                    return Err(ParseError::SchemaMismatch(format!(
+                        "`components` is {}",
+                        json_kind(other)
+                    )));
+                }
+                None => {
+                    let keys: Vec<&str> = top.keys().map(String::as_str).collect();
+                    let msg = format!("no `components` in an object with keys [{}]", keys.join(", "));
+                    return Err(ParseError::SchemaMismatch(msg));
+                }
+            }
+        }
+        other => {
+            return Err(ParseError::SchemaMismatch(format!(
+                "the answer is {}",
+                json_kind(other)
+            )));
+        }
+    };
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for (n, item) in items.iter().enumerate() {
+        let component = match component(item, page, &mut parsed.warnings) {
+            Ok(c) => c,
+            Err(why) => {
+                parsed.warnings.push(format!("component {n} dropped: {why}"));
+                continue;
+            }
+        };
+        match by_id.get(&normalize_id(&component.id)) {
+            Some(&at) => {
+                parsed.warnings.push(format!("duplicate id {} merged", component.id));
+                merge(&mut parsed.components[at], component);
+            }
+            None => {
+                by_id.insert(normalize_id(&component.id), parsed.components.len());
+                parsed.components.push(component);
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// JSON from the answer, without a Markdown fence or prose around it.
+fn parse_json(text: &str) -> Result<Value, ParseError> {
+    let mut body = text.trim();
+    if let Some(fenced) = body.strip_prefix("```") {
+        // Drop the info string (```json) with the first line, and the closing fence.
+        body = fenced.split_once('\n').map_or("", |(_, rest)| rest).trim_end();
+        body = body.strip_suffix("```").unwrap_or(body).trim();
+    }
+    serde_json::from_str(body).or_else(|first_error| {
+        // "Here is the JSON: {...}" or a one-line fence: the outermost brackets, if any.
+        let text = text.trim();
+        let inner = match (text.find(['{', '[']), text.rfind(['}', ']'])) {
+            (Some(start), Some(end)) if start < end => &text[start..=end],
+            _ => return Err(ParseError::NotJson(first_error.to_string())),
+        };
+        serde_json::from_str(inner).map_err(|_| ParseError::NotJson(first_error.to_string()))
+    })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The value under `name`, in any case (`ID`, `Type`).
+fn lookup<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name)
+        .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+}
+
+/// The first of `names` present and not null.
+fn field<'a>(map: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|name| lookup(map, name).filter(|v| !v.is_null()))
+}
+
+/// A string or number as trimmed text with single spaces; `None` when empty.
+fn text_of(value: &Value) -> Option<String> {
+    let raw = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn component(item: &Value, page: &PageGeometry, warnings: &mut Vec<String>) -> Result<Component, String> {
+    let Value::Object(map) = item else {
+        return Err(format!("it is {}, not an object", json_kind(item)));
+    };
+    let id = field(map, &["id", "tag", "label"]).and_then(text_of).ok_or("no id")?;
+    let type_word = field(map, &["type", "kind"]).and_then(text_of);
+    let kind = type_word
+        .as_deref()
+        .and_then(component_type)
+        .unwrap_or(ComponentType::Other);
+    let mut confidence = field(map, &["confidence"])
+        .and_then(confidence_of)
+        .unwrap_or(DEFAULT_CONFIDENCE);
+    if looks_untagged(&id) {
+        confidence = confidence.min(UNTAGGED_CONFIDENCE);
+    }
+    let bbox = field(map, &["bbox", "box", "bounding_box"])
+        .map(|b| (b, false))
+        .or_else(|| field(map, &["box_2d"]).map(|b| (b, true)))
+        .and_then(|(raw, gemini_native)| {
+            bbox_of(raw, gemini_native, page)
+                .map_err(|why| warnings.push(format!("{id}: bbox dropped: {why}")))
+                .ok()
+        });
+
+    // Component has no lock, camera or coverage fields: they go into the reason, so the
+    // schedule still shows them.
+    let mut notes: Vec<String> = Vec::new();
+    if kind == ComponentType::Other
+        && let Some(word) = type_word.as_deref().filter(|w| !w.eq_ignore_ascii_case("other"))
+    {
+        notes.push(format!("model type \"{word}\""));
+    }
+    let extras = [
+        ("lock_type", "lock type "),
+        ("camera_type", "camera type "),
+        ("coverage", "covers "),
+    ];
+    for (name, prefix) in extras {
+        notes.extend(field(map, &[name]).and_then(text_of).map(|v| format!("{prefix}{v}")));
+    }
+    notes.extend(field(map, &["reason"]).and_then(text_of));
+    let reason = (!notes.is_empty()).then(|| truncate(notes.join("; "), MAX_REASON_CHARS));
+
+    Ok(Component {
+        system: system_of(field(map, &["system"]).and_then(text_of).as_deref(), kind),
+        location: field(map, &["location", "room"]).and_then(text_of),
+        page: page.page + 1,
+        id,
+        kind,
+        bbox,
+        confidence,
+        source: ComponentSource::Gemini,
+        reason,
+    })
+}
+
+/// An id made up for an untagged device, as the system instruction asks (`camera-p3-1`).
+fn looks_untagged(id: &str) -> bool {
+    let mut parts = id.rsplitn(3, '-');
+    let (n, p, kind) = (parts.next(), parts.next(), parts.next());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    n.is_some_and(digits)
+        && p.and_then(|p| p.strip_prefix('p')).is_some_and(digits)
+        && kind.is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+}
+
+/// Words for each type, `|`-separated, matched as whole words in order: specific before
+/// general ("door contact" is a switch and "door entry" an intercom, both before "door").
+const TYPE_WORDS: &[(ComponentType, &str)] = &[
+    (ComponentType::Other, "other"),
+    (ComponentType::AccessPoint, "access point|controlled door|acd"),
+    (
+        ComponentType::PositionSwitch,
+        "position switch|door contact|door position|dps|reed switch|contact|door monitor",
+    ),
+    (
+        ComponentType::ExitButton,
+        "rex|request to exit|push to exit|pte|release button|door release|break glass|exit|egress",
+    ),
+    (
+        ComponentType::Intercom,
+        "intercom|door entry|entry panel|video entry|audio entry|entryphone|help point|call station",
+    ),
+    (ComponentType::CardReader, "reader|card|proximity|prox|fob|biometric"),
+    (
+        ComponentType::Lock,
+        "lock|maglock|mag lock|strike|magnet|magnetic|latch",
+    ),
+    (ComponentType::Camera, "camera|cctv|dome|ptz|bullet|cam|fisheye|turret"),
+    (ComponentType::Door, "door|doorset|door leaf"),
+];
+
+/// A model's word for a type, in any case or spelling, as one of ours; `None` when unknown.
+pub fn component_type(word: &str) -> Option<ComponentType> {
+    // "CardReader" / "card-reader" / "Card Readers" → " card reader ".
+    let mut spaced = String::new();
+    let mut previous_lower = false;
+    for c in word.chars() {
+        if c.is_uppercase() && previous_lower {
+            spaced.push(' ');
+        }
+        previous_lower = c.is_lowercase();
+        spaced.push(if c.is_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            ' '
+        });
+    }
+    let singular = |w: &str| {
+        w.strip_suffix('s')
+            .filter(|s| s.len() > 2 && !s.ends_with('s'))
+            .unwrap_or(w)
+            .to_owned()
+    };
+    let padded = format!(
+        " {} ",
+        spaced.split_whitespace().map(singular).collect::<Vec<_>>().join(" ")
+    );
+    TYPE_WORDS
+        .iter()
+        .find(|(_, words)| words.split('|').any(|w| padded.contains(&format!(" {w} "))))
+        .map(|(kind, _)| *kind)
+}
+
+/// The system as a schedule writes it; inferred from the type when the model gave none.
+fn system_of(raw: Option<&str>, kind: ComponentType) -> String {
+    let normal: String = raw
+        .unwrap_or_default()
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let known = match normal.as_str() {
+        "" => match kind {
+            ComponentType::Camera => "cctv",
+            ComponentType::Intercom => "intercom",
+            ComponentType::Other => "other",
+            _ => "access_control",
+        },
+        "access" | "access_control_system" | "acs" | "aacs" | "pacs" => "access_control",
+        "video" | "video_surveillance" | "vss" | "camera" => "cctv",
+        "intrusion" | "intruder_alarm" | "intruder_detection" | "alarm" | "ids" | "ias" => "intruder",
+        "door_entry" | "vcom" => "intercom",
+        other => other,
+    };
+    known.to_owned()
+}
+
+/// 0..=1 from a number, a numeric string, a percentage or a word.
+fn confidence_of(value: &Value) -> Option<f32> {
+    let number = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "high" => 0.9,
+            "medium" => 0.6,
+            "low" => 0.3,
+            s => s.trim_end_matches('%').trim().parse::<f64>().ok()?,
+        },
+        _ => return None,
+    };
+    let number = if number > 1.0 { number / 100.0 } else { number };
+    number.is_finite().then(|| number.clamp(0.0, 1.0) as f32)
+}
+
+/// A box in points on the page. The schema asks for fractions; values above 1.5 can only be
+/// points (a fraction box slightly outside the page stays a fraction box). `gemini_native`
+/// is Gemini's own `box_2d`: `[ymin, xmin, ymax, xmax]` in thousandths.
+fn bbox_of(raw: &Value, gemini_native: bool, page: &PageGeometry) -> Result<BBox, &'static str> {
+    let number = |v: Option<&Value>| v.and_then(Value::as_f64).filter(|n| n.is_finite());
+    let values = match raw {
+        Value::Array(v) if v.len() == 4 && gemini_native => {
+            let [y0, x0, y1, x1] = [0, 1, 2, 3].map(|k| number(v.get(k)).map(|n| n / 1000.0));
+            [x0, y0, x1, y1]
+        }
+        Value::Array(v) if v.len() == 4 => [0, 1, 2, 3].map(|k| number(v.get(k))),
+        Value::Object(m) => {
+            [["x0", "left"], ["y0", "top"], ["x1", "right"], ["y1", "bottom"]].map(|names| number(field(m, &names)))
+        }
+        _ => [None; 4],
+    };
+    let [Some(x0), Some(y0), Some(x1), Some(y1)] = values else {
+        return Err("not four numbers");
+    };
+    if x1 < x0 || y1 < y0 {
+        return Err("inverted");
+    }
+    let (w, h) = (f64::from(page.width_pt), f64::from(page.height_pt));
+    let known_page = w > 0.0 && h > 0.0;
+    let (sx, sy) = if [x0, y0, x1, y1].iter().any(|&v| v > 1.5) {
+        (1.0, 1.0)
+    } else if known_page {
+        (w, h)
+    } else {
+        return Err("a fraction box on a page of unknown size");
+    };
+    let clamp = |v: f64, max: f64| (if known_page { v.clamp(0.0, max) } else { v }) as f32;
+    let b = BBox {
+        x0: clamp(x0 * sx, w),
+        y0: clamp(y0 * sy, h),
+        x1: clamp(x1 * sx, w),
+        y1: clamp(y1 * sy, h),
+    };
+    if b.width() <= 0.0 || b.height() <= 0.0 {
+        return Err("empty or outside the page");
+    }
+    Ok(b)
+}
+
+fn truncate(mut text: String, max_chars: usize) -> String {
+    if let Some((at, _)) = text.char_indices().nth(max_chars) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
+}
+
+/// Two answers for one id: the more confident wins, and gives up nothing the other knew.
+fn merge(kept: &mut Component, other: Component) {
+    let (mut winner, loser) = if other.confidence > kept.confidence {
+        (other, kept.clone())
+    } else {
+        (kept.clone(), other)
+    };
+    winner.location = winner.location.or(loser.location);
+    winner.bbox = winner.bbox.or(loser.bbox);
+    winner.reason = winner.reason.or(loser.reason);
+    *kept = winner;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: PageGeometry = PageGeometry {
+        page: 2,
+        width_pt: 1000.0,
+        height_pt: 800.0,
+    };
+
+    fn parse(text: &str) -> ParsedPage {
+        parse_components(text, &PAGE).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    fn one(item: &str) -> Component {
+        let parsed = parse(&format!("[{item}]"));
+        assert_eq!(parsed.components.len(), 1, "{item}: {:?}", parsed.warnings);
+        parsed.components.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn reads_the_schema_shape() {
+        let answer = r#"{"components": [{"id": "A-101-CR-B2", "type": "card_reader", "system": "access_control",
+            "location": "Main Entrance", "bbox": {"x0": 0.1, "y0": 0.25, "x1": 0.2, "y1": 0.5},
+            "lock_type": null, "camera_type": null, "coverage": null, "confidence": 0.92,
+            "reason": "Tag next to a reader symbol."}], "legend_found": true, "notes": null}"#;
+        let parsed = parse(answer);
+        assert_eq!((parsed.legend_found, parsed.notes.as_deref()), (Some(true), None));
+        assert!(parsed.warnings.is_empty());
+        let c = &parsed.components[0];
+        assert_eq!(
+            *c,
+            Component {
+                id: "A-101-CR-B2".into(),
+                kind: ComponentType::CardReader,
+                system: "access_control".into(),
+                page: 3,
+                location: Some("Main Entrance".into()),
+                bbox: Some(BBox {
+                    x0: 100.0,
+                    y0: 200.0,
+                    x1: 200.0,
+                    y1: 400.0
+                }),
+                confidence: 0.92,
+                source: ComponentSource::Gemini,
+                reason: Some("Tag next to a reader symbol.".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn accepts_a_bare_array_a_fence_and_prose_around_the_json() {
+        let item = r#"{"id": "CR-01", "type": "card_reader"}"#;
+        for answer in [
+            format!("[{item}]"),
+            format!("```json\n{{\"components\": [{item}]}}\n```"),
+            format!("```\n[{item}]\n```\n"),
+            format!("Here is the JSON:\n{{\"components\": [{item}]}}\nDone."),
+            format!("```json {{\"components\": [{item}]}}```"),
+        ] {
+            assert_eq!(parse(&answer).components[0].id, "CR-01", "{answer}");
+        }
+        assert!(
+            parse(r#"{"components": null, "legend_found": false}"#)
+                .components
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn not_json_and_the_wrong_shape_are_told_apart() {
+        let err = |text: &str| parse_components(text, &PAGE).unwrap_err();
+        assert!(matches!(err("no devices here"), ParseError::NotJson(_)));
+        assert!(
+            matches!(err(r#"{"components": [{"id": "A-1"#), ParseError::NotJson(_)),
+            "truncated"
+        );
+        assert!(matches!(err(""), ParseError::NotJson(_)));
+        let ParseError::SchemaMismatch(msg) = err(r#"{"devices": [], "legend_found": true}"#) else {
+            panic!()
+        };
+        assert!(msg.contains("devices") && msg.contains("legend_found"), "{msg}");
+        assert!(matches!(
+            err(r#"{"components": "none"}"#),
+            ParseError::SchemaMismatch(_)
+        ));
+        assert!(matches!(err(r#""components""#), ParseError::SchemaMismatch(_)));
+    }
+
+    #[test]
+    fn type_words_in_any_spelling() {
+        use ComponentType::*;
+        let cases = [
+            (CardReader, "Card Reader|card-reader|reader|CardReader"),
+            (ExitButton, "REX|request to exit|Exit Button|push-to-exit"),
+            (Lock, "maglock|electric strike|lock|Mag Lock|cam lock"),
+            (PositionSwitch, "DPS|door contact|position switch|door_position_switch"),
+            (Camera, "camera|CCTV|dome camera|PTZ Cameras"),
+            (Door, "door|DOOR"),
+            (AccessPoint, "access_point"),
+            (Intercom, "intercom|door entry panel"),
+            (Other, "other"),
+        ];
+        for (kind, words) in cases {
+            for word in words.split('|') {
+                assert_eq!(component_type(word), Some(kind), "{word}");
+            }
+        }
+        assert_eq!(component_type("PIR detector"), None);
+    }
+
+    #[test]
+    fn an_unknown_type_is_other_and_keeps_the_word() {
+        let c = one(r#"{"id": "PIR-3", "type": "PIR detector", "reason": "motion sensor"}"#);
+        assert_eq!((c.kind, c.system.as_str()), (ComponentType::Other, "other"));
+        assert_eq!(c.reason.as_deref(), Some("model type \"PIR detector\"; motion sensor"));
+        assert_eq!(one(r#"{"id": "X-1"}"#).kind, ComponentType::Other);
+    }
+
+    #[test]
+    fn id_under_tag_or_label_and_empty_ids_dropped() {
+        assert_eq!(
+            one(r#"{"tag": " A  B2 005 BB ", "type": "access point"}"#).id,
+            "A B2 005 BB"
+        );
+        assert_eq!(one(r#"{"id": null, "Label": "C-7", "type": "camera"}"#).id, "C-7");
+        let parsed = parse(r#"[{"id": "", "type": "door"}, {"type": "door"}, "DR-1", {"id": "DR-2", "type": "door"}]"#);
+        assert_eq!(parsed.components.len(), 1);
+        assert_eq!(parsed.warnings.len(), 3, "{:?}", parsed.warnings);
+    }
+
+    #[test]
+    fn confidence_defaults_clamps_and_reads_percentages() {
+        let conf = |v: &str| one(&format!(r#"{{"id": "DR-1", "type": "door", "confidence": {v}}}"#)).confidence;
+        assert_eq!(one(r#"{"id": "DR-1", "type": "door"}"#).confidence, 0.5);
+        assert_eq!(conf("null"), 0.5);
+        assert_eq!(conf("85"), 0.85);
+        assert_eq!(conf("\"85%\""), 0.85);
+        assert_eq!(conf("\"high\""), 0.9);
+        assert_eq!(conf("-0.2"), 0.0);
+        assert_eq!(conf("250"), 1.0);
+        // A made-up id for an untagged device is never more than a guess.
+        assert_eq!(
+            one(r#"{"id": "camera-p3-1", "type": "camera", "confidence": 0.9}"#).confidence,
+            0.5
+        );
+        assert!(looks_untagged("exit_button-p12-3") && !looks_untagged("A-101-DR-B2") && !looks_untagged("C-p1-2"));
+    }
+
+    #[test]
+    fn system_normalised_or_inferred_from_the_type() {
+        let system = |item: &str| one(item).system;
+        assert_eq!(system(r#"{"id": "C1", "type": "camera"}"#), "cctv");
+        assert_eq!(system(r#"{"id": "V1", "type": "intercom"}"#), "intercom");
+        assert_eq!(system(r#"{"id": "R1", "type": "reader"}"#), "access_control");
+        assert_eq!(
+            system(r#"{"id": "R1", "type": "reader", "system": "Access Control"}"#),
+            "access_control"
+        );
+        assert_eq!(
+            system(r#"{"id": "I1", "type": "other", "system": "intrusion"}"#),
+            "intruder"
+        );
+        assert_eq!(
+            system(r#"{"id": "F1", "type": "other", "system": "Fire Alarm"}"#),
+            "fire_alarm"
+        );
+    }
+
+    #[test]
+    fn lock_and_camera_details_go_into_the_reason() {
+        let lock = one(r#"{"id": "LK-1", "type": "lock", "lock_type": "ML", "reason": "maglock symbol"}"#);
+        assert_eq!(lock.reason.as_deref(), Some("lock type ML; maglock symbol"));
+        let cam =
+            one(r#"{"id": "C1", "type": "camera", "camera_type": "dome", "coverage": "corridor towards stairs"}"#);
+        assert_eq!(
+            cam.reason.as_deref(),
+            Some("camera type dome; covers corridor towards stairs")
+        );
+        assert_eq!(cam.location, None, "coverage is not where the camera is");
+        let long = one(&format!(
+            r#"{{"id": "C1", "type": "camera", "reason": "{}"}}"#,
+            "é".repeat(900)
+        ));
+        assert_eq!(long.reason.unwrap().chars().count(), MAX_REASON_CHARS + 1);
+    }
+
+    #[test]
+    fn boxes_in_fractions_points_or_gemini_thousandths() {
+        let bbox = |b: &str| one(&format!(r#"{{"id": "D1", "type": "door", {b}}}"#)).bbox;
+        let expect = Some(BBox {
+            x0: 100.0,
+            y0: 200.0,
+            x1: 200.0,
+            y1: 400.0,
+        });
+        assert_eq!(bbox(r#""bbox": [0.1, 0.25, 0.2, 0.5]"#), expect);
+        assert_eq!(
+            bbox(r#""bbox": {"x0": 100, "y0": 200, "x1": 200, "y1": 400}"#),
+            expect,
+            "points"
+        );
+        assert_eq!(bbox(r#""box_2d": [250, 100, 500, 200]"#), expect);
+        assert_eq!(
+            bbox(r#""bbox": {"x0": 900, "y0": 700, "x1": 1200, "y1": 900}"#),
+            Some(BBox {
+                x0: 900.0,
+                y0: 700.0,
+                x1: 1000.0,
+                y1: 800.0
+            }),
+            "clamped to the page"
+        );
+        assert_eq!(
+            bbox(r#""bbox": {"x0": -0.05, "y0": 0.25, "x1": 0.2, "y1": 0.5}"#)
+                .unwrap()
+                .x0,
+            0.0
+        );
+        for dropped in [
+            r#""bbox": {"x0": 0.3, "y0": 0.25, "x1": 0.2, "y1": 0.5}"#,
+            r#""bbox": {"x0": 0.1, "y0": 0.6, "x1": 0.2, "y1": 0.5}"#,
+            r#""bbox": {"x0": 1100, "y0": 100, "x1": 1200, "y1": 200}"#,
+            r#""bbox": [0.1, 0.2]"#,
+            r#""bbox": {"x0": 0.1, "y0": "top", "x1": 0.2, "y1": 0.5}"#,
+        ] {
+            let parsed = parse(&format!(r#"[{{"id": "D1", "type": "door", {dropped}}}]"#));
+            assert_eq!(parsed.components[0].bbox, None, "{dropped}");
+            assert!(parsed.warnings[0].contains("bbox dropped"), "{:?}", parsed.warnings);
+        }
+        let unknown_size = PageGeometry {
+            width_pt: 0.0,
+            height_pt: 0.0,
+            ..PAGE
+        };
+        let answer = r#"[{"id": "D1", "type": "door", "bbox": [0.1, 0.2, 0.3, 0.4]}]"#;
+        assert_eq!(
+            parse_components(answer, &unknown_size).unwrap().components[0].bbox,
+            None
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_merge_keeping_the_more_confident() {
+        let parsed = parse(
+            r#"[{"id": "A-101-DR-B2", "type": "door", "confidence": 0.6, "location": "Lobby"},
+                {"id": "DR-9", "type": "door"},
+                {"id": "a.101.dr.b2", "type": "door", "confidence": 0.9, "bbox": [0.1, 0.1, 0.2, 0.2]}]"#,
+        );
+        let ids: Vec<&str> = parsed.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a.101.dr.b2", "DR-9"], "first position, more confident answer");
+        let merged = &parsed.components[0];
+        assert_eq!((merged.confidence, merged.location.as_deref()), (0.9, Some("Lobby")));
+        assert!(merged.bbox.is_some());
+    }
+
+    #[test]
+    fn geometry_comes_from_the_page_input() {
+        let text = drawings_core::ports::PageText {
+            width_pt: 595.0,
+            height_pt: 842.0,
+            ..Default::default()
+        };
+        let input = PageInput {
+            page: 4,
+            page_count: 9,
+            text,
+            image: None,
+        };
+        assert_eq!(
+            PageGeometry::of(&input),
+            PageGeometry {
+                page: 4,
+                width_pt: 595.0,
+                height_pt: 842.0
+            }
+        );
+    }
+}
