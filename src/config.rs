@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use drawings_core::intake::IntakeConfig;
-use drawings_gemini::{GeminiConfig, PriceTable, Thinking};
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
+use drawings_gemini::{GeminiConfig, PriceTable, Thinking};
 use drawings_pdf::IsolationLimits;
 use std::path::PathBuf;
 use std::str::FromStr;

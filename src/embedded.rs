@@ -7,9 +7,9 @@ use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
 use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
+use drawings_gemini::{GeminiAnalyzer, GeminiClient};
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
 use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
-use drawings_gemini::{GeminiAnalyzer, GeminiClient};
 use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
 use std::path::Path;
@@ -83,7 +83,10 @@ impl Embedded {
                     .clone()
                     .context("DRAWINGS_ANALYZER=gemini needs GEMINI_API_KEY")?;
                 let client = GeminiClient::new(gemini).context("building the Gemini client")?;
-                (Arc::new(GeminiAnalyzer::new(client)) as Arc<dyn Analyzer>, Some(text_layer))
+                (
+                    Arc::new(GeminiAnalyzer::new(client)) as Arc<dyn Analyzer>,
+                    Some(text_layer),
+                )
             }
         };
         // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).

@@ -89,10 +89,10 @@ impl GeminiClient {
     }
 
     async fn post_json<T: DeserializeOwned>(&self, url: &str, body: &impl serde::Serialize) -> Result<T, GeminiError> {
-        let body = Bytes::from(
-            serde_json::to_vec(body)
-                .map_err(|e| GeminiError::new(GeminiErrorKind::InvalidRequest, format!("encoding the request: {e}")))?,
-        );
+        let body =
+            Bytes::from(serde_json::to_vec(body).map_err(|e| {
+                GeminiError::new(GeminiErrorKind::InvalidRequest, format!("encoding the request: {e}"))
+            })?);
         self.with_retries(|| async {
             let request = self
                 .http

@@ -255,7 +255,10 @@ mod tests {
     #[test]
     fn durations_parse_like_protobuf_json() {
         assert_eq!(parse_duration("26s"), Some(Duration::from_secs(26)));
-        assert_eq!(parse_duration("45.837906927s"), Some(Duration::from_secs_f64(45.837906927)));
+        assert_eq!(
+            parse_duration("45.837906927s"),
+            Some(Duration::from_secs_f64(45.837906927))
+        );
         assert_eq!(parse_duration("26"), None);
         assert_eq!(parse_duration("-1s"), None);
     }

@@ -59,12 +59,18 @@ impl Default for PriceTable {
             ..flat(input, output, cached_input)
         };
         let models = BTreeMap::from([
-            ("gemini-2.5-pro".to_owned(), tiered(1.25, 10.0, 0.125, (2.5, 15.0, 0.25))),
+            (
+                "gemini-2.5-pro".to_owned(),
+                tiered(1.25, 10.0, 0.125, (2.5, 15.0, 0.25)),
+            ),
             ("gemini-2.5-flash".to_owned(), flat(0.30, 2.50, 0.03)),
             ("gemini-2.5-flash-lite".to_owned(), flat(0.10, 0.40, 0.01)),
             ("gemini-3-flash-preview".to_owned(), flat(0.50, 3.00, 0.05)),
             ("gemini-3.1-flash-lite".to_owned(), flat(0.25, 1.50, 0.025)),
-            ("gemini-3.1-pro-preview".to_owned(), tiered(2.0, 12.0, 0.20, (4.0, 18.0, 0.40))),
+            (
+                "gemini-3.1-pro-preview".to_owned(),
+                tiered(2.0, 12.0, 0.20, (4.0, 18.0, 0.40)),
+            ),
         ]);
         PriceTable {
             as_of: "2026-11-10".into(),

@@ -36,7 +36,9 @@ impl std::fmt::Display for ReplyProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReplyProblem::Truncated { partial: true } => f.write_str("the answer was cut off (MAX_TOKENS)"),
-            ReplyProblem::Truncated { partial: false } => f.write_str("the output budget ran out before any answer (MAX_TOKENS)"),
+            ReplyProblem::Truncated { partial: false } => {
+                f.write_str("the output budget ran out before any answer (MAX_TOKENS)")
+            }
             ReplyProblem::OutputBlocked { reason } => write!(f, "the answer was withheld ({reason})"),
             ReplyProblem::InputBlocked { reason } => write!(f, "the page was refused ({reason})"),
             ReplyProblem::Empty => f.write_str("the answer was empty"),
@@ -45,15 +47,24 @@ impl std::fmt::Display for ReplyProblem {
     }
 }
 
-const BLOCKED: [&str; 6] = ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE"];
+const BLOCKED: [&str; 6] = [
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "LANGUAGE",
+];
 
 /// The answer's text (thought parts skipped), or why there is none to use.
 pub fn answer_text(response: &GenerateContentResponse) -> Result<String, ReplyProblem> {
     let Some(candidate) = response.candidates.first() else {
-        return Err(match response.prompt_feedback.as_ref().and_then(|f| f.block_reason.clone()) {
-            Some(reason) => ReplyProblem::InputBlocked { reason },
-            None => ReplyProblem::Empty,
-        });
+        return Err(
+            match response.prompt_feedback.as_ref().and_then(|f| f.block_reason.clone()) {
+                Some(reason) => ReplyProblem::InputBlocked { reason },
+                None => ReplyProblem::Empty,
+            },
+        );
     };
     let text: String = candidate
         .content
@@ -93,13 +104,42 @@ mod tests {
     #[test]
     fn each_unusable_answer_has_its_own_problem() {
         let cases = [
-            (r#"{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}]}"#, ReplyProblem::Truncated { partial: false }),
-            (r#"{"candidates":[{"content":{"parts":[{"text":"{\"compo"}]},"finishReason":"MAX_TOKENS"}]}"#, ReplyProblem::Truncated { partial: true }),
-            (r#"{"candidates":[{"content":{"role":"model"},"finishReason":"STOP"}]}"#, ReplyProblem::Empty),
-            (r#"{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"}}"#, ReplyProblem::InputBlocked { reason: "PROHIBITED_CONTENT".into() }),
-            (r#"{"candidates":[{"finishReason":"RECITATION"}]}"#, ReplyProblem::OutputBlocked { reason: "RECITATION".into() }),
-            (r#"{"candidates":[{"finishReason":"IMAGE_SAFETY"}]}"#, ReplyProblem::OutputBlocked { reason: "IMAGE_SAFETY".into() }),
-            (r#"{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"SOMETHING_NEW"}]}"#, ReplyProblem::Other { reason: "SOMETHING_NEW".into() }),
+            (
+                r#"{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}]}"#,
+                ReplyProblem::Truncated { partial: false },
+            ),
+            (
+                r#"{"candidates":[{"content":{"parts":[{"text":"{\"compo"}]},"finishReason":"MAX_TOKENS"}]}"#,
+                ReplyProblem::Truncated { partial: true },
+            ),
+            (
+                r#"{"candidates":[{"content":{"role":"model"},"finishReason":"STOP"}]}"#,
+                ReplyProblem::Empty,
+            ),
+            (
+                r#"{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"}}"#,
+                ReplyProblem::InputBlocked {
+                    reason: "PROHIBITED_CONTENT".into(),
+                },
+            ),
+            (
+                r#"{"candidates":[{"finishReason":"RECITATION"}]}"#,
+                ReplyProblem::OutputBlocked {
+                    reason: "RECITATION".into(),
+                },
+            ),
+            (
+                r#"{"candidates":[{"finishReason":"IMAGE_SAFETY"}]}"#,
+                ReplyProblem::OutputBlocked {
+                    reason: "IMAGE_SAFETY".into(),
+                },
+            ),
+            (
+                r#"{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"SOMETHING_NEW"}]}"#,
+                ReplyProblem::Other {
+                    reason: "SOMETHING_NEW".into(),
+                },
+            ),
             (r#"{}"#, ReplyProblem::Empty),
         ];
         for (json, expected) in cases {

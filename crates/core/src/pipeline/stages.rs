@@ -248,9 +248,7 @@ impl Processor {
     /// the pages in flight are awaited and kept.
     async fn drawing_analysis(&self, handle: &JobHandle, budget: &mut Budget) -> Result<bool, StepError> {
         let job = handle.snapshot().await;
-        let mut pending = (0..job.progress.total)
-            .filter(|p| !job.progress.is_done(*p))
-            .peekable();
+        let mut pending = (0..job.progress.total).filter(|p| !job.progress.is_done(*p)).peekable();
         let limit = self.config.analysis_concurrency.max(1);
         let mut in_flight = FuturesUnordered::new();
         let mut failure: Option<StepError> = None;

@@ -73,7 +73,12 @@ impl GeminiAnalyzer {
 
     /// Asks until the answer is usable or a remedy runs out. `spent` collects every call's
     /// usage.
-    async fn ask(&self, input: &PageInput, media: Option<Part>, spent: &mut Usage) -> Result<Vec<Component>, AnalyzeError> {
+    async fn ask(
+        &self,
+        input: &PageInput,
+        media: Option<Part>,
+        spent: &mut Usage,
+    ) -> Result<Vec<Component>, AnalyzeError> {
         let config = self.client.config();
         let mut max_output = config.max_output_tokens;
         let (mut empty, mut invalid) = (0, 0);
@@ -107,7 +112,10 @@ impl GeminiAnalyzer {
             match problem {
                 ReplyProblem::Truncated { .. } if max_output < config.max_output_tokens_ceiling => {
                     max_output = max_output.saturating_mul(2).min(config.max_output_tokens_ceiling);
-                    warn!(page = input.page, max_output, "The answer was cut off; asking with a larger budget.");
+                    warn!(
+                        page = input.page,
+                        max_output, "The answer was cut off; asking with a larger budget."
+                    );
                 }
                 ReplyProblem::Truncated { .. } => {
                     let message = format!("{problem} even with {max_output} output tokens");
@@ -130,7 +138,12 @@ impl GeminiAnalyzer {
                 ReplyProblem::Empty | ReplyProblem::Other { .. } => {
                     // The model may behave tomorrow: the job is retried later, not failed.
                     let message = format!("{problem}, {} times", empty.max(invalid) + 1);
-                    return Err(failure(ErrorCode::ModelUnavailable, ErrorClass::Transient, message, *spent));
+                    return Err(failure(
+                        ErrorCode::ModelUnavailable,
+                        ErrorClass::Transient,
+                        message,
+                        *spent,
+                    ));
                 }
             }
         }
