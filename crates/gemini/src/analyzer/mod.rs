@@ -60,10 +60,11 @@ impl GeminiAnalyzer {
         let Some(image) = &input.image else {
             return Ok((None, None));
         };
-        let inline = Part::inline("image/png", base64::engine::general_purpose::STANDARD.encode(image));
-        let probe = self.request(input, Some(inline.clone()), 0);
-        if GeminiClient::encoded_len(&probe) <= self.client.config().inline_limit_bytes {
-            return Ok((Some(inline), None));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(image);
+        // The rest of the request plus the part's own JSON, without serializing megabytes twice.
+        let size = GeminiClient::encoded_len(&self.request(input, None, 0)) + encoded.len() + 64;
+        if size <= self.client.config().inline_limit_bytes {
+            return Ok((Some(Part::inline("image/png", encoded)), None));
         }
         let display = format!("page-{}.png", input.page + 1);
         let file = self.client.upload_file(image.clone(), "image/png", &display).await?;

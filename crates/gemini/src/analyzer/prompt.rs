@@ -11,7 +11,6 @@ use drawings_core::BBox;
 use drawings_core::ports::{PageInput, PageText, TextLine, TextRun};
 use regex::Regex;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::LazyLock;
 
 /// The system instruction for every page.
@@ -91,28 +90,25 @@ pub fn page_prompt(input: &PageInput) -> String {
         } else {
             "portrait"
         };
-        let _ = write!(
-            out,
+        out.push_str(&format!(
             " The page is {:.0} × {:.0} pt, {orientation}.",
             text.width_pt, text.height_pt
-        );
+        ));
     }
-    let _ = write!(
-        out,
+    out.push_str(&format!(
         " An untagged device on this page gets an id like camera-p{page}-1.\n\n"
-    );
+    ));
 
     let phrases = phrases(text);
     if phrases.is_empty() {
         out.push_str("This page has no text layer: read every tag and label from the image.\n");
     } else {
         if text.unreadable_chars > 0 {
-            let _ = writeln!(
-                out,
+            out.push_str(&format!(
                 "The text layer lost {} characters it could not decode (CAD fonts): some tags may be \
-                 only in the image, so read the image and do not rely on the text layer alone.\n",
+                 only in the image, so read the image and do not rely on the text layer alone.\n\n",
                 text.unreadable_chars
-            );
+            ));
         }
         let in_legend = legend_mask(&phrases, text);
         write_tags(&mut out, &phrases, &in_legend, text);
@@ -251,12 +247,13 @@ fn sorted_unique(found: Vec<(String, Position)>) -> Vec<(String, Position, usize
 
 /// `heading`, then the first `cap` items as a list, then how many were left out.
 fn write_capped(out: &mut String, heading: &str, items: &[String], cap: usize) {
-    let _ = writeln!(out, "{heading}");
+    out.push_str(heading);
+    out.push('\n');
     for item in items.iter().take(cap) {
-        let _ = writeln!(out, "- {item}");
+        out.push_str(&format!("- {item}\n"));
     }
     if items.len() > cap {
-        let _ = writeln!(out, "({} more not listed)", items.len() - cap);
+        out.push_str(&format!("({} more not listed)\n", items.len() - cap));
     }
     out.push('\n');
 }

@@ -1,16 +1,13 @@
-//! The Files API: the resumable upload (`start`, then `upload` / `upload, finalize` chunks at
-//! the session URL, each checked against the bytes received so far), `GET` with a scripted
-//! sequence of states (PROCESSING… then ACTIVE or FAILED), `DELETE`, and the lookup that
-//! `generateContent` does for `fileData` parts.
+//! The Files API's files: what an upload ([`super::upload`]) produced, `GET` with a scripted
+//! sequence of states (PROCESSING… then ACTIVE or FAILED), `DELETE`, the list, and the lookup
+//! that `generateContent` does for `fileData` parts.
 
 use super::Shared;
 use super::envelope::{ApiError, json_response};
-use super::parse::{field, json_object};
 use super::record::UploadedFile;
 use super::routes::authorize;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -20,25 +17,25 @@ use std::sync::Arc;
 /// The upload sessions and the files they produced.
 #[derive(Default)]
 pub(crate) struct FileStore {
-    next: u64,
-    sessions: HashMap<u64, Session>,
-    files: Vec<StoredFile>,
+    pub(crate) next: u64,
+    pub(crate) sessions: HashMap<u64, Session>,
+    pub(crate) files: Vec<StoredFile>,
 }
 
-struct Session {
-    display_name: Option<String>,
-    mime_type: String,
-    declared_len: Option<u64>,
-    received: Vec<u8>,
-    finalized: bool,
+pub(crate) struct Session {
+    pub(crate) display_name: Option<String>,
+    pub(crate) mime_type: String,
+    pub(crate) declared_len: Option<u64>,
+    pub(crate) received: Vec<u8>,
+    pub(crate) finalized: bool,
 }
 
-struct StoredFile {
-    id: String,
-    file: UploadedFile,
-    created: DateTime<Utc>,
+pub(crate) struct StoredFile {
+    pub(crate) id: String,
+    pub(crate) file: UploadedFile,
+    pub(crate) created: DateTime<Utc>,
     /// `GET`s so far: the n-th one reports the n-th configured state.
-    gets: usize,
+    pub(crate) gets: usize,
 }
 
 impl FileStore {
@@ -65,7 +62,7 @@ fn state_of(shared: &Shared, gets: usize) -> super::FileState {
         .unwrap_or(super::FileState::Active)
 }
 
-fn file_json(shared: &Shared, f: &StoredFile) -> Value {
+pub(crate) fn file_json(shared: &Shared, f: &StoredFile) -> Value {
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
     let state = state_of(shared, f.gets);
     let mut v = json!({
@@ -86,181 +83,6 @@ fn file_json(shared: &Shared, f: &StoredFile) -> Value {
         v["error"] = json!({"code": 13, "message": "The file could not be processed."});
     }
     v
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
-fn with_headers(mut response: Response, pairs: &[(&'static str, String)]) -> Response {
-    for (name, value) in pairs {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(*name, value);
-        }
-    }
-    response
-}
-
-/// `POST /upload/v1beta/files`: a session start, or a chunk when the URL names a session.
-pub(crate) async fn upload(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let query = super::routes::query(&uri);
-    let result = match query.get("upload_id") {
-        Some(id) => chunk(&shared, id, &headers, &body),
-        None => start(&shared, &query, &headers, &body),
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-fn start(
-    shared: &Shared,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    authorize(shared, headers, query)?;
-    let command = header(headers, "x-goog-upload-command").unwrap_or_default();
-    if !command.eq_ignore_ascii_case("start") {
-        return Err(ApiError::invalid_argument(format!(
-            "Expected X-Goog-Upload-Command: start to open an upload session, got {command:?}."
-        )));
-    }
-    let protocol = header(headers, "x-goog-upload-protocol").unwrap_or_default();
-    if !protocol.eq_ignore_ascii_case("resumable") {
-        return Err(ApiError::invalid_argument(format!(
-            "Only the resumable upload protocol is supported here, got X-Goog-Upload-Protocol {protocol:?}."
-        )));
-    }
-    let meta = if body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Map::new()
-    } else {
-        json_object(body)?
-    };
-    let file = meta.get("file").and_then(Value::as_object).cloned().unwrap_or_default();
-    let display_name = field(&file, "displayName").and_then(Value::as_str).map(str::to_string);
-    let mime_type = header(headers, "x-goog-upload-header-content-type")
-        .map(str::to_string)
-        .or_else(|| field(&file, "mimeType").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| "application/octet-stream".into());
-    let declared_len = match header(headers, "x-goog-upload-header-content-length") {
-        Some(len) => Some(len.parse::<u64>().map_err(|_| {
-            ApiError::invalid_argument(format!("Invalid X-Goog-Upload-Header-Content-Length {len:?}."))
-        })?),
-        None => None,
-    };
-    let id = {
-        let mut inner = shared.lock();
-        inner.files.next += 1;
-        let id = inner.files.next;
-        inner.files.sessions.insert(
-            id,
-            Session {
-                display_name,
-                mime_type,
-                declared_len,
-                received: Vec::new(),
-                finalized: false,
-            },
-        );
-        id
-    };
-    let url = format!(
-        "{}/upload/v1beta/files?upload_id={id}&upload_protocol=resumable",
-        shared.base_url
-    );
-    Ok(with_headers(
-        ().into_response(),
-        &[
-            ("x-goog-upload-url", url),
-            ("x-goog-upload-status", "active".into()),
-            ("x-goog-upload-chunk-granularity", (8 * 1024 * 1024).to_string()),
-        ],
-    ))
-}
-
-fn chunk(shared: &Shared, upload_id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
-    let commands: Vec<String> = header(headers, "x-goog-upload-command")
-        .unwrap_or_default()
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
-    let has = |c: &str| commands.iter().any(|x| x == c);
-    let mut inner = shared.lock();
-    let store = &mut inner.files;
-    let session = upload_id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| store.sessions.get_mut(&id))
-        .ok_or_else(|| ApiError::not_found(format!("No upload session {upload_id}.")))?;
-    if session.finalized {
-        let e = ApiError::invalid_argument("The upload session is already finalized.").into_response();
-        return Ok(with_headers(e, &[("x-goog-upload-status", "final".into())]));
-    }
-    let received = session.received.len();
-    let progress = |status: &str| {
-        [
-            ("x-goog-upload-status", status.to_string()),
-            ("x-goog-upload-size-received", received.to_string()),
-        ]
-    };
-    if has("query") {
-        return Ok(with_headers(().into_response(), &progress("active")));
-    }
-    if !has("upload") && !has("finalize") {
-        return Err(ApiError::invalid_argument(format!(
-            "Unsupported X-Goog-Upload-Command {:?} for an upload session.",
-            commands.join(", ")
-        )));
-    }
-    let offset = header(headers, "x-goog-upload-offset");
-    if has("upload") || !body.is_empty() {
-        if offset.and_then(|o| o.parse::<usize>().ok()) != Some(received) {
-            let e = ApiError::invalid_argument(format!(
-                "X-Goog-Upload-Offset {} does not match the {received} bytes received so far.",
-                offset.unwrap_or("(missing)")
-            ));
-            return Ok(with_headers(e.into_response(), &progress("active")));
-        }
-        session.received.extend_from_slice(body);
-    }
-    if !has("finalize") {
-        let received = session.received.len().to_string();
-        let status = [
-            ("x-goog-upload-status", "active".to_string()),
-            ("x-goog-upload-size-received", received),
-        ];
-        return Ok(with_headers(().into_response(), &status));
-    }
-    let total = session.received.len() as u64;
-    if let Some(declared) = session.declared_len
-        && declared != total
-    {
-        return Err(ApiError::invalid_argument(format!(
-            "Failed to finalize the upload: received {total} bytes, X-Goog-Upload-Header-Content-Length said \
-             {declared}."
-        )));
-    }
-    session.finalized = true;
-    let id = format!("fakefile{upload_id}");
-    let stored = StoredFile {
-        file: UploadedFile {
-            name: format!("files/{id}"),
-            uri: format!("{}/v1beta/files/{id}", shared.base_url),
-            mime_type: session.mime_type.clone(),
-            display_name: session.display_name.clone(),
-            bytes: std::mem::take(&mut session.received),
-            deleted: false,
-        },
-        id,
-        created: Utc::now(),
-        gets: 0,
-    };
-    let body = json!({ "file": file_json(shared, &stored) });
-    store.files.push(stored);
-    drop(inner);
-    Ok(with_headers(
-        json_response(200, &body),
-        &[("x-goog-upload-status", "final".into())],
-    ))
 }
 
 /// `GET /v1beta/files/{id}`: the File itself (not wrapped), in its next scripted state.

@@ -26,10 +26,12 @@ pub mod control;
 mod envelope;
 mod files;
 mod parse;
+mod proto;
 mod record;
 mod respond;
 mod routes;
 mod script;
+mod upload;
 
 pub use record::{MediaVia, RecordedMedia, RecordedRequest, UploadedFile};
 pub use respond::{default_components, default_reply_text};

@@ -1,12 +1,11 @@
-//! Reading a `GenerateContentRequest` the way the service does: proto3 JSON, so both
-//! lowerCamelCase and snake_case field names, base64 in either alphabet with or without
-//! padding, and a 400 with the service's wording for what it would refuse (unknown fields,
-//! empty contents, a part without data, undecodable base64). Being as strict as the service
-//! here is the point: a misspelt field must fail against the fake, not only in production.
+//! Reading a `GenerateContentRequest` the way the service does (through the proto3 mapping
+//! of [`super::proto`]), with a 400 in the service's wording for what it would refuse: unknown
+//! fields, empty contents, a part without data, undecodable base64. Being as strict as the
+//! service here is the point: a misspelt field must fail against the fake, not only in
+//! production.
 
 use super::envelope::ApiError;
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use super::proto::{field, to_camel};
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
@@ -73,24 +72,6 @@ pub(crate) struct ParsedRequest {
     pub(crate) texts: Vec<String>,
     pub(crate) media: Vec<MediaPart>,
     pub(crate) generation_config: Value,
-}
-
-/// Parses the body as a JSON object.
-pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid_argument(
-            "Invalid JSON payload received. Expected an object at the top level.",
-        )),
-        Err(e) => Err(ApiError::invalid_argument(format!(
-            "Invalid JSON payload received. {e}"
-        ))),
-    }
-}
-
-/// Looks a field up by its camelCase name or the snake_case proto name.
-pub(crate) fn field<'a>(obj: &'a Map<String, Value>, camel: &str) -> Option<&'a Value> {
-    obj.get(camel).or_else(|| obj.get(&to_snake(camel)))
 }
 
 /// Parses a `GenerateContentRequest` whose top-level fields must be among `allowed`.
@@ -181,7 +162,7 @@ fn read_part(part: &Map<String, Value>, at: &str, parsed: &mut ParsedRequest) ->
         let inline = inline.as_object().cloned().unwrap_or_default();
         let mime_type = mime_of(&inline, &format!("{at}.inline_data"))?;
         let data = field(&inline, "data").and_then(Value::as_str).unwrap_or_default();
-        let bytes = decode_base64(data).ok_or_else(|| {
+        let bytes = super::proto::decode_base64(data).ok_or_else(|| {
             let shown: String = data.chars().take(40).collect();
             let path = format!("{at}.inline_data.data");
             ApiError::invalid_field(
@@ -240,54 +221,6 @@ fn reject_unknown(obj: &Map<String, Value>, allowed: &[&str], at: Option<&str>) 
     Ok(())
 }
 
-fn to_snake(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn to_camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for (i, c) in snake.chars().enumerate() {
-        if c == '_' && i > 0 {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// proto3 `bytes`: the standard or the URL-safe alphabet, padded or not.
-pub(crate) fn decode_base64(data: &str) -> Option<Vec<u8>> {
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let standard: String = data
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    LENIENT.decode(standard).ok()
-}
-
 /// Page N and count M from "page N of M" in the prompt (the analyzer's wording).
 pub(crate) fn page_of(texts: &[String]) -> Option<(u32, u32)> {
     static PAGE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\bpage\s+(\d+)\s+of\s+(\d+)").ok());
@@ -305,14 +238,6 @@ mod tests {
 
     fn parse(v: Value) -> Result<ParsedRequest, ApiError> {
         parse_generate(v.as_object().unwrap(), GENERATE_FIELDS)
-    }
-
-    #[test]
-    fn base64_in_every_proto3_spelling() {
-        for s in ["+/8=", "+/8", "-_8=", "-_8"] {
-            assert_eq!(decode_base64(s), Some(vec![0xfb, 0xff]), "{s}");
-        }
-        assert_eq!(decode_base64("not base64!"), None);
     }
 
     #[test]

@@ -29,11 +29,13 @@ pub struct RecordedRequest {
     pub page: Option<u32>,
     /// M from "page N of M".
     pub page_count: Option<u32>,
-    /// HTTP status of the reply, once produced.
+    /// HTTP status of the reply, once produced; stays `None` when the client hung up first
+    /// (the server then drops the reply unfinished).
     pub status: Option<u16>,
     /// Why the fake itself rejected the request (auth, size, malformed body), if it did.
     pub rejected: Option<String>,
-    /// A 200 STOP reply with answer text was produced (after any latency or delay).
+    /// A 200 STOP reply with answer text was produced (after any latency or delay), so the
+    /// page counts as answered. Not set for a reply the client gave up waiting for.
     pub answered_ok: bool,
 }
 

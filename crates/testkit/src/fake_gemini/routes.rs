@@ -6,10 +6,11 @@
 //! calls counted in arrival order, and updated when its reply is produced.
 
 use super::envelope::ApiError;
-use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, field, json_object, page_of, parse_generate};
+use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, page_of, parse_generate};
+use super::proto::{field, json_object};
 use super::record::{MediaVia, RecordedMedia, RecordedRequest};
 use super::respond::{Outcome, prompt_tokens, respond};
-use super::{Scripted, Shared, control, files};
+use super::{Scripted, Shared, control, files, upload};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1beta/models/{rest}", post(models))
-        .route("/upload/v1beta/files", post(files::upload))
+        .route("/upload/v1beta/files", post(upload::upload))
         .route("/v1beta/files", get(files::list))
         .route("/v1beta/files/{id}", get(files::get).delete(files::delete))
         .merge(control::routes())
