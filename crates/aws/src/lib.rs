@@ -1,1 +1,22 @@
-//! AWS adapters (work in progress).
+//! AWS adapters of the drawings ports: [`DynamoJobStore`] (DynamoDB), [`SqsJobQueue`] (SQS),
+//! [`S3BlobStore`] (S3) and [`SnsNotifier`] (SNS), plus [`AwsClients`] to build their SDK
+//! clients from the environment or for an emulator endpoint.
+//!
+//! Each adapter passes the same conformance suite as its embedded counterpart in
+//! `drawings-local` (see `tests/`, run against a moto server). SDK errors become
+//! [`drawings_core::StoreError`] classes at this boundary; nothing AWS-typed leaks out.
+#![warn(missing_docs)]
+
+mod config;
+mod dynamo;
+mod error;
+mod s3;
+mod sns;
+mod sqs;
+
+pub use config::{AwsClients, EMULATOR_REGION, config_for_endpoint, config_from_env};
+pub use dynamo::DynamoJobStore;
+pub use error::AwsError;
+pub use s3::S3BlobStore;
+pub use sns::SnsNotifier;
+pub use sqs::SqsJobQueue;
