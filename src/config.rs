@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
-use drawings_gemini::{GeminiConfig, PriceTable, Thinking};
+use drawings_gemini::GeminiConfig;
 use drawings_pdf::IsolationLimits;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -183,62 +183,13 @@ impl Config {
     }
 }
 
-/// Gemini's settings: `GEMINI_API_KEY` (none: no Gemini), `DRAWINGS_GEMINI_MODEL`
-/// (`gemini-2.5-flash`), `DRAWINGS_GEMINI_BASE_URL`, `DRAWINGS_GEMINI_TIMEOUT_SECS` (300),
-/// `DRAWINGS_GEMINI_INLINE_LIMIT_BYTES` (20 MiB; larger pages go through the Files API),
-/// `DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS` (16384), `DRAWINGS_GEMINI_THINKING` (`auto`,
-/// `default`, `budget:N` or `level:LOW`), `DRAWINGS_GEMINI_RPM` (process-wide pace),
-/// `DRAWINGS_GEMINI_MAX_ATTEMPTS` (5) and `DRAWINGS_GEMINI_PRICES` (a JSON price table; the
-/// built-in one is dated). A model without a price is refused: a job must never show $0.
+/// Gemini's settings: none without `GEMINI_API_KEY`; the `DRAWINGS_GEMINI_*` variables are
+/// read by [`GeminiConfig::from_settings`].
 pub fn gemini_from_env() -> Result<Option<GeminiConfig>> {
-    let Some(key) = var("GEMINI_API_KEY") else {
-        return Ok(None);
-    };
-    let mut gemini = GeminiConfig::new(key);
-    if let Some(model) = var("DRAWINGS_GEMINI_MODEL") {
-        gemini.model = model.trim_start_matches("models/").to_owned();
-    }
-    if let Some(url) = var("DRAWINGS_GEMINI_BASE_URL") {
-        gemini.base_url = url;
-    }
-    if let Some(timeout) = seconds("DRAWINGS_GEMINI_TIMEOUT_SECS")? {
-        gemini.request_timeout = timeout;
-    }
-    if let Some(n) = parsed("DRAWINGS_GEMINI_INLINE_LIMIT_BYTES")? {
-        gemini.inline_limit_bytes = n;
-    }
-    if let Some(n) = parsed::<u32>("DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS")? {
-        gemini.max_output_tokens = n.max(256);
-        gemini.max_output_tokens_ceiling = gemini.max_output_tokens_ceiling.max(gemini.max_output_tokens);
-    }
-    if let Some(thinking) = var("DRAWINGS_GEMINI_THINKING") {
-        gemini.thinking = match thinking.split_once(':') {
-            None if thinking == "auto" => Thinking::Auto,
-            None if thinking == "default" => Thinking::ModelDefault,
-            Some(("budget", n)) => Thinking::Budget(
-                n.parse()
-                    .with_context(|| format!("DRAWINGS_GEMINI_THINKING={thinking:?}"))?,
-            ),
-            Some(("level", level)) => Thinking::Level(level.to_ascii_uppercase()),
-            _ => bail!("DRAWINGS_GEMINI_THINKING={thinking:?}: expected auto, default, budget:N or level:NAME"),
-        };
-    }
-    gemini.requests_per_minute = parsed("DRAWINGS_GEMINI_RPM")?;
-    if let Some(n) = parsed::<u32>("DRAWINGS_GEMINI_MAX_ATTEMPTS")? {
-        gemini.max_attempts = n.max(1);
-    }
-    if let Some(path) = var("DRAWINGS_GEMINI_PRICES") {
-        let body = std::fs::read(&path).with_context(|| format!("reading DRAWINGS_GEMINI_PRICES={path}"))?;
-        gemini.prices = PriceTable::from_json(&body).with_context(|| format!("parsing the price table {path}"))?;
-    }
-    if gemini.prices.price(&gemini.model).is_none() {
-        bail!(
-            "no price for {} in the price table (as of {}): add it with DRAWINGS_GEMINI_PRICES",
-            gemini.model,
-            gemini.prices.as_of
-        );
-    }
-    Ok(Some(gemini))
+    var("GEMINI_API_KEY")
+        .map(|key| GeminiConfig::from_settings(key, var))
+        .transpose()
+        .context("Gemini configuration")
 }
 
 impl Config {

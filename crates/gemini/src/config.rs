@@ -109,6 +109,95 @@ impl GeminiConfig {
     }
 }
 
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?}: {reason}")]
+pub struct SettingError {
+    /// The variable.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl GeminiConfig {
+    /// The configuration for `api_key` with the `DRAWINGS_GEMINI_*` settings that `lookup`
+    /// finds (each binary passes its environment reader, so the variables mean the same
+    /// everywhere): `DRAWINGS_GEMINI_MODEL`, `_BASE_URL`, `_TIMEOUT_SECS`,
+    /// `_INLINE_LIMIT_BYTES`, `_MAX_OUTPUT_TOKENS`, `_THINKING` (`auto`, `default`,
+    /// `budget:N`, `level:NAME`), `_RPM`, `_MAX_ATTEMPTS` and `_PRICES` (a JSON price file).
+    /// A model without a price is refused: a job must never show $0.
+    pub fn from_settings(api_key: String, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        fn number<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, SettingError> {
+            value.parse().map_err(|_| SettingError {
+                name,
+                value,
+                reason: "not a valid number".into(),
+            })
+        }
+        let mut gemini = GeminiConfig::new(api_key);
+        if let Some(model) = lookup("DRAWINGS_GEMINI_MODEL") {
+            gemini.model = model.trim_start_matches("models/").to_owned();
+        }
+        if let Some(url) = lookup("DRAWINGS_GEMINI_BASE_URL") {
+            gemini.base_url = url;
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_TIMEOUT_SECS") {
+            let secs: f64 = number("DRAWINGS_GEMINI_TIMEOUT_SECS", v)?;
+            gemini.request_timeout = Duration::from_secs_f64(secs.clamp(1.0, 3600.0));
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_INLINE_LIMIT_BYTES") {
+            gemini.inline_limit_bytes = number("DRAWINGS_GEMINI_INLINE_LIMIT_BYTES", v)?;
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS") {
+            gemini.max_output_tokens = number::<u32>("DRAWINGS_GEMINI_MAX_OUTPUT_TOKENS", v)?.max(256);
+            gemini.max_output_tokens_ceiling = gemini.max_output_tokens_ceiling.max(gemini.max_output_tokens);
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_THINKING") {
+            gemini.thinking = match v.split_once(':') {
+                None if v == "auto" => Thinking::Auto,
+                None if v == "default" => Thinking::ModelDefault,
+                Some(("budget", n)) => Thinking::Budget(number("DRAWINGS_GEMINI_THINKING", n.to_owned())?),
+                Some(("level", level)) => Thinking::Level(level.to_ascii_uppercase()),
+                _ => {
+                    return Err(SettingError {
+                        name: "DRAWINGS_GEMINI_THINKING",
+                        value: v,
+                        reason: "expected auto, default, budget:N or level:NAME".into(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_RPM") {
+            gemini.requests_per_minute = Some(number("DRAWINGS_GEMINI_RPM", v)?);
+        }
+        if let Some(v) = lookup("DRAWINGS_GEMINI_MAX_ATTEMPTS") {
+            gemini.max_attempts = number::<u32>("DRAWINGS_GEMINI_MAX_ATTEMPTS", v)?.max(1);
+        }
+        if let Some(path) = lookup("DRAWINGS_GEMINI_PRICES") {
+            let unreadable = |reason: String| SettingError {
+                name: "DRAWINGS_GEMINI_PRICES",
+                value: path.clone(),
+                reason,
+            };
+            let body = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+            gemini.prices = PriceTable::from_json(&body).map_err(|e| unreadable(e.to_string()))?;
+        }
+        if gemini.prices.price(&gemini.model).is_none() {
+            return Err(SettingError {
+                name: "DRAWINGS_GEMINI_MODEL",
+                value: gemini.model,
+                reason: format!(
+                    "no price in the price table (as of {}); add one with DRAWINGS_GEMINI_PRICES",
+                    gemini.prices.as_of
+                ),
+            });
+        }
+        Ok(gemini)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +210,23 @@ mod tests {
         let g3 = t.for_model("gemini-3.5-flash").unwrap();
         assert_eq!((g3.thinking_budget, g3.thinking_level.as_deref()), (None, Some("LOW")));
         assert_eq!(t.for_model("some-other-model"), None);
+    }
+
+    #[test]
+    fn settings_are_read_and_a_model_without_a_price_is_refused() {
+        let settings = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let config = GeminiConfig::from_settings(
+            "k".into(),
+            settings(&[("DRAWINGS_GEMINI_THINKING", "budget:0"), ("DRAWINGS_GEMINI_RPM", "60")]),
+        )
+        .unwrap();
+        assert_eq!(config.thinking, Thinking::Budget(0));
+        assert_eq!(config.requests_per_minute, Some(60));
+        let err = GeminiConfig::from_settings("k".into(), settings(&[("DRAWINGS_GEMINI_MODEL", "gemini-9-ultra")]))
+            .unwrap_err();
+        assert_eq!(err.name, "DRAWINGS_GEMINI_MODEL");
+        assert!(GeminiConfig::from_settings("k".into(), settings(&[("DRAWINGS_GEMINI_RPM", "lots")])).is_err());
     }
 }

@@ -14,6 +14,6 @@ pub mod wire;
 
 pub use analyzer::GeminiAnalyzer;
 pub use client::GeminiClient;
-pub use config::{GeminiConfig, Thinking};
+pub use config::{GeminiConfig, SettingError, Thinking};
 pub use error::{GeminiError, GeminiErrorKind};
 pub use pricing::{ModelPrice, PriceTable};

@@ -1,0 +1,50 @@
+//! The processor function: SQS events (batch size 1) through the pipeline, with the
+//! deadline taken from the invocation context. Re-run as `processor pdf-worker`, the binary
+//! answers one PDFium request in a rlimited child process.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use drawings_lambdas::handlers::{deadline_from, process_event};
+use drawings_lambdas::stack::PDF_WORKER_SUBCOMMAND;
+use drawings_lambdas::{Stack, logging};
+use lambda_runtime::{LambdaEvent, service_fn};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(PDF_WORKER_SUBCOMMAND) {
+        return drawings_pdf::worker_main(&args[2..]);
+    }
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("processor: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "Processor stopped.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), lambda_runtime::Error> {
+    let stack = Stack::from_env().await?;
+    stack.warm_up().await;
+    let processor = Arc::new(stack.processor().await?);
+    let queue = stack.backends.queue.clone();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let (processor, queue) = (processor.clone(), queue.clone());
+        async move {
+            let deadline = deadline_from(event.context.deadline);
+            Ok::<SqsBatchResponse, lambda_runtime::Error>(
+                process_event(&processor, queue.as_ref(), event.payload, deadline).await,
+            )
+        }
+    }))
+    .await
+}
