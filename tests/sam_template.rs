@@ -791,6 +791,8 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
     }
     let table = get_att("JobsTable", "Arn");
     let job_files = json!({"Fn::Sub": "${BlobBucket.Arn}/jobs/*"});
+    let uploads = json!({"Fn::Sub": "${BlobBucket.Arn}/uploads/*"});
+    let both = json!([job_files, uploads]);
     let bucket = get_att("BlobBucket", "Arn");
     let queue = get_att("JobQueue", "Arn");
     let dlq = get_att("DeadLetterQueue", "Arn");
@@ -804,8 +806,9 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
                 ("dynamodb:GetItem", &table),
                 ("dynamodb:PutItem", &table),
                 ("dynamodb:UpdateItem", &table),
-                ("s3:GetObject", &job_files),
-                ("s3:PutObject", &job_files),
+                ("s3:GetObject", &both),
+                ("s3:PutObject", &both),
+                ("s3:DeleteObject", &both),
                 ("s3:ListBucket", &bucket),
                 ("sqs:SendMessage", &queue),
             ],
@@ -846,7 +849,7 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
         let actual = allowed(role_of(function), &DATA);
         let want: BTreeMap<String, Vec<Value>> = grants
             .into_iter()
-            .map(|(action, resource)| (action.to_owned(), vec![resource.clone()]))
+            .map(|(action, resource)| (action.to_owned(), as_list(resource)))
             .collect();
         assert_eq!(actual, want, "{function}");
     }

@@ -74,7 +74,9 @@ impl From<IntakeError> for ApiError {
         let code = e.code();
         let status = match code {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
+            ErrorCode::UploadsNotSupported => StatusCode::NOT_IMPLEMENTED,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -6,6 +6,7 @@ mod error;
 mod request_id;
 mod results;
 mod submit;
+mod uploads;
 
 pub use error::ApiError;
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
@@ -27,7 +28,7 @@ pub struct AppState {
     pub intake: Arc<Intake>,
     /// Stores the routes read from.
     pub backends: Backends,
-    /// How long presigned result links stay valid.
+    /// How long presigned links stay valid: result downloads and upload PUTs alike.
     pub link_ttl: Duration,
 }
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             "/process-drawing",
             post(submit::process_drawing).layer(DefaultBodyLimit::max(body_limit)),
         )
+        .route("/uploads", post(uploads::create_upload))
         .route("/status/{job_id}", get(results::status))
         .route("/results/{job_id}/{file}", get(results::result_file))
         .route("/health", get(health))

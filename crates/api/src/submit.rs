@@ -1,6 +1,7 @@
-//! `POST /process-drawing`: a raw `application/pdf` body, or multipart with the file in
-//! `drawing_file` (and optional `client_name`, `project_name`). Oversized bodies are turned
-//! away from their `Content-Length` before they are read.
+//! `POST /process-drawing`: a raw `application/pdf` body, multipart with the file in
+//! `drawing_file` (and optional `client_name`, `project_name`), or JSON naming a file already
+//! PUT to a presigned upload (`{"upload_id", "file_name"?, "client_name"?, "project_name"?}`).
+//! Oversized bodies are turned away from their `Content-Length` before they are read.
 
 use crate::{ApiError, AppState};
 use axum::body::Body;
@@ -11,9 +12,26 @@ use bytes::{Bytes, BytesMut};
 use drawings_core::ErrorCode;
 use drawings_core::intake::{Accepted, Upload};
 use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The largest JSON body read; the JSON requests carry a few short fields.
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// The JSON form of `POST /process-drawing`: the same metadata as the multipart form.
+#[derive(Deserialize)]
+struct UploadedSubmit {
+    upload_id: String,
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    project_name: Option<String>,
+}
 
 pub(crate) async fn process_drawing(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
@@ -31,15 +49,25 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let idempotency_key = header_text(&headers, IDEMPOTENCY_KEY);
+    if content_type.starts_with("application/json") {
+        let submit: UploadedSubmit = read_json(request.into_body())
+            .await?
+            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::EmptyBody, "the JSON body is empty"))?;
+        let upload = Upload {
+            body: Bytes::new(),
+            file_name: submit.file_name.and_then(clean_text),
+            client_name: submit.client_name.and_then(clean_text),
+            project_name: submit.project_name.and_then(clean_text),
+            idempotency_key,
+        };
+        let accepted = state.intake.submit_uploaded(&submit.upload_id, upload).await?;
+        return Ok(accepted_response(&accepted));
+    }
     let mut upload = if content_type.starts_with("multipart/form-data") {
         read_multipart(&state, request).await?
     } else if content_type.starts_with("application/pdf") || content_type.starts_with("application/octet-stream") {
-        let body = read_limited(
-            request.into_body(),
-            state.intake.config().max_upload_bytes as usize,
-            &state,
-        )
-        .await?;
+        let body = read_limited(request.into_body(), state.intake.config().max_upload_bytes as usize).await?;
         Upload {
             body,
             file_name: header_text(&headers, "x-file-name"),
@@ -49,10 +77,11 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
-            "send the PDF as application/pdf, or as multipart/form-data with the file in `drawing_file`",
+            "send the PDF as application/pdf, as multipart/form-data with the file in `drawing_file`, \
+             or as application/json with the `upload_id` of a file PUT to the URL from POST /uploads",
         ));
     };
-    upload.idempotency_key = header_text(&headers, IDEMPOTENCY_KEY);
+    upload.idempotency_key = idempotency_key;
     let accepted = state.intake.submit(upload).await?;
     Ok(accepted_response(&accepted))
 }
@@ -66,8 +95,28 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A metadata text as the form fields take it: trimmed, and dropped when empty or over 256 bytes.
+fn clean_text(text: String) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|s| !s.is_empty() && s.len() <= 256)
+}
+
+/// Reads a small JSON body; `None` when there is none.
+pub(crate) async fn read_json<T: DeserializeOwned>(body: Body) -> Result<Option<T>, ApiError> {
+    let bytes = read_limited(body, MAX_JSON_BYTES).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            format!("malformed JSON body: {e}"),
+        )
+    })
+}
+
 /// Reads a body of at most `limit` bytes; past that, drains the rest and answers 413.
-async fn read_limited(mut body: Body, limit: usize, state: &AppState) -> Result<Bytes, ApiError> {
+async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut buffer = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map(|f| f.into_data().unwrap_or_default()) else {
@@ -79,7 +128,7 @@ async fn read_limited(mut body: Body, limit: usize, state: &AppState) -> Result<
         };
         if buffer.len() + data.len() > limit {
             discard(body).await;
-            return Err(too_large(state));
+            return Err(too_large(limit));
         }
         buffer.extend_from_slice(&data);
     }
@@ -107,14 +156,11 @@ async fn discard(mut body: Body) {
     }
 }
 
-fn too_large(state: &AppState) -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
-        format!(
-            "the upload exceeds the limit of {} bytes",
-            state.intake.config().max_upload_bytes
-        ),
+        format!("the body exceeds the limit of {limit} bytes"),
     )
 }
 
@@ -123,28 +169,24 @@ async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, Ap
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| bad(format!("malformed multipart body: {e}")))?;
+    let limit = state.intake.config().max_upload_bytes as usize;
     let mut upload = Upload::default();
     let mut file: Option<Bytes> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(state)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(limit)),
             Err(e) => return Err(bad(format!("malformed multipart body: {e}"))),
         };
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field.file_name().map(str::to_owned);
         let data = match field.bytes().await {
             Ok(data) => data,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(state)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(limit)),
             Err(e) => return Err(bad(format!("malformed multipart field `{name}`: {e}"))),
         };
-        let text = || {
-            String::from_utf8(data.to_vec())
-                .ok()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty() && s.len() <= 256)
-        };
+        let text = || String::from_utf8(data.to_vec()).ok().and_then(clean_text);
         match name.as_str() {
             "drawing_file" => {
                 upload.file_name = file_name;

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     EmptyBody,
     /// The body is neither `application/pdf` nor multipart with `drawing_file`.
     UnsupportedMediaType,
+    /// The blob store cannot hand out presigned uploads: send the file to `POST /process-drawing`.
+    UploadsNotSupported,
     /// A malformed request (bad header, bad field).
     InvalidRequest,
     /// The job or result does not exist.
@@ -103,6 +105,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::EmptyBody => "EMPTY_BODY",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UploadsNotSupported => "UPLOADS_NOT_SUPPORTED",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::ResultNotReady => "RESULT_NOT_READY",
