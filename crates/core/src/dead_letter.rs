@@ -3,7 +3,7 @@
 //! letter finds the job already failed and does nothing.
 
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
-use crate::job::JobStatus;
+use crate::job::{DeadLetterRecord, JobStatus};
 use crate::pipeline::{Backends, alert_for};
 use crate::ports::Delivery;
 use chrono::Utc;
@@ -65,10 +65,19 @@ impl DeadLetterHandler {
                 stage: job.current_stage,
                 retryable: true,
             };
+            let now = Utc::now();
+            job.dead_letter = Some(DeadLetterRecord {
+                message_body: delivery.body.clone(),
+                message_id: delivery.message_id.clone(),
+                receive_count: delivery.receive_count.saturating_sub(1).max(1),
+                first_sent_at: delivery.sent_at,
+                last_failure_at: job.failures.last().map(|f| f.at),
+                dead_at: now,
+            });
             job.status = JobStatus::Failed;
-            job.error = Some(err.clone());
+            job.record_failure(err.clone(), now);
             job.lease = None;
-            job.updated_at = Utc::now();
+            job.updated_at = now;
             match jobs.update(&job).await {
                 Ok(stored) => {
                     error!(job_id = %stored.id, code = %err.code, "Job moved to the dead-letter queue and marked failed.");

@@ -239,9 +239,64 @@ pub struct Job {
     /// Current lease, if a worker holds or held one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
+    /// Every failure recorded while the job was retried, oldest first (the latest
+    /// [`MAX_FAILURES_KEPT`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+    /// Set while the job sits in the dead-letter list (its message used up its receives);
+    /// cleared by a redrive or a purge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter: Option<DeadLetterRecord>,
 }
 
+/// Why and when a job's message was given up on, kept on the job so operators can list,
+/// inspect and redrive dead letters on any backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterRecord {
+    /// The dead message's body, as it was on the queue.
+    pub message_body: String,
+    /// Its id on the dead-letter queue.
+    pub message_id: String,
+    /// Receives of the message before it moved (`ApproximateReceiveCount`).
+    pub receive_count: u32,
+    /// When the message was first sent (the first failure cannot be earlier).
+    pub first_sent_at: DateTime<Utc>,
+    /// When the last error was recorded on the job, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// When the dead-letter handler took it.
+    pub dead_at: DateTime<Utc>,
+}
+
+/// One failure of one attempt, kept in [`Job::failures`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The attempt it ended.
+    pub attempt: u32,
+    /// What went wrong.
+    pub error: JobError,
+}
+
+/// Failures kept per job: enough to see a pattern, bounded so the record stays small.
+pub const MAX_FAILURES_KEPT: usize = 20;
+
 impl Job {
+    /// Records `error` as the current error and in the failure history.
+    pub fn record_failure(&mut self, error: JobError, at: DateTime<Utc>) {
+        self.failures.push(Failure {
+            at,
+            attempt: self.attempts,
+            error: error.clone(),
+        });
+        if self.failures.len() > MAX_FAILURES_KEPT {
+            let excess = self.failures.len() - MAX_FAILURES_KEPT;
+            self.failures.drain(..excess);
+        }
+        self.error = Some(error);
+    }
+
     /// A new queued job for an uploaded drawing.
     pub fn new(id: JobId, input: JobInput, idempotency_key: Option<String>, now: DateTime<Utc>, ttl: Duration) -> Self {
         Job {
@@ -262,6 +317,8 @@ impl Job {
             result_keys: Vec::new(),
             error: None,
             lease: None,
+            failures: Vec::new(),
+            dead_letter: None,
         }
     }
 

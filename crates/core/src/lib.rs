@@ -15,5 +15,5 @@ pub mod status;
 
 pub use component::{BBox, Component, ComponentSource, ComponentType};
 pub use error::{BoxError, ErrorClass, ErrorCode, JobError, StoreError};
-pub use job::{Job, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage};
+pub use job::{DeadLetterRecord, Failure, Job, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage};
 pub use status::{RESULT_FILES, XLSX_CONTENT_TYPE};

@@ -7,8 +7,8 @@
 
 use crate::fixtures::{full_job, sample_job, sample_job_with_key, unique};
 use chrono::{Duration, Utc};
-use drawings_core::ports::{Created, JobStore};
-use drawings_core::{ErrorClass, JobId, JobStatus, Lease, StoreError};
+use drawings_core::ports::{Created, JobQuery, JobStore};
+use drawings_core::{DeadLetterRecord, ErrorClass, JobId, JobStatus, Lease, StoreError};
 
 /// Runs every check against `store`.
 pub async fn job_store_conformance(store: &dyn JobStore) {
@@ -21,6 +21,7 @@ pub async fn job_store_conformance(store: &dyn JobStore) {
     update_of_unknown_id_is_not_found(store).await;
     concurrent_updates_from_one_version_have_one_winner(store).await;
     leases_exclude_other_owners_until_they_expire(store).await;
+    list_filters_by_client_time_and_dead_letter_newest_first(store).await;
 }
 
 fn class_of<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> ErrorClass {
@@ -244,4 +245,58 @@ async fn leases_exclude_other_owners_until_they_expire(store: &dyn JobStore) {
         "the new owner must hold the lease"
     );
     assert_eq!(taken.expires_at, job.expires_at, "leases must not touch expires_at");
+}
+
+/// Lists a fresh client's jobs: three created a second apart, one of them dead-lettered.
+async fn list_filters_by_client_time_and_dead_letter_newest_first(store: &dyn JobStore) {
+    let client = unique("client");
+    let start = Utc::now() - Duration::minutes(10);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut job = sample_job();
+        job.input.client_name = Some(client.clone());
+        job.created_at = start + Duration::seconds(n);
+        job.updated_at = job.created_at;
+        if n == 1 {
+            job.dead_letter = Some(DeadLetterRecord {
+                message_body: format!(r#"{{"job_id":"{}","kind":"start"}}"#, job.id),
+                message_id: unique("message"),
+                receive_count: 3,
+                first_sent_at: job.created_at,
+                last_failure_at: None,
+                dead_at: job.created_at,
+            });
+        }
+        create_new(store, &job, "list").await;
+        ids.push(job.id);
+    }
+    let ids_of = |jobs: Vec<drawings_core::Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let query = JobQuery {
+        client: Some(client.clone()),
+        ..JobQuery::default()
+    };
+    let all = ids_of(store.list(&query).await.expect("list a client's jobs"));
+    assert_eq!(
+        all,
+        vec![ids[2].clone(), ids[1].clone(), ids[0].clone()],
+        "list returns exactly the client's jobs, newest first"
+    );
+    let since = JobQuery {
+        created_since: Some(start + Duration::seconds(1)),
+        ..query.clone()
+    };
+    let recent = ids_of(store.list(&since).await.expect("list since"));
+    assert_eq!(recent, vec![ids[2].clone(), ids[1].clone()], "created_since is inclusive");
+    let limited = JobQuery { limit: 1, ..query.clone() };
+    assert_eq!(ids_of(store.list(&limited).await.expect("list with limit")), vec![ids[2].clone()]);
+    let dead = JobQuery {
+        dead_lettered: true,
+        ..JobQuery::default()
+    };
+    let dead = ids_of(store.list(&dead).await.expect("list dead letters"));
+    assert!(dead.contains(&ids[1]), "a dead-lettered job is listed as one");
+    assert!(
+        !dead.contains(&ids[0]) && !dead.contains(&ids[2]),
+        "jobs without a dead-letter record are not listed as dead letters"
+    );
 }

@@ -12,6 +12,13 @@
 //! | `status` | S | for people reading the table |
 //! | `client_name` | S | for people reading the table, when set |
 //! | `expires_at` | N (epoch s) | the table's TTL attribute |
+//! | `created_at` | N (epoch ms) | sort key of the three indexes below |
+//! | `created_day` | S (`YYYY-MM-DD`) | hash key of index `by_day` |
+//! | `dead_letter` | S (`"1"`) | hash key of the sparse index `dead_letters`, only while dead-lettered |
+//!
+//! Listing goes through three global secondary indexes, never a scan: `by_client`
+//! (`client_name`, `created_at`), `by_day` (`created_day`, `created_at`) and `dead_letters`
+//! (`dead_letter`, `created_at`), each projecting the whole item.
 //!
 //! The authoritative attributes win over their copies inside the JSON, because
 //! `acquire_lease` changes them in one conditional `UpdateItem` without rewriting the JSON.
@@ -45,6 +52,16 @@ pub(crate) const CLIENT_NAME: &str = "client_name";
 pub(crate) const EXPIRES_AT: &str = "expires_at";
 pub(crate) const JOB: &str = "job";
 pub(crate) const POINTS_TO: &str = "points_to";
+pub(crate) const CREATED_AT: &str = "created_at";
+pub(crate) const CREATED_DAY: &str = "created_day";
+pub(crate) const DEAD_LETTER: &str = "dead_letter";
+
+/// Index of a client's jobs by creation time.
+pub const INDEX_BY_CLIENT: &str = "by_client";
+/// Index of every job by creation day and time.
+pub const INDEX_BY_DAY: &str = "by_day";
+/// Sparse index of the jobs in the dead-letter list.
+pub const INDEX_DEAD_LETTERS: &str = "dead_letters";
 
 const RECORD_JOB: &str = "job";
 const RECORD_KEY: &str = "idempotency_key";
@@ -85,8 +102,13 @@ pub(crate) fn encode(job: &Job) -> Result<Item, AwsError> {
         (UPDATED_AT.to_owned(), s(rfc3339(job.updated_at))),
         (STATUS.to_owned(), s(job.status.as_str())),
         (EXPIRES_AT.to_owned(), n(job.expires_at.timestamp())),
+        (CREATED_AT.to_owned(), n(job.created_at.timestamp_millis())),
+        (CREATED_DAY.to_owned(), s(day(job.created_at))),
         (JOB.to_owned(), s(body)),
     ]);
+    if job.dead_letter.is_some() {
+        item.insert(DEAD_LETTER.to_owned(), s("1"));
+    }
     if let Some(lease) = &job.lease {
         item.insert(LEASE_OWNER.to_owned(), s(&lease.owner));
         item.insert(LEASE_UNTIL.to_owned(), n(nanos(lease.until)));
@@ -95,6 +117,11 @@ pub(crate) fn encode(job: &Job) -> Result<Item, AwsError> {
         item.insert(CLIENT_NAME.to_owned(), s(client));
     }
     Ok(item)
+}
+
+/// The `created_day` of an instant.
+pub(crate) fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
 }
 
 /// The item that claims `job`'s idempotency key for it; expires with the job.

@@ -1,8 +1,11 @@
 //! [`DynamoJobStore`]: the [`JobStore`] on a DynamoDB table (hash key `job_id`, S; TTL
-//! attribute `expires_at`). Every operation is a point read or a single conditional write;
-//! nothing scans. See [`item`] for the item layout.
+//! attribute `expires_at`). Every operation is a point read, a single conditional write or
+//! a query on a secondary index; nothing scans. See [`item`] for the item layout.
 
 mod item;
+mod list;
+
+pub use item::{INDEX_BY_CLIENT, INDEX_BY_DAY, INDEX_DEAD_LETTERS};
 
 use crate::error::{AwsError, classify};
 use async_trait::async_trait;
@@ -12,7 +15,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use chrono::{DateTime, Utc};
-use drawings_core::ports::{Created, JobStore};
+use drawings_core::ports::{Created, JobQuery, JobStore};
 use drawings_core::{Job, JobId, StoreError};
 use item::{Item, decode, encode, n, nanos, rfc3339, s};
 
@@ -173,6 +176,10 @@ impl JobStore for DynamoJobStore {
             None => self.create_plain(job, record).await,
             Some(key) => self.create_keyed(job, record, key).await,
         }
+    }
+
+    async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
+        self.list_jobs(query).await
     }
 
     async fn update(&self, job: &Job) -> Result<Job, StoreError> {

@@ -263,7 +263,7 @@ impl Processor {
                 let requeued = handle
                     .update(|j| {
                         j.status = JobStatus::Queued;
-                        j.error = Some(err.clone());
+                        j.record_failure(err.clone(), Utc::now());
                         j.lease = None;
                     })
                     .await;
@@ -325,7 +325,7 @@ impl Processor {
         let failed = handle
             .update(|j| {
                 j.status = JobStatus::Failed;
-                j.error = Some(err.clone());
+                j.record_failure(err.clone(), Utc::now());
                 j.lease = None;
             })
             .await;

@@ -16,4 +16,4 @@ pub use pdf::{
     RenderOptions, TextLine, TextRun, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
-pub use store::{Created, JobStore};
+pub use store::{Created, JobQuery, JobStore};

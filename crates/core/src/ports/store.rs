@@ -14,6 +14,30 @@ pub enum Created {
     Existing(Box<Job>),
 }
 
+/// Which jobs [`JobStore::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only this client's jobs (`input.client_name`).
+    pub client: Option<String>,
+    /// Only jobs created at or after this.
+    pub created_since: Option<DateTime<Utc>>,
+    /// Only jobs in the dead-letter list.
+    pub dead_lettered: bool,
+    /// At most this many (0: no limit).
+    pub limit: usize,
+}
+
+impl JobQuery {
+    /// Whether `job` passes the filters (adapters that cannot filter server-side use it).
+    pub fn matches(&self, job: &Job) -> bool {
+        self.client
+            .as_ref()
+            .is_none_or(|c| job.input.client_name.as_ref() == Some(c))
+            && self.created_since.is_none_or(|t| job.created_at >= t)
+            && (!self.dead_lettered || job.dead_letter.is_some())
+    }
+}
+
 /// Durable job records.
 ///
 /// Semantics every adapter keeps:
@@ -26,6 +50,8 @@ pub enum Created {
 ///   the same version: exactly one wins.
 /// - Records keep `expires_at`; backends with a TTL delete them after it, and `get` may still
 ///   return an expired record until then.
+/// - `list` returns the jobs matching a [`JobQuery`], newest first, through an index (never
+///   a full scan of every record on a store that can grow without bound).
 #[async_trait]
 pub trait JobStore: Send + Sync {
     /// Reads a job.
@@ -36,6 +62,9 @@ pub trait JobStore: Send + Sync {
 
     /// Conditional write on `job.version`.
     async fn update(&self, job: &Job) -> Result<Job, StoreError>;
+
+    /// Jobs matching `query`, newest first.
+    async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError>;
 
     /// Takes the lease for `owner` until `until`, unless another owner holds an unexpired one
     /// (`Conflict`). Renewing one's own lease always succeeds. Adapters may override this with

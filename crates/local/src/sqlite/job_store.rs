@@ -8,7 +8,7 @@ use super::Database;
 use super::error::SqliteError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use drawings_core::ports::{Created, JobStore};
+use drawings_core::ports::{Created, JobQuery, JobStore};
 use drawings_core::{Job, JobId, Lease, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -27,6 +27,12 @@ impl SqliteJobStore {
 
 #[async_trait]
 impl JobStore for SqliteJobStore {
+    async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
+        let query = query.clone();
+        let jobs = self.db.call(move |conn| list(conn, &query)).await?;
+        Ok(jobs)
+    }
+
     async fn get(&self, id: &JobId) -> Result<Job, StoreError> {
         let id = id.clone();
         let job = self
@@ -123,6 +129,33 @@ impl JobStore for SqliteJobStore {
             .await?;
         Ok(stored)
     }
+}
+
+/// Newest first (rows are inserted in creation order). The client and dead-letter filters
+/// run in SQL; the time filter ends the walk at the first older job.
+fn list(conn: &Connection, query: &JobQuery) -> Result<Vec<Job>, SqliteError> {
+    let mut statement = conn.prepare(
+        "SELECT id, version, body FROM jobs \
+         WHERE (?1 IS NULL OR json_extract(body, '$.input.client_name') = ?1) \
+           AND (?2 = 0 OR json_extract(body, '$.dead_letter') IS NOT NULL) \
+         ORDER BY rowid DESC",
+    )?;
+    let mut rows = statement.query(params![query.client, query.dead_lettered])?;
+    let mut jobs = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (id, version, body): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let job = decode(&id, version, &body)?;
+        if query.created_since.is_some_and(|t| job.created_at < t) {
+            break;
+        }
+        if query.matches(&job) {
+            jobs.push(job);
+            if jobs.len() == query.limit {
+                break;
+            }
+        }
+    }
+    Ok(jobs)
 }
 
 fn read(conn: &Connection, id: &JobId) -> Result<Option<Job>, SqliteError> {
