@@ -6,6 +6,7 @@
 //!   identical. The suites panic with a message naming the broken rule.
 //! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
 //! - A fake Gemini API server ([`fake_gemini`]) for the Gemini client's and the end-to-end tests.
+//! - A moto server per test ([`moto::MotoServer`]) for the AWS adapters' and functions' tests.
 //!
 //! The suites write real data: read each module's docs for what it creates and deletes
 //! before pointing one at a shared backend.
@@ -17,6 +18,7 @@ pub mod fake_gemini;
 pub mod fixtures;
 pub mod job_queue;
 pub mod job_store;
+pub mod moto;
 pub mod notifier;
 
 pub use blob_store::blob_store_conformance;

@@ -8,4 +8,5 @@ mod errors;
 mod job_queue;
 mod job_store;
 mod notifier;
+mod provision;
 mod support;

@@ -3,6 +3,7 @@
 
 use crate::support::Moto;
 use drawings_aws::SnsNotifier;
+use drawings_aws::provision;
 use drawings_core::ErrorClass;
 use drawings_core::ports::{Alert, Notifier};
 use drawings_testkit::{notifier_conformance, sample_alert};
@@ -19,13 +20,7 @@ async fn alerts_reach_a_subscribed_queue() {
     let moto = Moto::start().await;
     let topic = moto.topic().await;
     let (queue_url, queue_arn) = moto.queue("alerts-inbox", None).await;
-    moto.clients
-        .sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .send()
+    provision::subscribe_queue(&moto.clients.sns, &moto.clients.sqs, &topic, &queue_url, &queue_arn)
         .await
         .expect("subscribe");
 
