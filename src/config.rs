@@ -2,6 +2,8 @@
 //! Nothing else in the binary reads environment variables.
 
 use anyhow::{Context, Result, bail};
+use drawings_api::RateLimit;
+use drawings_core::cost::CloudPrices;
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
@@ -46,7 +48,8 @@ pub struct Config {
     pub intake: IntakeConfig,
     /// Pipeline settings (`DRAWINGS_MAX_PAGES`, `DRAWINGS_MAX_PAGE_SIDE_PT`,
     /// `DRAWINGS_RENDER_DPI`, `DRAWINGS_MAX_PIXELS`, `DRAWINGS_LEASE_SECS`,
-    /// `DRAWINGS_MAX_CONTINUATIONS`).
+    /// `DRAWINGS_MAX_CONTINUATIONS`, `DRAWINGS_COMPUTE_MEMORY_MB`, `DRAWINGS_AWS_PRICES`,
+    /// `DRAWINGS_RETRY_DELAY_SECS`).
     pub pipeline: PipelineConfig,
     /// `DRAWINGS_RENDER_TILES`: `auto` (default), `on` or `off`; applied by
     /// [`Config::pipeline_for`].
@@ -65,6 +68,33 @@ pub struct Config {
     pub log_filter: Option<String>,
     /// Gemini, when `GEMINI_API_KEY` is set (see [`gemini_from_env`]).
     pub gemini: Option<GeminiConfig>,
+    /// `DRAWINGS_API_KEYS_FILE`: the API key hashes `serve` accepts (default
+    /// `<data dir>/api-keys.json`; absent or empty: no authentication, loopback only).
+    pub api_keys_file: Option<PathBuf>,
+    /// `DRAWINGS_RATE_LIMIT_PER_MINUTE` (120; 0: off) and `DRAWINGS_RATE_LIMIT_BURST` (30):
+    /// requests per API key, per process.
+    pub rate_limit: RateLimit,
+    /// `DRAWINGS_API_KEY`: the key `submit` and `status` send in `x-api-key`.
+    pub api_key: Option<Secret>,
+    /// `DRAWINGS_CALLBACK_SECRET`: the HMAC key signing completion notices (none: no notices).
+    pub callback_secret: Option<Secret>,
+}
+
+/// A secret read from the environment; `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -107,7 +137,11 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("drawings-data"));
 
-        let mut intake = IntakeConfig::default();
+        // The embedded server may notify plain-http receivers on any host (see callback_url).
+        let mut intake = IntakeConfig {
+            allow_http_callbacks: true,
+            ..IntakeConfig::default()
+        };
         if let Some(n) = parsed::<u64>("DRAWINGS_MAX_UPLOAD_BYTES")? {
             intake.max_upload_bytes = n;
         }
@@ -148,11 +182,23 @@ impl Config {
         if let Some(lease) = seconds("DRAWINGS_LEASE_SECS")? {
             pipeline.lease = lease.max(Duration::from_secs(3));
         }
+        if let Some(delay) = seconds("DRAWINGS_RETRY_DELAY_SECS")? {
+            pipeline.retry_delay = delay;
+        }
         if let Some(n) = parsed("DRAWINGS_MAX_CONTINUATIONS")? {
             pipeline.max_continuations = n;
         }
         if let Some(n) = parsed::<usize>("DRAWINGS_ANALYSIS_CONCURRENCY")? {
             pipeline.analysis_concurrency = n.clamp(1, 64);
+        }
+        // The embedded server's compute is priced as if it ran on the processor Lambda.
+        if let Some(mb) = parsed::<u32>("DRAWINGS_COMPUTE_MEMORY_MB")? {
+            pipeline.cost.memory_mb = mb;
+        }
+        if let Some(path) = var("DRAWINGS_AWS_PRICES") {
+            let body = std::fs::read(&path).with_context(|| format!("reading DRAWINGS_AWS_PRICES={path}"))?;
+            pipeline.cost.prices =
+                CloudPrices::from_json(&body).with_context(|| format!("DRAWINGS_AWS_PRICES={path}"))?;
         }
         let isolation = match var("DRAWINGS_PDF_ISOLATION").as_deref() {
             None | Some("on") => Some(IsolationLimits {
@@ -165,6 +211,15 @@ impl Config {
         let invocation_budget = seconds("DRAWINGS_INVOCATION_BUDGET")?.unwrap_or(Duration::from_secs(900));
         // Keep a tenth of the budget for the last checkpoint and the hand-over.
         pipeline.reserve = (invocation_budget / 10).min(Duration::from_secs(10));
+
+        let limit_defaults = RateLimit::default();
+        let rate_limit = RateLimit {
+            per_minute: parsed("DRAWINGS_RATE_LIMIT_PER_MINUTE")?.unwrap_or(limit_defaults.per_minute),
+            burst: parsed("DRAWINGS_RATE_LIMIT_BURST")?.unwrap_or(limit_defaults.burst),
+        };
+        if rate_limit.burst == 0 {
+            bail!("DRAWINGS_RATE_LIMIT_BURST must be at least 1");
+        }
 
         Ok(Config {
             data_dir,
@@ -179,6 +234,10 @@ impl Config {
             log_filter: var("RUST_LOG"),
             pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
             gemini,
+            api_keys_file: var("DRAWINGS_API_KEYS_FILE").map(PathBuf::from),
+            rate_limit,
+            api_key: var("DRAWINGS_API_KEY").map(Secret),
+            callback_secret: var("DRAWINGS_CALLBACK_SECRET").map(Secret),
         })
     }
 }

@@ -3,11 +3,14 @@
 
 use crate::config::{AnalyzerKind, Config};
 use anyhow::{Context, Result};
+use drawings_api::PrometheusRegistry;
+use drawings_api::callback::{CallbackConfig, CallbackNotifier};
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
-use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
+use drawings_core::ports::{Analyzer, CompletionNotifier, JobQueue, NoNotices, PdfEngine};
 use drawings_gemini::{GeminiAnalyzer, GeminiClient};
+use drawings_local::sweeper::Sweeper;
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
 use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
@@ -18,6 +21,12 @@ use std::time::Duration;
 
 /// Receives before a message moves to the dead-letter queue, as the SQS redrive policy.
 pub const MAX_RECEIVES: u32 = 3;
+
+/// The dead-letter queue's name in the database.
+const DEAD_LETTER_QUEUE: &str = "jobs-dlq";
+
+/// How often `serve` deletes expired jobs with their blobs.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// The subcommand under which this binary answers one PDF request (see `main`).
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
@@ -50,15 +59,18 @@ pub struct Embedded {
     pub processor: Arc<Processor>,
     /// The dead-letter queue.
     pub dead_letters: Arc<dyn JobQueue>,
+    /// The processor's metrics, for `GET /metrics`.
+    pub metrics: Arc<PrometheusRegistry>,
 }
 
 impl Embedded {
-    /// Opens (creating if needed) the store in `data_dir`.
-    pub fn open(config: &Config, data_dir: &Path) -> Result<Embedded> {
+    /// Opens (creating if needed) the stores in `data_dir`: the backends and the dead-letter
+    /// queue, without the processor (what `drawings dlq` needs).
+    pub fn open_stores(data_dir: &Path) -> Result<(Backends, Arc<dyn JobQueue>)> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
         let dead_letter = DeadLetter {
-            queue: "jobs-dlq".into(),
+            queue: DEAD_LETTER_QUEUE.into(),
             max_receives: MAX_RECEIVES,
         };
         let backends = Backends {
@@ -66,8 +78,16 @@ impl Embedded {
             queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(dead_letter))),
             blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?),
             notifier: Arc::new(LogNotifier),
+            notices: Arc::new(NoNotices),
         };
-        let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
+        let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, DEAD_LETTER_QUEUE, None));
+        Ok((backends, dead_letters))
+    }
+
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(config: &Config, data_dir: &Path) -> Result<Embedded> {
+        let (mut backends, dead_letters) = Self::open_stores(data_dir)?;
+        backends.notices = completion_notices(config, &backends)?;
         let schemes = match &config.tag_schemes {
             Some(path) => {
                 TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?
@@ -91,12 +111,15 @@ impl Embedded {
         };
         // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).
         let pipeline = config.pipeline_for(analyzer.needs_image());
-        let processor = Processor::new(backends.clone(), pdf_engine(config)?, analyzer, reference, pipeline);
+        let metrics = Arc::new(PrometheusRegistry::new());
+        let processor = Processor::new(backends.clone(), pdf_engine(config)?, analyzer, reference, pipeline)
+            .with_metrics(metrics.clone());
         Ok(Embedded {
             intake: Arc::new(Intake::new(backends.clone(), config.intake.clone())),
             backends,
             processor: Arc::new(processor),
             dead_letters,
+            metrics,
         })
     }
 
@@ -114,4 +137,22 @@ impl Embedded {
             },
         )
     }
+}
+
+/// Completion notices to each job's `callback_url`, signed with `DRAWINGS_CALLBACK_SECRET`
+/// and delivered in the background; none without a secret (`serve` warns about that).
+fn completion_notices(config: &Config, backends: &Backends) -> Result<Arc<dyn CompletionNotifier>> {
+    let Some(secret) = &config.callback_secret else {
+        return Ok(Arc::new(NoNotices));
+    };
+    let notifier = CallbackNotifier::new(CallbackConfig::new(secret.expose()), backends.blobs.clone())
+        .map_err(|e| anyhow::anyhow!("building the completion-notice client: {e}"))?;
+    Ok(Arc::new(notifier))
+}
+
+/// The expiry sweeper of the store in `data_dir`, on a connection of its own.
+pub fn sweeper(data_dir: &Path) -> Result<Sweeper> {
+    let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
+    let blobs = FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?;
+    Ok(Sweeper::new(SqliteJobStore::new(db), blobs, SWEEP_EVERY))
 }

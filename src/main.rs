@@ -1,5 +1,6 @@
 //! `drawings`: process PDF drawings into component schedules, in-process or as a service on
-//! the embedded store (SQLite and a directory), with no cloud account.
+//! the embedded store (SQLite and a directory), with no cloud account; and operate dead
+//! letters on either backend (`drawings dlq`).
 
 mod cli;
 mod config;
@@ -64,6 +65,20 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+    /// Cancel a queued or processing job on a running server.
+    Cancel {
+        /// The job id.
+        job_id: String,
+        /// Server URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Manage the API keys `drawings serve` accepts.
+    Keys(cli::keys::KeysArgs),
+    /// List, inspect, redrive and purge dead letters (jobs whose retries ran out).
+    Dlq(cli::dlq::DlqArgs),
+    /// Jobs, pages, outcomes and cost (Gemini, compute, requests) over a window, by client.
+    Report(cli::report::ReportArgs),
     /// Validate a PDF and summarize its pages; exit 1 with an error code if it cannot be processed.
     Inspect {
         /// The PDF.
@@ -118,9 +133,20 @@ fn main() -> ExitCode {
                 server,
                 wait,
                 idempotency_key,
-            } => cli::client::submit(&server, &file, wait, idempotency_key.as_deref()).await,
-            Command::Status { job_id, server } => cli::client::status(&server, &job_id).await,
+            } => {
+                let api_key = config.api_key.as_ref().map(|k| k.expose());
+                cli::client::submit(&server, &file, wait, idempotency_key.as_deref(), api_key).await
+            }
+            Command::Status { job_id, server } => {
+                cli::client::status(&server, &job_id, config.api_key.as_ref().map(|k| k.expose())).await
+            }
+            Command::Cancel { job_id, server } => {
+                cli::client::cancel(&server, &job_id, config.api_key.as_ref().map(|k| k.expose())).await
+            }
+            Command::Keys(args) => cli::keys::run(&config, args),
             Command::Inspect { file, json } => cli::inspect::run(&config, &file, json).await,
+            Command::Dlq(args) => cli::dlq::run(&config, args).await,
+            Command::Report(args) => cli::report::run(&config, args).await,
         }
     });
     match result {

@@ -48,6 +48,7 @@ impl Harness {
             )),
             blobs: wrap(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
             notifier: notifier.clone(),
+            notices: Arc::new(drawings_core::ports::NoNotices),
         };
         let dead = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
         Harness {

@@ -16,13 +16,14 @@ const STAGES: [&str; 3] = ["dev", "staging", "prod"];
 const FUNCTIONS: [&str; 3] = ["IntakeFunction", "ProcessorFunction", "DlqFunction"];
 
 /// The environment variables the Lambda binaries read; nothing else belongs in the template.
-const KNOWN_ENV: [&str; 13] = [
+const KNOWN_ENV: [&str; 14] = [
     "DRAWINGS_TABLE",
     "DRAWINGS_QUEUE_URL",
     "DRAWINGS_DLQ_URL",
     "DRAWINGS_BUCKET",
     "DRAWINGS_ALERT_TOPIC_ARN",
     "DRAWINGS_GEMINI_KEY_PARAMETER",
+    "DRAWINGS_API_KEYS_PARAMETER",
     "DRAWINGS_GEMINI_MODEL",
     "DRAWINGS_JOB_TTL_DAYS",
     "DRAWINGS_ANALYSIS_CONCURRENCY",
@@ -355,6 +356,7 @@ fn intake_serves_every_route_through_an_http_api() {
         ("GET", "/results/{job_id}/{file}"),
         ("POST", "/uploads"),
         ("GET", "/health"),
+        ("GET", "/jobs"),
         ("DELETE", "/jobs/{job_id}"),
     ]
     .into_iter()
@@ -514,7 +516,13 @@ fn jobs_table_is_on_demand_keyed_by_job_id_with_ttl_pitr_and_encryption() {
     );
     assert_eq!(
         table["AttributeDefinitions"],
-        json!([{"AttributeName": "job_id", "AttributeType": "S"}])
+        json!([
+            {"AttributeName": "job_id", "AttributeType": "S"},
+            {"AttributeName": "client_name", "AttributeType": "S"},
+            {"AttributeName": "created_day", "AttributeType": "S"},
+            {"AttributeName": "dead_letter", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ])
     );
     assert_eq!(
         table["TimeToLiveSpecification"],
@@ -525,6 +533,34 @@ fn jobs_table_is_on_demand_keyed_by_job_id_with_ttl_pitr_and_encryption() {
         true
     );
     assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+}
+
+#[test]
+fn jobs_table_lists_through_three_indexes_sorted_by_creation_projecting_everything() {
+    // The names and keys DynamoJobStore::list queries (crates/aws/src/dynamo/item.rs).
+    let indexes = props("JobsTable")["GlobalSecondaryIndexes"]
+        .as_array()
+        .expect("the table declares its listing indexes");
+    let found: BTreeMap<&str, &Value> = indexes.iter().map(|i| (i["IndexName"].as_str().unwrap(), i)).collect();
+    assert_eq!(found.len(), 3, "{indexes:?}");
+    for (name, hash) in [
+        ("by_client", "client_name"),
+        ("by_day", "created_day"),
+        ("dead_letters", "dead_letter"),
+    ] {
+        let index = found.get(name).unwrap_or_else(|| panic!("no index {name}"));
+        assert_eq!(
+            index["KeySchema"],
+            json!([
+                {"AttributeName": hash, "KeyType": "HASH"},
+                {"AttributeName": "created_at", "KeyType": "RANGE"},
+            ]),
+            "{name}"
+        );
+        assert_eq!(index["Projection"], json!({"ProjectionType": "ALL"}), "{name}");
+        // On demand, like the table: no throughput of its own.
+        assert!(index["ProvisionedThroughput"].is_null(), "{name}");
+    }
 }
 
 #[test]
@@ -720,7 +756,11 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
     assert!(template()["Parameters"]["GeminiKeyParameterName"]["Default"] == "/drawings/gemini-api-key");
     for function in FUNCTIONS {
         for name in environment(function).keys() {
-            assert!(!name.contains("API_KEY"), "{function} gets {name}");
+            // A parameter's name is fine; a key's value is not.
+            assert!(
+                !name.contains("API_KEY") || name.ends_with("_PARAMETER"),
+                "{function} gets {name}"
+            );
         }
     }
 
@@ -741,11 +781,53 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
         json!({"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"})
     );
     assert_eq!(condition["kms:EncryptionContext:PARAMETER_ARN"], parameter_arn);
-    for other in ["IntakeFunction", "DlqFunction"] {
+    let intake_ssm = allowed(role_of("IntakeFunction"), &["ssm"]);
+    assert!(
+        !intake_ssm.values().flatten().any(|arn| arn == &parameter_arn),
+        "the intake can read the Gemini key"
+    );
+    assert!(
+        allowed(role_of("DlqFunction"), &["ssm", "kms"]).is_empty(),
+        "the dlq function can read the key"
+    );
+}
+
+#[test]
+fn api_keys_are_read_by_the_intake_alone_from_an_ssm_parameter_named_in_the_template() {
+    let param = &template()["Parameters"]["ApiKeysParameterName"];
+    assert_eq!(param["Type"], "String");
+    assert_eq!(param["Default"], "/drawings/api-keys");
+    assert_eq!(
+        environment("IntakeFunction")["DRAWINGS_API_KEYS_PARAMETER"],
+        reference("ApiKeysParameterName")
+    );
+    for other in ["ProcessorFunction", "DlqFunction"] {
         assert!(
-            allowed(role_of(other), &["ssm", "kms"]).is_empty(),
-            "{other} can read the key"
+            !environment(other).contains_key("DRAWINGS_API_KEYS_PARAMETER"),
+            "{other}"
         );
+    }
+
+    let role = role_of("IntakeFunction");
+    let parameter_arn = json!({"Fn::Sub":
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeysParameterName}"});
+    let ssm = allowed(role, &["ssm"]);
+    assert_eq!(ssm.keys().cloned().collect::<BTreeSet<_>>(), set(&["ssm:GetParameter"]));
+    assert_eq!(ssm["ssm:GetParameter"], vec![parameter_arn.clone()]);
+    let decrypt: Vec<Value> = statements(role)
+        .into_iter()
+        .filter(|s| as_list(&s["Action"]).contains(&json!("kms:Decrypt")))
+        .collect();
+    assert_eq!(decrypt.len(), 1);
+    let condition = &decrypt[0]["Condition"]["StringEquals"];
+    assert_eq!(
+        condition["kms:ViaService"],
+        json!({"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"})
+    );
+    assert_eq!(condition["kms:EncryptionContext:PARAMETER_ARN"], parameter_arn);
+    for other in ["ProcessorFunction", "DlqFunction"] {
+        let readable: Vec<Value> = allowed(role_of(other), &["ssm"]).into_values().flatten().collect();
+        assert!(!readable.contains(&parameter_arn), "{other} can read the API keys");
     }
 }
 
@@ -797,6 +879,11 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
     let queue = get_att("JobQueue", "Arn");
     let dlq = get_att("DeadLetterQueue", "Arn");
     let topic = reference("AlertTopic");
+    // GET /jobs queries a client's jobs (and, with authentication off, the days' jobs).
+    let list_indexes = json!([
+        {"Fn::Sub": "${JobsTable.Arn}/index/by_client"},
+        {"Fn::Sub": "${JobsTable.Arn}/index/by_day"},
+    ]);
     // The store's `update` is a versioned PutItem, so every function that changes a job needs
     // PutItem; ListBucket lets a missing key answer 404 instead of 403.
     let expected: [(&str, Vec<(&str, &Value)>); 3] = [
@@ -806,6 +893,7 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
                 ("dynamodb:GetItem", &table),
                 ("dynamodb:PutItem", &table),
                 ("dynamodb:UpdateItem", &table),
+                ("dynamodb:Query", &list_indexes),
                 ("s3:GetObject", &both),
                 ("s3:PutObject", &both),
                 ("s3:DeleteObject", &both),

@@ -1,4 +1,5 @@
-//! `drawings submit` and `drawings status`: a thin client of a running server.
+//! `drawings submit`, `drawings status` and `drawings cancel`: a thin client of a running
+//! server. With an API key (`DRAWINGS_API_KEY`), every request carries it in `x-api-key`.
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -10,6 +11,21 @@ fn url(server: &str, path: &str) -> String {
     format!("{}{}", server.trim_end_matches('/'), path)
 }
 
+/// A client that sends `api_key` in `x-api-key` with every request.
+fn http_client(api_key: Option<&str>) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = api_key {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(key).context("DRAWINGS_API_KEY is not a valid header value")?;
+        value.set_sensitive(true);
+        headers.insert(drawings_api::API_KEY_HEADER, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .context("building the HTTP client")
+}
+
 async fn json_of(response: reqwest::Response) -> Result<(reqwest::StatusCode, Value)> {
     let status = response.status();
     let body = response.bytes().await.context("reading the response")?;
@@ -19,11 +35,17 @@ async fn json_of(response: reqwest::Response) -> Result<(reqwest::StatusCode, Va
 }
 
 /// Uploads a file; with `wait`, polls until the job finishes.
-pub async fn submit(server: &str, file: &Path, wait: bool, idempotency_key: Option<&str>) -> Result<ExitCode> {
+pub async fn submit(
+    server: &str,
+    file: &Path,
+    wait: bool,
+    idempotency_key: Option<&str>,
+    api_key: Option<&str>,
+) -> Result<ExitCode> {
     let body = tokio::fs::read(file)
         .await
         .with_context(|| format!("reading {}", file.display()))?;
-    let client = reqwest::Client::new();
+    let client = http_client(api_key)?;
     let mut request = client
         .post(url(server, "/process-drawing"))
         .header("content-type", "application/pdf")
@@ -73,8 +95,27 @@ pub async fn submit(server: &str, file: &Path, wait: bool, idempotency_key: Opti
 }
 
 /// Prints a job's status.
-pub async fn status(server: &str, job_id: &str) -> Result<ExitCode> {
-    let response = reqwest::get(url(server, &format!("/status/{job_id}")))
+pub async fn status(server: &str, job_id: &str, api_key: Option<&str>) -> Result<ExitCode> {
+    let response = http_client(api_key)?
+        .get(url(server, &format!("/status/{job_id}")))
+        .send()
+        .await
+        .with_context(|| format!("connecting to {server}"))?;
+    let (status, value) = json_of(response).await?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(if status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Cancels a queued or processing job (`DELETE /jobs/{id}`) and prints its status; exits 1
+/// when the server refuses (unknown id, or a job that has already completed or failed).
+pub async fn cancel(server: &str, job_id: &str, api_key: Option<&str>) -> Result<ExitCode> {
+    let response = http_client(api_key)?
+        .delete(url(server, &format!("/jobs/{job_id}")))
+        .send()
         .await
         .with_context(|| format!("connecting to {server}"))?;
     let (status, value) = json_of(response).await?;

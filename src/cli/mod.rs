@@ -1,8 +1,11 @@
 //! The subcommands, and logging set-up shared by them.
 
 pub mod client;
+pub mod dlq;
 pub mod inspect;
+pub mod keys;
 pub mod process;
+pub mod report;
 pub mod serve;
 
 use crate::config::Config;

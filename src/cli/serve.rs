@@ -1,21 +1,35 @@
 //! `drawings serve`: the HTTP API and in-process workers on the embedded store. A restart
 //! (even after `kill -9`) picks up every unfinished job: their messages reappear when their
 //! visibility lapses and the pipeline resumes from the last checkpoint.
+//!
+//! API keys come from the key file (see `drawings keys`), read once at start. Without any,
+//! the API runs open, which it does only on a loopback address, with a warning in the log
+//! and `"auth": "off"` in `GET /health`.
+//!
+//! Beside the workers runs the expiry sweeper (at start, then every 10 minutes): jobs past
+//! their `expires_at` are deleted with their files, as DynamoDB's TTL and the bucket's
+//! lifecycle rule do on AWS. Completion notices go to each job's `callback_url` when
+//! `DRAWINGS_CALLBACK_SECRET` is set; without it none is sent, which is logged at start.
 
 use crate::config::Config;
 use crate::embedded::Embedded;
-use anyhow::{Context, Result};
-use drawings_api::{AppState, router};
+use anyhow::{Context, Result, bail};
+use drawings_api::{AppState, Auth, router_with_auth};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: usize) -> Result<ExitCode> {
+    let auth = auth_for(config, &data_dir, addr)?;
     let embedded = Embedded::open(config, &data_dir)?;
+    if config.callback_secret.is_none() {
+        warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
+    }
+    let sweeper = crate::embedded::sweeper(&data_dir)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -24,19 +38,45 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
         intake: embedded.intake.clone(),
         backends: embedded.backends.clone(),
         link_ttl: Duration::from_secs(3600),
+        metrics: Some(embedded.metrics.clone()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(sweeper.run(stop_rx.clone()));
     let worker_task = tokio::spawn(embedded.workers(config, workers).run(stop_rx));
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{local}");
     info!(addr = %local, data_dir = %data_dir.display(), workers, "Serving.");
-    axum::serve(listener, router(state))
+    axum::serve(listener, router_with_auth(state, auth))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
     info!("Stopping workers after the deliveries in hand.");
     super::stop_workers(stop_tx, worker_task).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The keys from the key file; none is allowed on a loopback address only.
+fn auth_for(config: &Config, data_dir: &std::path::Path, addr: SocketAddr) -> Result<Auth> {
+    let path = super::keys::keys_file(config, data_dir);
+    let keys = super::keys::load(&path)?;
+    if !keys.is_empty() {
+        info!(keys = keys.len(), file = %path.display(), "API keys loaded.");
+        return Ok(Auth::with_keys(keys, config.rate_limit));
+    }
+    if !addr.ip().is_loopback() {
+        bail!(
+            "no API keys in {}: refusing to serve on {addr}, which is not a loopback address, \
+             without authentication. Create a key with `drawings keys create --client NAME`, \
+             or listen on 127.0.0.1.",
+            path.display()
+        );
+    }
+    warn!(
+        file = %path.display(),
+        "AUTHENTICATION IS OFF: no API keys, so every caller sees every job. Fine on loopback for \
+         development; create keys with `drawings keys create --client NAME` before exposing the API."
+    );
+    Ok(Auth::off())
 }
 
 async fn shutdown_signal() {

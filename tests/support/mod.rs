@@ -2,10 +2,13 @@
 //! picked by the OS, poll a job to a terminal status, read fixtures and the shared corpus.
 #![allow(dead_code)]
 
+use drawings_aws::StackResources;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, PipeReader, PipeWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The repository root.
@@ -178,4 +181,87 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Uploads a PDF as multipart with a `client_name`; returns status and body.
+pub async fn upload_for_client(server: &Server, body: Vec<u8>, client_name: &str) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(body)
+        .file_name("drawing.pdf")
+        .mime_str("application/pdf")
+        .expect("mime type");
+    let form = reqwest::multipart::Form::new()
+        .part("drawing_file", part)
+        .text("client_name", client_name.to_owned());
+    let response = reqwest::Client::new()
+        .post(server.url("/process-drawing"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST /process-drawing");
+    let status = response.status().as_u16();
+    (status, response.json::<Value>().await.expect("JSON body"))
+}
+
+/// Runs `drawings <args>` on the embedded store in `data_dir` (as an operator does beside a
+/// running server), feeding `stdin`; returns its output.
+pub fn drawings_cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drawings"))
+        .args(args)
+        .env("DRAWINGS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("DRAWINGS_ANALYZER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run drawings");
+    let mut input = child.stdin.take().expect("stdin");
+    // A command that never reads its input may exit first: nothing to feed then.
+    if let Err(e) = input.write_all(stdin.as_bytes()) {
+        eprintln!("stdin not written: {e}");
+    }
+    drop(input);
+    child.wait_with_output().expect("drawings output")
+}
+
+/// A pipe already full: the next write to it blocks until the test reads. A redrive printing
+/// to it stops right after its first job, at a known point, for a kill that is not a race.
+pub fn full_pipe() -> (PipeReader, PipeWriter) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut filler = writer.try_clone().unwrap();
+    let written = Arc::new(AtomicUsize::new(0));
+    let progress = written.clone();
+    // Writes of at most PIPE_BUF bytes are all or nothing, so the last one blocks on a
+    // pipe with no room left; it ends with an error once the reader is gone.
+    std::thread::spawn(move || {
+        while filler.write_all(&[b'\n'; 512]).is_ok() {
+            progress.fetch_add(512, Ordering::SeqCst);
+        }
+    });
+    let mut last = usize::MAX;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = written.load(Ordering::SeqCst);
+        if now == last && now > 0 {
+            return (reader, writer);
+        }
+        last = now;
+    }
+}
+
+/// The environment an operator sets for `--backend aws`, pointed at moto.
+pub fn aws_env(endpoint: &str, resources: &StackResources) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("DRAWINGS_TABLE", resources.table.clone()),
+        ("DRAWINGS_QUEUE_URL", resources.queue_url.clone()),
+        ("DRAWINGS_DLQ_URL", resources.dlq_url.clone()),
+        ("DRAWINGS_BUCKET", resources.bucket.clone()),
+        ("DRAWINGS_ALERT_TOPIC_ARN", resources.topic_arn.clone()),
+    ]
 }

@@ -15,6 +15,7 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     details: Option<Value>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,12 +26,19 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
     }
 
     /// Adds machine-readable details.
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
+        self
+    }
+
+    /// Sets `Retry-After` (whole seconds) on the answer.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -92,6 +100,7 @@ impl From<IntakeError> for ApiError {
             code,
             message: e.to_string(),
             details,
+            retry_after: None,
         }
     }
 }
@@ -104,10 +113,13 @@ impl IntoResponse for ApiError {
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         });
         let mut response = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(5));
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

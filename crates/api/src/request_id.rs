@@ -1,5 +1,6 @@
 //! Request ids: taken from `x-request-id` (API Gateway and proxies set one) or made up,
-//! echoed in the response, put on every log line of the request and in error bodies.
+//! echoed in the response, put on every log line of the request (with the caller's client once
+//! authenticated) and in error bodies.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -28,8 +29,14 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span =
-        tracing::error_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    // `client` is filled in by the authentication middleware once the key is known.
+    let span = tracing::error_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        client = tracing::field::Empty,
+    );
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request).instrument(span)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);

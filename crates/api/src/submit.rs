@@ -2,19 +2,32 @@
 //! `drawing_file` (and optional `client_name`, `project_name`), or JSON naming a file already
 //! PUT to a presigned upload (`{"upload_id", "file_name"?, "client_name"?, "project_name"?}`).
 //! Oversized bodies are turned away from their `Content-Length` before they are read.
+//!
+//! Each form takes an optional `callback_url` (multipart field, JSON field, or the
+//! `X-Callback-Url` header with a raw body): the completion notice goes there once the job
+//! is finished. The intake checks it (absolute http(s), at most 2048 bytes; https only on AWS
+//! unless the host is loopback) and answers `400 INVALID_REQUEST` otherwise.
+//!
+//! With authentication on, the job belongs to the key's client: its `input.client_name` is
+//! the key's client whatever the form or JSON says (the field is then ignored, not an
+//! error), and the `Idempotency-Key` is scoped to the client, so two clients using the same
+//! key never meet each other's jobs.
 
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use drawings_core::ErrorCode;
-use drawings_core::intake::{Accepted, Upload};
+use drawings_core::intake::{Accepted, Upload, valid_idempotency_key};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -31,9 +44,15 @@ struct UploadedSubmit {
     client_name: Option<String>,
     #[serde(default)]
     project_name: Option<String>,
+    #[serde(default)]
+    callback_url: Option<String>,
 }
 
-pub(crate) async fn process_drawing(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub(crate) async fn process_drawing(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
@@ -60,7 +79,9 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
             client_name: submit.client_name.and_then(clean_text),
             project_name: submit.project_name.and_then(clean_text),
             idempotency_key,
+            callback_url: submit.callback_url.and_then(url_text),
         };
+        let upload = for_caller(&caller, upload)?;
         let accepted = state.intake.submit_uploaded(&submit.upload_id, upload).await?;
         return Ok(accepted_response(&accepted));
     }
@@ -71,6 +92,7 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
         Upload {
             body,
             file_name: header_text(&headers, "x-file-name"),
+            callback_url: header_text(&headers, "x-callback-url"),
             ..Default::default()
         }
     } else {
@@ -82,8 +104,37 @@ pub(crate) async fn process_drawing(State(state): State<AppState>, request: Requ
         ));
     };
     upload.idempotency_key = idempotency_key;
-    let accepted = state.intake.submit(upload).await?;
+    let accepted = state.intake.submit(for_caller(&caller, upload)?).await?;
     Ok(accepted_response(&accepted))
+}
+
+/// The upload as the caller's: the key's client as `client_name`, the idempotency key scoped
+/// to that client (`sha256(client NUL key)` in hex, itself a valid key). Unchanged when
+/// authentication is off.
+fn for_caller(caller: &Caller, mut upload: Upload) -> Result<Upload, ApiError> {
+    let Some(client) = caller.client() else {
+        return Ok(upload);
+    };
+    if upload.client_name.as_deref().is_some_and(|given| given != client) {
+        tracing::debug!(given = ?upload.client_name, "client_name replaced by the key's client.");
+    }
+    upload.client_name = Some(client.to_owned());
+    if let Some(key) = upload.idempotency_key.take() {
+        // Checked here: the scoped form would pass the intake's check whatever the client sent.
+        if !valid_idempotency_key(&key) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidRequest,
+                "Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 - _ . :",
+            ));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(client.as_bytes());
+        hasher.update([0]);
+        hasher.update(key.as_bytes());
+        upload.idempotency_key = Some(hex::encode(hasher.finalize()));
+    }
+    Ok(upload)
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -98,6 +149,11 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A metadata text as the form fields take it: trimmed, and dropped when empty or over 256 bytes.
 fn clean_text(text: String) -> Option<String> {
     Some(text.trim().to_owned()).filter(|s| !s.is_empty() && s.len() <= 256)
+}
+
+/// A callback URL as given, trimmed; dropped when empty (the intake checks the rest).
+fn url_text(text: String) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// Reads a small JSON body; `None` when there is none.
@@ -194,6 +250,7 @@ async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, Ap
             }
             "client_name" => upload.client_name = text(),
             "project_name" => upload.project_name = text(),
+            "callback_url" => upload.callback_url = String::from_utf8(data.to_vec()).ok().and_then(url_text),
             _ => {}
         }
     }

@@ -74,6 +74,7 @@ impl Harness {
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs,
             notifier: Arc::new(LogNotifier::new()),
+            notices: Arc::new(drawings_core::ports::NoNotices),
         };
         let config = IntakeConfig {
             max_upload_bytes: LIMIT,
@@ -83,6 +84,7 @@ impl Harness {
             intake: Arc::new(Intake::new(backends.clone(), config)),
             backends: backends.clone(),
             link_ttl: Duration::from_secs(3600),
+            metrics: None,
         };
         Harness {
             app: router(state),

@@ -52,6 +52,10 @@ pub enum ErrorCode {
     UploadsNotSupported,
     /// A malformed request (bad header, bad field).
     InvalidRequest,
+    /// The request carries no API key, or one that is not (or no longer) valid.
+    Unauthorized,
+    /// The API key made more requests than its rate limit allows; retry after `Retry-After`.
+    RateLimited,
     /// The job or result does not exist.
     NotFound,
     /// The result is not there yet: the job has not completed.
@@ -88,6 +92,8 @@ pub enum ErrorCode {
     RetriesExhausted,
     /// The job was cancelled.
     Cancelled,
+    /// The job has already completed or failed, so it cannot be cancelled.
+    JobFinished,
     /// A backend (store, queue, blobs) is unavailable; try again later.
     ServiceUnavailable,
     /// A bug or an unexpected state; reported, never silent.
@@ -107,6 +113,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::UploadsNotSupported => "UPLOADS_NOT_SUPPORTED",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::ResultNotReady => "RESULT_NOT_READY",
             ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
@@ -125,6 +133,7 @@ impl ErrorCode {
             ErrorCode::ModelOutputInvalid => "MODEL_OUTPUT_INVALID",
             ErrorCode::RetriesExhausted => "RETRIES_EXHAUSTED",
             ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::JobFinished => "JOB_FINISHED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }

@@ -24,6 +24,8 @@ pub struct IntakeConfig {
     pub max_upload_bytes: u64,
     /// How long the job and its files are kept.
     pub ttl: Duration,
+    /// Whether a `callback_url` may be plain `http` to any host (embedded), not only to loopback.
+    pub allow_http_callbacks: bool,
 }
 
 impl Default for IntakeConfig {
@@ -31,6 +33,7 @@ impl Default for IntakeConfig {
         IntakeConfig {
             max_upload_bytes: 100 * 1024 * 1024,
             ttl: Duration::days(30),
+            allow_http_callbacks: false,
         }
     }
 }
@@ -48,6 +51,8 @@ pub struct Upload {
     pub project_name: Option<String>,
     /// Optional `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// Optional completion-notice URL (see [`crate::callback_url`]).
+    pub callback_url: Option<String>,
 }
 
 /// The id of a presigned upload: 32 lowercase hex digits, random, so it cannot be guessed.
@@ -195,6 +200,10 @@ impl Intake {
                 "the file is not a PDF (no %PDF- header)",
             ));
         }
+        if let Some(url) = &upload.callback_url {
+            crate::callback_url::check_callback_url(url, self.config.allow_http_callbacks)
+                .map_err(|message| IntakeError::rejected(ErrorCode::InvalidRequest, message))?;
+        }
         Self::check_idempotency_key(upload.idempotency_key.as_deref())
     }
 
@@ -304,13 +313,15 @@ impl Intake {
             file_name: upload.file_name,
             client_name: upload.client_name,
             project_name: upload.project_name,
+            callback_url: upload.callback_url,
         };
         let blobs = &self.backends.blobs;
         blobs
             .put(&input.blob_key, upload.body, "application/pdf")
             .await
             .map_err(IntakeError::Unavailable)?;
-        let job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
+        let mut job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
+        job.cost.requests = crate::cost::RequestCounts::at_intake(&job);
         let created = match self.backends.jobs.create(&job).await {
             Ok(c) => c,
             Err(e) => {

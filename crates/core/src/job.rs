@@ -152,6 +152,9 @@ pub struct JobInput {
     /// Optional project label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_name: Option<String>,
+    /// Where the completion notice is POSTed once the job is finished (validated at intake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
 }
 
 /// Model usage and its price, summed over the job.
@@ -230,6 +233,9 @@ pub struct Job {
     /// Model usage so far.
     #[serde(default)]
     pub usage: Usage,
+    /// Compute and requests used so far, priced ([`crate::cost`]).
+    #[serde(default)]
+    pub cost: crate::cost::JobCost,
     /// Blob keys of the results, once written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub result_keys: Vec<String>,
@@ -239,12 +245,10 @@ pub struct Job {
     /// Current lease, if a worker holds or held one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
-    /// Every failure recorded while the job was retried, oldest first (the latest
-    /// [`MAX_FAILURES_KEPT`]).
+    /// Every failure recorded while the job was retried, oldest first (the latest [`MAX_FAILURES_KEPT`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
-    /// Set while the job sits in the dead-letter list (its message used up its receives);
-    /// cleared by a redrive or a purge.
+    /// Set while the job sits in the dead-letter list (its receives are used up); cleared by a redrive or a purge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter: Option<DeadLetterRecord>,
 }
@@ -314,6 +318,7 @@ impl Job {
             input,
             idempotency_key,
             usage: Usage::default(),
+            cost: crate::cost::JobCost::default(),
             result_keys: Vec::new(),
             error: None,
             lease: None,
@@ -343,6 +348,7 @@ pub(crate) fn test_job() -> Job {
         file_name: None,
         client_name: None,
         project_name: None,
+        callback_url: None,
     };
     Job::new(JobId::generate(), input, None, Utc::now(), Duration::days(30))
 }

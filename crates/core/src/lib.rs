@@ -2,7 +2,10 @@
 //! the status view. It knows no AWS, HTTP or SQLite type: adapters implement its ports.
 #![warn(missing_docs)]
 
+pub mod callback_url;
+pub mod cancel;
 pub mod component;
+pub mod cost;
 pub mod dead_letter;
 pub mod error;
 pub mod evaluation;

@@ -1,6 +1,7 @@
 //! The status view (`GET /status/{job_id}`): what a client polls, derived from the job
 //! record alone, with result links once the job has completed.
 
+use crate::cost::CostView;
 use crate::error::{JobError, StoreError};
 use crate::job::{Job, JobId, JobStatus, Stage, Usage};
 use crate::ports::BlobStore;
@@ -61,6 +62,8 @@ pub struct StatusView {
     pub continuations: u32,
     /// Model usage and price.
     pub usage: Usage,
+    /// What the job has cost so far: the model, compute and requests ([`CostView`]).
+    pub cost: CostView,
     /// The uploaded file's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
@@ -129,6 +132,7 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         attempts: job.attempts,
         continuations: job.continuations,
         usage: job.usage,
+        cost: CostView::of(job),
         file_name: job.input.file_name.clone(),
         result,
         error: job.error.clone(),

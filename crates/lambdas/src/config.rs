@@ -3,6 +3,8 @@
 //! environment (aws-config reads its own `AWS_*` variables, including `AWS_ENDPOINT_URL`).
 
 use anyhow::{Context, Result, bail};
+use drawings_api::RateLimit;
+use drawings_core::cost::{CloudPrices, ComputeBasis};
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
 use std::time::Duration;
@@ -25,7 +27,8 @@ pub struct LambdaConfig {
     pub gemini_key_parameter: Option<String>,
     /// `DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`.
     pub intake: IntakeConfig,
-    /// `DRAWINGS_ANALYSIS_CONCURRENCY`, `DRAWINGS_LEASE_SECS`, `DRAWINGS_MAX_CONTINUATIONS`.
+    /// `DRAWINGS_ANALYSIS_CONCURRENCY`, `DRAWINGS_LEASE_SECS`, `DRAWINGS_MAX_CONTINUATIONS`;
+    /// compute priced at `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` with `DRAWINGS_AWS_PRICES`.
     pub pipeline: PipelineConfig,
     /// `PDFIUM_LIB`: the PDFium library (`/opt/lib/libpdfium.so` from the layer).
     pub pdfium_lib: Option<String>,
@@ -47,7 +50,10 @@ fn required(name: &str) -> Result<String> {
 
 fn number<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
     var(name)
-        .map(|v| v.parse::<T>().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number")))
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number"))
+        })
         .transpose()
 }
 
@@ -78,6 +84,16 @@ impl LambdaConfig {
         // The Lambda's own deadline bounds each invocation; keep the last 20 s for the
         // checkpoint and the continuation message.
         pipeline.reserve = Duration::from_secs(20);
+        // Each delivery's compute is priced at the function's own memory size.
+        if let Some(mb) = number::<u32>("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")? {
+            pipeline.cost.memory_mb = mb;
+            pipeline.cost.basis = ComputeBasis::Lambda;
+        }
+        if let Some(path) = var("DRAWINGS_AWS_PRICES") {
+            let body = std::fs::read(&path).with_context(|| format!("reading DRAWINGS_AWS_PRICES={path}"))?;
+            pipeline.cost.prices =
+                CloudPrices::from_json(&body).with_context(|| format!("DRAWINGS_AWS_PRICES={path}"))?;
+        }
         if let Some(name) = var("AWS_LAMBDA_LOG_STREAM_NAME") {
             pipeline.worker_id = name;
         }
@@ -93,5 +109,104 @@ impl LambdaConfig {
             pdfium_lib: var("PDFIUM_LIB"),
             link_ttl: Duration::from_secs(3600),
         })
+    }
+}
+
+/// `DRAWINGS_CALLBACK_SECRET`: the HMAC key signing completion notices (none: no notices
+/// are sent). Read by [`crate::Stack::from_env`] beside [`LambdaConfig`], in every function:
+/// each one may be the one that finishes a job.
+pub fn callback_secret() -> Option<String> {
+    var("DRAWINGS_CALLBACK_SECRET")
+}
+
+/// The intake's API access settings, read by [`AccessConfig::from_env`] in the intake's init
+/// only (a type of its own, so the processor and dlq functions never need them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// `DRAWINGS_API_KEYS_PARAMETER`: the SSM SecureString holding the API key hashes
+    /// (`{"keys":[{"client","sha256","created_at"}]}`). Required unless `DRAWINGS_AUTH=off`.
+    /// `None` only with authentication off.
+    pub keys_parameter: Option<String>,
+    /// `DRAWINGS_RATE_LIMIT_PER_MINUTE` (120; 0: off) and `DRAWINGS_RATE_LIMIT_BURST` (30):
+    /// requests per key, per execution environment.
+    pub rate_limit: RateLimit,
+}
+
+impl AccessConfig {
+    /// Reads the environment. Without `DRAWINGS_API_KEYS_PARAMETER` the intake refuses to
+    /// start, unless `DRAWINGS_AUTH=off` says explicitly that the API is to be open.
+    pub fn from_env() -> Result<AccessConfig> {
+        Self::from_settings(var)
+    }
+
+    /// [`AccessConfig::from_env`] over any source of settings.
+    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<AccessConfig> {
+        let keys_parameter = match (get("DRAWINGS_AUTH").as_deref(), get("DRAWINGS_API_KEYS_PARAMETER")) {
+            (Some("off"), _) => None,
+            (None | Some("keys"), Some(name)) => Some(name),
+            (None | Some("keys"), None) => bail!(
+                "DRAWINGS_API_KEYS_PARAMETER is not set: the intake does not serve without API keys \
+                 (set DRAWINGS_AUTH=off to run it open, e.g. in a local test)"
+            ),
+            (Some(other), _) => bail!("DRAWINGS_AUTH={other:?}: expected `keys` or `off`"),
+        };
+        let count = |name: &str, default: u32| -> Result<u32> {
+            get(name).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number"))
+            })
+        };
+        let defaults = RateLimit::default();
+        let rate_limit = RateLimit {
+            per_minute: count("DRAWINGS_RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
+            burst: count("DRAWINGS_RATE_LIMIT_BURST", defaults.burst)?,
+        };
+        if rate_limit.burst == 0 {
+            bail!("DRAWINGS_RATE_LIMIT_BURST must be at least 1");
+        }
+        Ok(AccessConfig {
+            keys_parameter,
+            rate_limit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_intake_needs_a_keys_parameter_unless_auth_is_explicitly_off() {
+        let error = AccessConfig::from_settings(settings(&[])).unwrap_err().to_string();
+        assert!(error.contains("DRAWINGS_API_KEYS_PARAMETER"), "{error}");
+        let keyed = AccessConfig::from_settings(settings(&[("DRAWINGS_API_KEYS_PARAMETER", "/drawings/api-keys")]));
+        assert_eq!(keyed.unwrap().keys_parameter.as_deref(), Some("/drawings/api-keys"));
+        let open = AccessConfig::from_settings(settings(&[("DRAWINGS_AUTH", "off")])).unwrap();
+        assert_eq!(open.keys_parameter, None);
+        assert!(AccessConfig::from_settings(settings(&[("DRAWINGS_AUTH", "none")])).is_err());
+    }
+
+    #[test]
+    fn the_rate_limit_defaults_to_120_a_minute_with_a_burst_of_30_and_burst_0_is_refused() {
+        let base = [("DRAWINGS_AUTH", "off")];
+        assert_eq!(
+            AccessConfig::from_settings(settings(&base)).unwrap().rate_limit,
+            RateLimit {
+                per_minute: 120,
+                burst: 30
+            }
+        );
+        let set = [
+            base[0],
+            ("DRAWINGS_RATE_LIMIT_PER_MINUTE", "0"),
+            ("DRAWINGS_RATE_LIMIT_BURST", "5"),
+        ];
+        let limit = AccessConfig::from_settings(settings(&set)).unwrap().rate_limit;
+        assert_eq!((limit.per_minute, limit.burst), (0, 5));
+        assert!(AccessConfig::from_settings(settings(&[base[0], ("DRAWINGS_RATE_LIMIT_BURST", "0")])).is_err());
     }
 }

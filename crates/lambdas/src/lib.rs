@@ -4,6 +4,7 @@
 //! with real event shapes against moto.
 
 pub mod config;
+pub mod emf;
 pub mod handlers;
 pub mod logging;
 pub mod stack;

@@ -4,18 +4,25 @@
 
 use crate::config::LambdaConfig;
 use anyhow::{Context, Result};
+use drawings_api::callback::{CallbackConfig, CallbackNotifier, DeliveryMode};
 use drawings_aws::{AwsClients, DynamoJobStore, S3BlobStore, SnsNotifier, SqsJobQueue};
 use drawings_core::JobId;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
-use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
+use drawings_core::ports::{Analyzer, JobQueue, NoNotices, PdfEngine};
 use drawings_gemini::{GeminiAnalyzer, GeminiClient, GeminiConfig};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, info};
+use tracing::{debug, error, info, warn};
+
+/// How long a function waits for a completion notice to be delivered (retries included)
+/// before it returns. A task left running when an invocation returns is frozen with the
+/// sandbox, so on Lambda a notice is awaited, after the job's terminal write and before its
+/// message is acknowledged, rather than spawned.
+pub const NOTICE_BUDGET: Duration = Duration::from_secs(10);
 
 /// The subcommand under which the processor binary answers one PDF request.
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
@@ -41,6 +48,7 @@ impl Stack {
             queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.queue_url)),
             blobs: Arc::new(S3BlobStore::new(clients.s3.clone(), &config.bucket)),
             notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), &config.alert_topic_arn)),
+            notices: Arc::new(NoNotices),
         };
         let dead_letters = Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.dlq_url));
         Stack {
@@ -54,7 +62,30 @@ impl Stack {
     /// The stack of a function from its environment.
     pub async fn from_env() -> Result<Stack> {
         let config = LambdaConfig::from_env()?;
-        Ok(Stack::new(config, AwsClients::from_env().await))
+        let stack = Stack::new(config, AwsClients::from_env().await);
+        Ok(stack.with_completion_notices(crate::config::callback_secret()))
+    }
+
+    /// The stack with completion notices signed with `secret`, each awaited within
+    /// [`NOTICE_BUDGET`] (first retry after 1 s, 5 s per attempt); none without a secret,
+    /// which is logged here, once per function start. Call it before building services.
+    pub fn with_completion_notices(mut self, secret: Option<String>) -> Stack {
+        let Some(secret) = secret else {
+            warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
+            return self;
+        };
+        let config = CallbackConfig {
+            first_retry: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+            mode: DeliveryMode::Within(NOTICE_BUDGET),
+            link_ttl: self.config.link_ttl,
+            ..CallbackConfig::new(secret)
+        };
+        match CallbackNotifier::new(config, self.backends.blobs.clone()) {
+            Ok(notifier) => self.backends.notices = Arc::new(notifier),
+            Err(e) => error!(error = %e, "Cannot build the completion-notice client; no notices are sent."),
+        }
+        self
     }
 
     /// Opens the DynamoDB and S3 connections a request is about to use (a `GetItem` for a job
@@ -77,8 +108,20 @@ impl Stack {
     }
 
     /// The processor, with Gemini when a key parameter is configured (read from SSM once,
-    /// here, in init) and the text-layer analyzer otherwise.
+    /// here, in init) and the text-layer analyzer otherwise. PDFium runs in rlimited child
+    /// processes: this executable re-run as `pdf-worker` ([`PDF_WORKER_SUBCOMMAND`]).
     pub async fn processor(&self) -> Result<Processor> {
+        let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
+        if let Some(path) = &self.config.pdfium_lib {
+            command.args.extend(["--pdfium-lib".to_owned(), path.clone()]);
+        }
+        let pdf: Arc<dyn PdfEngine> = Arc::new(IsolatedPdfEngine::new(command, IsolationLimits::default()));
+        self.processor_with_engine(pdf).await
+    }
+
+    /// [`Stack::processor`] with the given PDF engine, for hosts that cannot re-run their
+    /// executable as a worker (tests use an in-process `PdfiumEngine`).
+    pub async fn processor_with_engine(&self, pdf: Arc<dyn PdfEngine>) -> Result<Processor> {
         if let Some(path) = &self.config.pdfium_lib {
             drawings_pdf::use_library(path.into());
         }
@@ -95,18 +138,14 @@ impl Stack {
                 text_layer.clone()
             }
         };
-        let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
-        if let Some(path) = &self.config.pdfium_lib {
-            command.args.extend(["--pdfium-lib".to_owned(), path.clone()]);
-        }
-        let pdf: Arc<dyn PdfEngine> = Arc::new(IsolatedPdfEngine::new(command, IsolationLimits::default()));
         Ok(Processor::new(
             self.backends.clone(),
             pdf,
             analyzer,
             Some(text_layer),
             self.config.pipeline.clone(),
-        ))
+        )
+        .with_metrics(Arc::new(crate::emf::FacadeMetrics)))
     }
 
     /// The dead-letter handler.
@@ -128,4 +167,21 @@ impl Stack {
             .and_then(|p| p.value)
             .with_context(|| format!("SSM parameter {parameter} has no value"))
     }
+}
+
+/// The decrypted value of an SSM (SecureString) parameter, read with the function's role.
+/// `what` names it in the error.
+pub async fn secure_parameter(name: &str, what: &str) -> Result<String> {
+    let ssm = aws_sdk_ssm::Client::new(&drawings_aws::config_from_env().await);
+    let answer = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .with_context(|| format!("reading {what} from SSM parameter {name}"))?;
+    answer
+        .parameter
+        .and_then(|p| p.value)
+        .with_context(|| format!("SSM parameter {name} has no value"))
 }

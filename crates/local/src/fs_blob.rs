@@ -114,6 +114,23 @@ impl FsBlobStore {
         Ok(path)
     }
 
+    /// Deletes every blob whose key starts with `prefix`, which must name a folder (end in
+    /// `/`, like `jobs/{id}/`): the folder goes with everything in it. A missing folder is not
+    /// an error. Embedded only: on AWS the bucket's lifecycle rule expires the objects.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
+        let folder = prefix.strip_suffix('/').ok_or_else(|| FsError::InvalidKey {
+            key: prefix.to_owned(),
+            reason: "a prefix to delete must end with /",
+        })?;
+        let path = self.path_of(folder)?;
+        Self::blocking(move || match std::fs::remove_dir_all(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io("delete", &path)(e)),
+        })
+        .await
+    }
+
     async fn blocking<T, F>(f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

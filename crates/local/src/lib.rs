@@ -6,6 +6,8 @@
 //! - [`LogNotifier`]: alerts as one structured `tracing` error line.
 //! - [`worker::EmbeddedWorkers`]: the in-process workers that stand in for SQS-triggered
 //!   Lambdas.
+//! - [`sweeper::Sweeper`]: deletes expired jobs with their blobs, as DynamoDB's TTL and the S3
+//!   lifecycle rule do on AWS.
 //!
 //! Each adapter passes its port's conformance suite from `drawings-testkit`.
 #![warn(missing_docs)]
@@ -13,6 +15,7 @@
 mod fs_blob;
 mod log_notifier;
 mod sqlite;
+pub mod sweeper;
 pub mod worker;
 
 pub use fs_blob::FsBlobStore;

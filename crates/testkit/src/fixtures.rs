@@ -20,6 +20,7 @@ pub fn sample_job() -> Job {
         file_name: None,
         client_name: None,
         project_name: None,
+        callback_url: None,
     };
     Job::new(id, input, None, Utc::now(), Duration::days(30))
 }
@@ -54,6 +55,12 @@ pub fn full_job() -> Job {
         output_tokens: 678,
         usd: 0.0123,
     };
+    let requests = drawings_core::cost::RequestCounts::at_intake(&job);
+    let used = drawings_core::cost::Measured {
+        compute_seconds: 1.25,
+        requests,
+    };
+    job.cost.add(&used, &drawings_core::cost::CostSettings::default());
     job.result_keys = vec![job.id.blob_key("components.json")];
     job.error = Some(JobError {
         code: ErrorCode::ServiceUnavailable,

@@ -220,6 +220,7 @@ mod tests {
             file_name: Some("drawing.pdf".into()),
             client_name: Some("Acme".into()),
             project_name: None,
+            callback_url: None,
         };
         Job::new(id, input, Some("key".into()), Utc::now(), Duration::days(30))
     }

@@ -4,10 +4,13 @@
 
 use crate::error::StoreError;
 use crate::job::{Job, Lease};
-use crate::ports::JobStore;
+use crate::ports::{JobQueue, JobStore};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, warn};
 
 /// Why a write through the handle did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,34 @@ impl JobHandle {
             })
         })
         .await
+    }
+
+    /// Renews the lease and the message's visibility every third of `lease` while stages run,
+    /// so a long page does not let a duplicate delivery in. A renewal is an [`update`]: it
+    /// never writes over a job finished elsewhere, and once the job is finished (cancelled) the
+    /// heartbeat stops; the stages stop at their next checkpoint.
+    ///
+    /// [`update`]: JobHandle::update
+    pub fn spawn_heartbeat(&self, queue: Arc<dyn JobQueue>, receipt: String, lease: Duration) -> JoinHandle<()> {
+        let handle = self.clone();
+        let heartbeat = async move {
+            let mut tick = tokio::time::interval(lease / 3);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                match handle.renew_lease(until).await {
+                    Err(HandleError::Finished) => break,
+                    Err(e) => warn!(error = %e, "Lease renewal failed."),
+                    Ok(_) => {}
+                }
+                if let Err(e) = queue.set_visibility(&receipt, lease).await {
+                    warn!(error = %e, "Visibility heartbeat failed.");
+                }
+            }
+        };
+        // Its log lines belong to the job.
+        tokio::spawn(heartbeat.in_current_span())
     }
 
     fn check_still_ours(&self, job: &Job, now: DateTime<Utc>) -> Result<(), HandleError> {

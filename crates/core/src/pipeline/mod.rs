@@ -8,16 +8,19 @@
 
 mod budget;
 mod handle;
+mod meter;
+mod observe;
 mod stages;
 
 pub use budget::Budget;
 pub use handle::{HandleError, JobHandle};
 
+use crate::cost::CostSettings;
 use crate::error::{ErrorCode, JobError};
 use crate::job::{JobStatus, Stage};
 use crate::ports::{
-    Alert, Analyzer, BlobStore, Delivery, JobQueue, JobStore, MessageKind, Notifier, PdfEngine, PdfLimits,
-    QueueMessage, RenderOptions,
+    Alert, Analyzer, BlobStore, CompletionNotifier, Delivery, JobQueue, JobStore, MessageKind, Metrics, NoMetrics,
+    Notifier, PdfEngine, PdfLimits, QueueMessage, RenderOptions,
 };
 use chrono::Utc;
 use std::sync::Arc;
@@ -36,6 +39,8 @@ pub struct Backends {
     pub blobs: Arc<dyn BlobStore>,
     /// Operator alerts.
     pub notifier: Arc<dyn Notifier>,
+    /// Completion notices to clients, sent after each terminal write ([`NoNotices`](crate::ports::NoNotices): none).
+    pub notices: Arc<dyn CompletionNotifier>,
 }
 
 /// How the processor behaves.
@@ -57,6 +62,8 @@ pub struct PipelineConfig {
     pub worker_id: String,
     /// Pages the analyzer works on at once (each is a model call when it is remote).
     pub analysis_concurrency: usize,
+    /// How each delivery's compute and requests are priced onto the job.
+    pub cost: CostSettings,
 }
 
 impl Default for PipelineConfig {
@@ -70,6 +77,7 @@ impl Default for PipelineConfig {
             retry_delay: Duration::from_secs(5),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
             analysis_concurrency: 4,
+            cost: CostSettings::default(),
         }
     }
 }
@@ -125,12 +133,16 @@ impl From<HandleError> for StepError {
 }
 
 /// Runs jobs.
+#[derive(Clone)]
 pub struct Processor {
     pub(crate) backends: Backends,
     pub(crate) pdf: Arc<dyn PdfEngine>,
     pub(crate) analyzer: Arc<dyn Analyzer>,
     pub(crate) reference: Option<Arc<dyn Analyzer>>,
     pub(crate) config: PipelineConfig,
+    pub(crate) metrics: Arc<dyn Metrics>,
+    /// Set on the per-delivery copy ([`Processor::for_delivery`]).
+    pub(crate) meter: Option<Arc<meter::DeliveryMeter>>,
 }
 
 impl Processor {
@@ -149,6 +161,8 @@ impl Processor {
             analyzer,
             reference,
             config,
+            metrics: Arc::new(NoMetrics),
+            meter: None,
         }
     }
 
@@ -168,7 +182,8 @@ impl Processor {
             }
         };
         let span = error_span!("job", job_id = %message.job_id, message_id = %delivery.message_id, receive_count = delivery.receive_count);
-        self.handle_message(delivery, message, deadline).instrument(span).await
+        let this = self.for_delivery();
+        this.handle_message(delivery, message, deadline).instrument(span).await
     }
 
     async fn handle_message(&self, delivery: &Delivery, message: QueueMessage, deadline: Instant) -> Outcome {
@@ -193,6 +208,12 @@ impl Processor {
             Err(e) if e.class() == crate::ErrorClass::Conflict => return Outcome::Skipped("leased by another worker"),
             Err(e) => return self.retry_later(delivery, ErrorCode::ServiceUnavailable, &e.to_string()),
         };
+        if job.status.is_terminal() {
+            // Cancelled between the read and the lease: drop the lease just taken, best effort.
+            jobs.update(&crate::Job { lease: None, ..job }).await.ok();
+            return Outcome::Skipped("job already finished");
+        }
+        let usage_before = job.usage;
         let handle = JobHandle::new(jobs.clone(), self.config.worker_id.clone(), job);
         let counts_as_attempt = !(message.kind == MessageKind::Continuation && delivery.receive_count == 1);
         if let Err(e) = handle
@@ -210,38 +231,21 @@ impl Processor {
             };
         }
         info!(attempt = delivery.receive_count, kind = ?message.kind, "Job claimed.");
-        let heartbeat = self.spawn_heartbeat(handle.clone(), delivery.receipt.clone());
+        self.observe_claim(delivery);
+        let heartbeat =
+            handle.spawn_heartbeat(self.backends.queue.clone(), delivery.receipt.clone(), self.config.lease);
         let result = self.run_stages(&handle, deadline).await;
         heartbeat.abort();
-        self.finish(&handle, delivery, result).await
-    }
-
-    /// Renews the lease and the message's visibility while stages run, so a long page does
-    /// not let a duplicate delivery in.
-    fn spawn_heartbeat(&self, handle: JobHandle, receipt: String) -> tokio::task::JoinHandle<()> {
-        let lease = self.config.lease;
-        let queue = self.backends.queue.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(lease / 3);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-                if let Err(e) = handle.renew_lease(until).await {
-                    warn!(error = %e, "Lease renewal failed.");
-                }
-                if let Err(e) = queue.set_visibility(&receipt, lease).await {
-                    warn!(error = %e, "Visibility heartbeat failed.");
-                }
-            }
-        })
+        let outcome = self.finish(&handle, delivery, result).await;
+        self.observe_end(usage_before, &handle.snapshot().await, &outcome);
+        outcome
     }
 
     async fn finish(&self, handle: &JobHandle, delivery: &Delivery, result: Result<RunEnd, StepError>) -> Outcome {
         match result {
             Ok(RunEnd::Completed) => {
-                let done = handle
-                    .update(|j| {
+                let done = self
+                    .settle(handle, |j| {
                         j.status = JobStatus::Completed;
                         j.current_stage = None;
                         j.error = None;
@@ -249,8 +253,9 @@ impl Processor {
                     })
                     .await;
                 match done {
-                    Ok(_) => {
+                    Ok(job) => {
                         info!("Job completed.");
+                        self.backends.notices.job_finished(&job).await;
                         Outcome::Completed
                     }
                     Err(e) => self.after_write_error(delivery, e),
@@ -260,16 +265,18 @@ impl Processor {
             Err(StepError::Fail(err)) => self.fail(handle, delivery, err).await,
             Err(StepError::Retry(err)) => {
                 warn!(code = %err.code, error = %err.message, "Transient failure; the message will come back.");
-                let requeued = handle
-                    .update(|j| {
+                let requeued = self
+                    .settle(handle, |j| {
                         j.status = JobStatus::Queued;
                         j.record_failure(err.clone(), Utc::now());
                         j.lease = None;
                     })
                     .await;
-                if let Err(e) = requeued {
+                match requeued {
+                    Err(HandleError::Finished) => return Outcome::Skipped("job finished elsewhere"),
                     // The message still comes back; the record shows the error on a later write.
-                    warn!(error = %e, "Could not record the transient error on the job.");
+                    Err(e) => warn!(error = %e, "Could not record the transient error on the job."),
+                    Ok(_) => {}
                 }
                 self.retry_later(delivery, err.code, &err.message)
             }
@@ -295,8 +302,8 @@ impl Processor {
             return self.fail(handle, delivery, err).await;
         }
         // Checkpoint first: if the send below fails, the unacked message still resumes the job.
-        if let Err(e) = handle
-            .update(|j| {
+        if let Err(e) = self
+            .settle(handle, |j| {
                 j.continuations += 1;
                 j.lease = None;
             })
@@ -322,8 +329,8 @@ impl Processor {
 
     async fn fail(&self, handle: &JobHandle, delivery: &Delivery, err: JobError) -> Outcome {
         error!(code = %err.code, stage = err.stage.map_or("-", Stage::as_str), error = %err.message, "Job failed.");
-        let failed = handle
-            .update(|j| {
+        let failed = self
+            .settle(handle, |j| {
                 j.status = JobStatus::Failed;
                 j.record_failure(err.clone(), Utc::now());
                 j.lease = None;
@@ -339,6 +346,7 @@ impl Processor {
                 warn!(error = %e, "Alert not sent.");
             }
         }
+        self.backends.notices.job_finished(&job).await;
         Outcome::Failed(err.code)
     }
 

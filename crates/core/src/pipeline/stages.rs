@@ -131,6 +131,7 @@ impl Processor {
             }
             handle.update(|j| j.stages_completed.push(stage)).await?;
             info!(stage = %stage, took_ms = started.elapsed().as_millis() as u64, "Stage completed.");
+            self.observe_stage(stage, started.elapsed());
             if !stage.is_per_page() {
                 budget.record(started.elapsed());
             }
@@ -181,7 +182,9 @@ impl Processor {
         let pdf = self.input_pdf(handle, cache, stage).await?;
         let engine = self.pdf.clone();
         let limits = self.config.limits.clone();
-        let inspection = tokio::task::spawn_blocking(move || engine.inspect(&pdf, &limits))
+        // The PDF engine's own log lines keep the job's span on the blocking thread.
+        let span = tracing::Span::current();
+        let inspection = tokio::task::spawn_blocking(move || span.in_scope(|| engine.inspect(&pdf, &limits)))
             .await
             .map_err(|e| internal(stage, format!("PDF engine crashed: {e}")))?
             .map_err(|e| pdf_failure(stage, None, e))?;
@@ -210,10 +213,12 @@ impl Processor {
             let pdf = self.input_pdf(handle, cache, stage).await?;
             let engine = self.pdf.clone();
             let render = self.config.render.clone();
-            let extracted = tokio::task::spawn_blocking(move || engine.extract_page(&pdf, page, &render))
-                .await
-                .map_err(|e| internal(stage, format!("PDF engine crashed on page {}: {e}", page + 1)))?
-                .map_err(|e| pdf_failure(stage, Some(page), e))?;
+            let span = tracing::Span::current();
+            let extracted =
+                tokio::task::spawn_blocking(move || span.in_scope(|| engine.extract_page(&pdf, page, &render)))
+                    .await
+                    .map_err(|e| internal(stage, format!("PDF engine crashed on page {}: {e}", page + 1)))?
+                    .map_err(|e| pdf_failure(stage, Some(page), e))?;
             self.put(
                 stage,
                 &page_image_key(&job.id, page),

@@ -3,6 +3,8 @@
 
 mod analyzer;
 mod blob;
+mod metrics;
+mod notice;
 mod notifier;
 mod pdf;
 mod queue;
@@ -10,6 +12,8 @@ mod store;
 
 pub use analyzer::{AnalyzeError, Analyzer, PageAnalysis, PageInput};
 pub use blob::{BlobMeta, BlobStore};
+pub use metrics::{Metric, MetricKind, MetricUnit, Metrics, NoMetrics};
+pub use notice::{CompletionNotifier, NoNotices, event_name};
 pub use notifier::{Alert, Notifier};
 pub use pdf::{
     ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits,

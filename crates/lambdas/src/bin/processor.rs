@@ -1,11 +1,12 @@
 //! The processor function: SQS events (batch size 1) through the pipeline, with the
 //! deadline taken from the invocation context. Re-run as `processor pdf-worker`, the binary
-//! answers one PDFium request in a rlimited child process.
+//! answers one PDFium request in a rlimited child process. After each invocation the
+//! pipeline's metrics go to stdout as CloudWatch EMF lines ([`drawings_lambdas::emf`]).
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use drawings_lambdas::handlers::{deadline_from, process_event};
 use drawings_lambdas::stack::PDF_WORKER_SUBCOMMAND;
-use drawings_lambdas::{Stack, logging};
+use drawings_lambdas::{Stack, config, emf, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,15 +36,20 @@ fn main() -> ExitCode {
 async fn run() -> Result<(), lambda_runtime::Error> {
     let stack = Stack::from_env().await?;
     stack.warm_up().await;
+    let function = config::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "processor".into());
+    let metrics = emf::install(&function)?;
     let processor = Arc::new(stack.processor().await?);
     let queue = stack.backends.queue.clone();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (processor, queue) = (processor.clone(), queue.clone());
         async move {
             let deadline = deadline_from(event.context.deadline);
-            Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                process_event(&processor, queue.as_ref(), event.payload, deadline).await,
-            )
+            let response = process_event(&processor, queue.as_ref(), event.payload, deadline).await;
+            // The invocation's metrics, as EMF lines next to its logs.
+            if let Err(e) = emf::flush(metrics, &event.context.request_id, std::io::stdout().lock()) {
+                tracing::warn!(error = %e, "Metrics not written.");
+            }
+            Ok::<SqsBatchResponse, lambda_runtime::Error>(response)
         }
     }))
     .await

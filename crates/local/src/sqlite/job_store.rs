@@ -23,6 +23,42 @@ impl SqliteJobStore {
     pub fn new(db: Database) -> Self {
         SqliteJobStore { db }
     }
+
+    /// Up to `limit` jobs whose `expires_at` is at or before `now`, soonest expired first.
+    /// Embedded only: on AWS, DynamoDB's TTL deletes expired records by itself.
+    pub async fn expired(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<JobId>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let ids = self
+            .db
+            .call(move |conn| {
+                let mut statement =
+                    conn.prepare("SELECT id FROM jobs WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2")?;
+                let ids = statement
+                    .query_map(params![now.timestamp(), limit], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(ids)
+            })
+            .await?;
+        Ok(ids.iter().filter_map(|id| JobId::parse(id)).collect())
+    }
+
+    /// Deletes the record of `id` if it has expired by `now` (a TTL extended meanwhile keeps
+    /// it); says whether it did. Embedded only, like [`SqliteJobStore::expired`]. The job's
+    /// idempotency key goes with it, as it does when DynamoDB's TTL deletes the item.
+    pub async fn delete_expired(&self, id: &JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let id = id.clone();
+        let deleted = self
+            .db
+            .call(move |conn| {
+                let n = conn.execute(
+                    "DELETE FROM jobs WHERE id = ?1 AND expires_at <= ?2",
+                    params![id.as_str(), now.timestamp()],
+                )?;
+                Ok(n == 1)
+            })
+            .await?;
+        Ok(deleted)
+    }
 }
 
 #[async_trait]

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS messages (
     receipt       TEXT UNIQUE       -- of the latest receive; NULL until received
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
+CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
 ";
 
 /// An open SQLite database with the drawings schema. Cheap to clone: clones share one

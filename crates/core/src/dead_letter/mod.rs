@@ -1,6 +1,20 @@
-//! The dead-letter handler: a message that used up its receives means the job could not be
-//! finished. Mark it failed with the reason and alert once; a second copy of the same dead
-//! letter finds the job already failed and does nothing.
+//! Dead letters: a message that used up its receives means the job could not be finished.
+//!
+//! [`DeadLetterHandler`] is the dead-letter queue's consumer (the embedded DLQ worker, the
+//! `dlq` Lambda): it marks the job failed with the reason, keeps a [`DeadLetterRecord`] on the
+//! job and alerts once; a second copy of the same dead letter finds the job already failed and
+//! does nothing. The caller then deletes the message: the record, not the message, is what
+//! operators list, inspect, redrive and purge through [`DeadLetters`] (`drawings dlq`).
+
+mod age;
+#[cfg(test)]
+mod memory;
+mod ops;
+#[cfg(test)]
+mod tests;
+
+pub use age::parse_age;
+pub use ops::{DeadLetterEntry, DeadLetters, DrainReport, PurgeOutcome, RedriveAction, RedriveOutcome, Selection};
 
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
 use crate::job::{DeadLetterRecord, JobStatus};
@@ -81,10 +95,16 @@ impl DeadLetterHandler {
             match jobs.update(&job).await {
                 Ok(stored) => {
                     error!(job_id = %stored.id, code = %err.code, "Job moved to the dead-letter queue and marked failed.");
-                    let alert = alert_for(&stored, &err, "fix the cause, then redrive the dead-letter queue");
+                    let hint = format!(
+                        "inspect it with `drawings dlq show {id}`; once the cause is fixed, \
+                         `drawings dlq redrive --job {id}` resumes it from its last checkpoint",
+                        id = stored.id
+                    );
+                    let alert = alert_for(&stored, &err, &hint);
                     if let Err(e) = self.backends.notifier.notify(&alert).await {
                         warn!(job_id = %stored.id, error = %e, "Alert not sent.");
                     }
+                    self.backends.notices.job_finished(&stored).await;
                     return Ok(DeadLetterOutcome::MarkedFailed);
                 }
                 Err(e) if e.class() == ErrorClass::Conflict => {
