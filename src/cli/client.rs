@@ -96,25 +96,20 @@ pub async fn submit(
 
 /// Prints a job's status.
 pub async fn status(server: &str, job_id: &str, api_key: Option<&str>) -> Result<ExitCode> {
-    let response = http_client(api_key)?
-        .get(url(server, &format!("/status/{job_id}")))
-        .send()
-        .await
-        .with_context(|| format!("connecting to {server}"))?;
-    let (status, value) = json_of(response).await?;
-    println!("{}", serde_json::to_string_pretty(&value)?);
-    Ok(if status.is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let request = http_client(api_key)?.get(url(server, &format!("/status/{job_id}")));
+    print_answer(server, request).await
 }
 
 /// Cancels a queued or processing job (`DELETE /jobs/{id}`) and prints its status; exits 1
 /// when the server refuses (unknown id, or a job that has already completed or failed).
 pub async fn cancel(server: &str, job_id: &str, api_key: Option<&str>) -> Result<ExitCode> {
-    let response = http_client(api_key)?
-        .delete(url(server, &format!("/jobs/{job_id}")))
+    let request = http_client(api_key)?.delete(url(server, &format!("/jobs/{job_id}")));
+    print_answer(server, request).await
+}
+
+/// Sends `request`, prints the JSON answer, and exits 1 unless it was a success.
+async fn print_answer(server: &str, request: reqwest::RequestBuilder) -> Result<ExitCode> {
+    let response = request
         .send()
         .await
         .with_context(|| format!("connecting to {server}"))?;
