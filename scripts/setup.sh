@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything drawings needs on a fresh Debian machine with Rust and Python 3:
 #   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
-#   - a Python venv in .venv with the pinned test tools (moto server, cfn-lint, cargo-lambda)
+#   - a Python venv in .venv with the pinned test tools (moto server, cfn-lint, cargo-lambda,
+#     schemathesis)
 #   - the crates, fetched once so builds and tests need no network
 # Safe to run again: it skips what is already in place and verified.
 set -euo pipefail
@@ -18,7 +19,9 @@ declare -A LIB_SHA256=(
   [aarch64]=
 )
 # pypdfium2 + Pillow: the Python route `cargo bench --bench render` compares against.
-PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2" "pypdfium2==$PYPDFIUM2_VERSION" "pillow==12.1.1")
+# schemathesis: fuzzes `drawings serve` from its /openapi.json (tests/openapi_schemathesis.rs).
+PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2" "pypdfium2==$PYPDFIUM2_VERSION" "pillow==12.1.1"
+  "schemathesis==4.32.5")
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -78,7 +81,8 @@ for tool in "${PY_TOOLS[@]}"; do
 done
 .venv/bin/moto_server --help >/dev/null || die "moto server did not install"
 .venv/bin/cfn-lint --version >/dev/null || die "cfn-lint did not install"
-say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|pypdfium2|pillow)==' | tr '\n' ' ')"
+.venv/bin/schemathesis --version >/dev/null || die "schemathesis did not install"
+say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|pypdfium2|pillow|schemathesis)==' | tr '\n' ' ')"
 
 cargo fetch --locked 2>/dev/null || cargo fetch
 say "done. PDFium: $ROOT/.pdfium/libpdfium.so"

@@ -1,7 +1,8 @@
 //! Authentication and client isolation. A middleware in front of every route but
-//! `GET /health` reads the key in `x-api-key`, answers `401 UNAUTHORIZED` when it is missing
-//! or unknown and `429 RATE_LIMITED` (with `Retry-After`) when the key is over its rate, and
-//! otherwise hands the handlers a [`Caller`]: the client the key belongs to.
+//! `GET /health` and `GET /openapi.json` reads the key in `x-api-key`, answers
+//! `401 UNAUTHORIZED` when it is missing or unknown and `429 RATE_LIMITED` (with `Retry-After`)
+//! when the key is over its rate, and otherwise hands the handlers a [`Caller`]: the client
+//! the key belongs to.
 //!
 //! Handlers take the caller as `Extension<Caller>`. A route the middleware does not cover has
 //! no caller and fails with a 500 rather than serving without a check.
@@ -21,8 +22,8 @@ use std::time::Instant;
 /// The header carrying the key.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// Paths served without a key.
-const OPEN_PATHS: [&str; 1] = ["/health"];
+/// Paths served without a key: a client needs them to find out whether, and how, to call.
+pub(crate) const OPEN_PATHS: [&str; 2] = ["/health", "/openapi.json"];
 
 /// Who may call the API.
 #[derive(Clone, Debug)]

@@ -5,22 +5,41 @@
 //! checkpoint; the outputs written so far stay until the job's TTL deletes them with it.
 
 use crate::auth::Caller;
-use crate::results::load_own_job;
+use crate::error::ErrorBody;
+use crate::results::{load_own_job, path_params};
 use crate::{ApiError, AppState};
 use axum::Extension;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use drawings_core::ErrorCode;
 use drawings_core::cancel::{CancelError, cancel};
-use drawings_core::status::status_view;
+use drawings_core::status::{StatusView, status_view};
 use serde_json::json;
 
+#[utoipa::path(
+    delete,
+    path = "/jobs/{job_id}",
+    tag = "jobs",
+    operation_id = "cancel_job",
+    summary = "Cancel a queued or processing job",
+    params(("job_id" = String, Path, description = "The job's id.")),
+    responses(
+        (status = 200, description = "Cancelled (now, or already before): the job's status.", body = StatusView),
+        (status = 404, description = "`NOT_FOUND`: no such job, or another client's job.", body = ErrorBody),
+        (status = 409, description = "`JOB_FINISHED`: the job has already completed or failed; \
+            `details` has its `job_id` and `status`.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 pub(crate) async fn cancel_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(job_id): Path<String>,
+    job_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let job_id = path_params(job_id)?;
     // Ownership first: another client's job is indistinguishable from a missing one.
     let job = load_own_job(&state, &caller, &job_id).await?;
     let job = match cancel(&state.backends, &job.id).await {

@@ -1,12 +1,40 @@
 //! The error envelope every route answers with:
-//! `{"error":{"code","message","details"},"request_id","timestamp"}`.
+//! `{"error":{"code","message","details"},"request_id","timestamp"}` ([`ErrorBody`], which the
+//! OpenAPI document describes every error response with).
 
 use crate::request_id::current_request_id;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use drawings_core::intake::IntakeError;
 use drawings_core::{ErrorClass, ErrorCode, StoreError};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong.
+    error: ErrorDetail,
+    /// The request's id, also in the `x-request-id` header: quote it when reporting a problem.
+    #[schema(required = true)]
+    request_id: Option<String>,
+    /// When the answer was made (RFC 3339, UTC, milliseconds).
+    #[schema(value_type = String, format = DateTime)]
+    timestamp: String,
+}
+
+/// The `error` of an [`ErrorBody`].
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable code: branch on this, never on the message.
+    code: ErrorCode,
+    /// Human-readable explanation.
+    message: String,
+    /// Machine-readable details, e.g. the `job_id` of an `IDEMPOTENCY_CONFLICT`; often null.
+    #[schema(required = true)]
+    details: Option<Value>,
+}
 
 /// An error answer.
 #[derive(Debug)]
@@ -107,11 +135,15 @@ impl From<IntakeError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": { "code": self.code, "message": self.message, "details": self.details },
-            "request_id": current_request_id(),
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+            request_id: current_request_id(),
+            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         let retry_after = self
             .retry_after

@@ -5,6 +5,7 @@
 //! With authentication off every job is listed.
 
 use crate::auth::Caller;
+use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
@@ -14,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use drawings_core::ErrorCode;
 use drawings_core::ports::JobQuery;
-use drawings_core::status::status_view;
-use serde::Deserialize;
-use serde_json::json;
+use drawings_core::status::{StatusView, status_view};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Jobs listed when the query names no limit.
 pub const DEFAULT_LIST_LIMIT: usize = 50;
@@ -24,16 +25,46 @@ pub const DEFAULT_LIST_LIMIT: usize = 50;
 /// The most jobs one answer lists.
 pub const MAX_LIST_LIMIT: usize = 500;
 
-#[derive(Deserialize)]
+/// The query of `GET /jobs`, read as text and checked by hand so a bad value is a `400` with
+/// the envelope.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
+    /// Only jobs created at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
+    /// How many jobs at most: 1 or more, 50 by default, capped at 500.
+    #[param(value_type = Option<u64>, minimum = 1)]
     limit: Option<String>,
+}
+
+/// The body of `GET /jobs`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct JobList {
+    /// The caller's jobs, newest first, each as `GET /status/{job_id}` shows it.
+    jobs: Vec<StatusView>,
+    /// The limit applied.
+    limit: usize,
 }
 
 fn bad(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
 }
 
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    tag = "jobs",
+    operation_id = "list_jobs",
+    summary = "The caller's jobs, newest first",
+    params(ListParams),
+    responses(
+        (status = 200, description = "The jobs.", body = JobList),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed `since` or `limit`.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 pub(crate) async fn list_jobs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -71,7 +102,7 @@ pub(crate) async fn list_jobs(
     for job in jobs.iter().filter(|job| caller.owns(job)) {
         views.push(status_view(job, state.backends.blobs.as_ref(), state.link_ttl).await?);
     }
-    let body = json!({ "jobs": views, "limit": limit });
+    let body = JobList { jobs: views, limit };
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()

@@ -1,8 +1,10 @@
 //! The drawings HTTP API: an axum `Router` over the core's intake and status services. The
 //! same router runs under `drawings serve` and under the intake Lambda (`lambda_http`).
 //!
-//! Every route but `GET /health` sits behind [`Auth`]: with keys, a request needs one in
-//! `x-api-key` and sees only its client's jobs (see the `auth` module).
+//! Every route but `GET /health` and `GET /openapi.json` sits behind [`Auth`]: with keys, a
+//! request needs one in `x-api-key` and sees only its client's jobs (see the `auth` module).
+//! `GET /openapi.json` describes the API; the router is built from the same annotated
+//! handlers as the document (see the `openapi` module).
 #![warn(missing_docs)]
 
 mod auth;
@@ -12,6 +14,7 @@ mod error;
 mod jobs;
 mod keys;
 mod metrics;
+mod openapi;
 mod rate_limit;
 mod request_id;
 mod results;
@@ -21,20 +24,20 @@ mod uploads;
 pub use auth::{API_KEY_HEADER, Auth, Caller};
 pub use error::ApiError;
 pub use jobs::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
-pub use metrics::PrometheusRegistry;
 pub use keys::{ApiKeys, KEY_PREFIX, KeyRecord, KeysError, generate_key, hash_key, valid_client_name};
+pub use metrics::PrometheusRegistry;
 pub use rate_limit::RateLimit;
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::{Extension, Router};
 use drawings_core::ErrorCode;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::Backends;
+use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// What the routes share.
 #[derive(Clone)]
@@ -57,21 +60,11 @@ pub fn router(state: AppState) -> Router {
 
 /// The API's routes behind `auth`.
 pub fn router_with_auth(state: AppState, auth: Auth) -> Router {
-    let auth_mode = if auth.is_on() { "on" } else { "off" };
+    let auth_mode = if auth.is_on() { AuthMode::On } else { AuthMode::Off };
     // Multipart bodies carry a little framing around the file.
     let body_limit = state.intake.config().max_upload_bytes as usize + 64 * 1024;
-    Router::new()
-        .route(
-            "/process-drawing",
-            post(submit::process_drawing).layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/uploads", post(uploads::create_upload))
-        .route("/status/{job_id}", get(results::status))
-        .route("/results/{job_id}/{file}", get(results::result_file))
-        .route("/jobs", get(jobs::list_jobs))
-        .route("/jobs/{job_id}", axum::routing::delete(cancel::cancel_job))
-        .route("/metrics", get(metrics::metrics))
-        .route("/health", get(move || health(auth_mode)))
+    let (routes, document) = openapi::routes(body_limit).split_for_parts();
+    routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -80,11 +73,48 @@ pub fn router_with_auth(state: AppState, auth: Auth) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(Extension(openapi::finish(document)))
+        .layer(Extension(auth_mode))
         .layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)
 }
 
-async fn health(auth: &'static str) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "auth": auth }))
+/// Whether the server asks for API keys.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum AuthMode {
+    /// Every route but `/health` and `/openapi.json` needs `x-api-key`.
+    On,
+    /// No keys: every caller sees every job (only on a loopback address).
+    Off,
+}
+
+/// The body of `GET /health`.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String, example = "ok")]
+    status: &'static str,
+    /// The server's version.
+    #[schema(value_type = String)]
+    version: &'static str,
+    /// Whether API keys are required.
+    auth: AuthMode,
+}
+
+/// Liveness, open without a key.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    operation_id = "health",
+    responses((status = 200, description = "The server is up.", body = Health))
+)]
+async fn health(Extension(auth): Extension<AuthMode>) -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        auth,
+    })
 }

@@ -152,6 +152,19 @@ impl PrometheusRegistry {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    operation_id = "metrics",
+    summary = "The server's metrics, Prometheus text format 0.0.4",
+    responses(
+        (status = 200, description = "Every metric with its `HELP` and `TYPE`.",
+            body = String, content_type = "text/plain"),
+        (status = 404, description = "`NOT_FOUND`: this deployment publishes its metrics to CloudWatch.",
+            body = crate::error::ErrorBody),
+    )
+)]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let registry = state.metrics.as_ref().ok_or_else(|| {
         ApiError::new(

@@ -1,15 +1,24 @@
 //! `GET /status/{job_id}` and `GET /results/{job_id}/{file}`. A malformed id is a plain 404:
 //! it never reaches a store as a key. Another client's job is a 404 too, exactly like a job
-//! that does not exist, so a key cannot even learn which ids are taken.
+//! that does not exist, so a key cannot even learn which ids are taken. A path segment that
+//! does not even decode (percent-encoded bytes that are not UTF-8) is the same 404.
 
 use crate::auth::Caller;
+use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 use axum::Extension;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use drawings_core::status::{RESULT_FILES, XLSX_CONTENT_TYPE, retry_after, status_view};
+use drawings_core::status::{RESULT_FILES, StatusView, XLSX_CONTENT_TYPE, retry_after, status_view};
 use drawings_core::{ErrorClass, ErrorCode, Job, JobId, JobStatus};
+
+/// The path's parameters; a rejection (a segment that is not UTF-8 once decoded) is a 404
+/// like any other id that cannot be a job's.
+pub(crate) fn path_params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(params)| params).map_err(|_| ApiError::not_found("job"))
+}
 
 /// The caller's job `raw_id`; 404 when the id is malformed, unknown or another client's.
 pub(crate) async fn load_own_job(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Job, ApiError> {
@@ -22,11 +31,30 @@ pub(crate) async fn load_own_job(state: &AppState, caller: &Caller, raw_id: &str
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/status/{job_id}",
+    tag = "jobs",
+    operation_id = "job_status",
+    summary = "A job's status",
+    params(("job_id" = String, Path, description = "The job's id (32 lowercase hex digits).")),
+    responses(
+        (status = 200, description = "The job as a client polls it; `result` links once completed.",
+            body = StatusView, headers(
+                ("Retry-After" = u32, description = "While queued (5) or processing (2): seconds before polling again.")
+            )),
+        (status = 404, description = "`NOT_FOUND`: no such job, a malformed id, or another client's job.",
+            body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 pub(crate) async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(job_id): Path<String>,
+    job_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let job_id = path_params(job_id)?;
     let job = load_own_job(&state, &caller, &job_id).await?;
     let view = status_view(&job, state.backends.blobs.as_ref(), state.link_ttl).await?;
     let mut response = axum::Json(view).into_response();
@@ -38,11 +66,34 @@ pub(crate) async fn status(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/results/{job_id}/{file}",
+    tag = "jobs",
+    operation_id = "result_file",
+    summary = "Download a result file of a completed job",
+    params(
+        ("job_id" = String, Path, description = "The job's id."),
+        ("file" = String, Path, description = "`components.json`, `schedule.xlsx` or `schedule.csv`."),
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment.", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 404, description = "`NOT_FOUND`: no such job or file, or another client's job.", body = ErrorBody),
+        (status = 409, description = "`RESULT_NOT_READY`: the job has not completed.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 pub(crate) async fn result_file(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((job_id, file)): Path<(String, String)>,
+    params: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let (job_id, file) = path_params(params)?;
     if !RESULT_FILES.contains(&file.as_str()) {
         return Err(ApiError::not_found("result file"));
     }

@@ -14,6 +14,7 @@
 //! key never meet each other's jobs.
 
 use crate::auth::Caller;
+use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 use axum::Extension;
 use axum::body::Body;
@@ -21,32 +22,127 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use drawings_core::ErrorCode;
+use chrono::{DateTime, Utc};
 use drawings_core::intake::{Accepted, Upload, valid_idempotency_key};
+use drawings_core::{ErrorCode, JobId, JobStatus};
 use http_body_util::BodyExt;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The largest JSON body read; the JSON requests carry a few short fields.
 const MAX_JSON_BYTES: usize = 64 * 1024;
 
-/// The JSON form of `POST /process-drawing`: the same metadata as the multipart form.
-#[derive(Deserialize)]
-struct UploadedSubmit {
+/// The JSON form of `POST /process-drawing`: a file already `PUT` to an upload URL, with the
+/// same metadata as the multipart form.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct UploadedSubmit {
+    /// The `upload_id` from `POST /uploads`: 32 lowercase hex digits.
+    #[schema(pattern = "^[0-9a-f]{32}$")]
     upload_id: String,
+    /// The file's name, shown in the status.
     #[serde(default)]
     file_name: Option<String>,
+    /// A label for the job; with API keys the key's client replaces it.
     #[serde(default)]
     client_name: Option<String>,
+    /// A label for the job.
     #[serde(default)]
     project_name: Option<String>,
+    /// Where the completion notice is POSTed: an absolute http(s) URL of at most 2048 bytes.
     #[serde(default)]
+    #[schema(max_length = 2048, pattern = "^https?://")]
     callback_url: Option<String>,
 }
+
+/// The multipart form of `POST /process-drawing`; other fields are ignored.
+// Only described: `read_multipart` reads the form field by field.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct SubmitForm {
+    /// The PDF.
+    #[schema(value_type = String, format = Binary)]
+    drawing_file: Vec<u8>,
+    /// A label for the job; with API keys the key's client replaces it.
+    #[schema(nullable = false)]
+    client_name: Option<String>,
+    /// A label for the job.
+    #[schema(nullable = false)]
+    project_name: Option<String>,
+    /// Where the completion notice is POSTed: an absolute http(s) URL of at most 2048 bytes.
+    #[schema(nullable = false, max_length = 2048, pattern = "^https?://")]
+    callback_url: Option<String>,
+}
+
+/// The body of a `202` from `POST /process-drawing`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AcceptedBody {
+    /// The new job, or the earlier one for a repeated `Idempotency-Key`.
+    job_id: JobId,
+    /// `queued` for a new job; a replay shows the job's status now.
+    status: JobStatus,
+    /// Where to poll: `/status/{job_id}`.
+    status_url: String,
+    /// When the job was accepted.
+    created_at: DateTime<Utc>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/process-drawing",
+    tag = "jobs",
+    operation_id = "process_drawing",
+    summary = "Submit a drawing",
+    description = "Accepts a PDF and answers at once with a queued job to poll. The PDF comes as the \
+        raw body (`application/pdf` or `application/octet-stream`, with optional `X-File-Name` and \
+        `X-Callback-Url` headers), as multipart with the file in `drawing_file`, or as JSON naming \
+        a file already `PUT` to the URL from `POST /uploads`. Intake only checks the size and the \
+        `%PDF-` header; whatever needs the PDF opened fails the job in its `validation` stage.",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[A-Za-z0-9\-_.:]{1,128}$",
+            description = "The same key with the same bytes answers the same job (`Idempotent-Replayed: true`); \
+                with other bytes, `409 IDEMPOTENCY_CONFLICT`."),
+        ("X-File-Name" = Option<String>, Header, nullable = false, description = "The file's name, with a raw body."),
+        ("X-Callback-Url" = Option<String>, Header, nullable = false, max_length = 2048, pattern = "^https?://",
+            description = "Where the completion notice is POSTed, with a raw body."),
+    ),
+    request_body(
+        description = "The drawing, in one of four forms.",
+        content(
+            (crate::openapi::Binary = "application/pdf"),
+            (crate::openapi::Binary = "application/octet-stream", example = json!("%PDF-1.7\n%%EOF\n")),
+            (SubmitForm = "multipart/form-data"),
+            (UploadedSubmit = "application/json"),
+        )
+    ),
+    responses(
+        (status = 202, description = "Accepted: a job to poll.", body = AcceptedBody, headers(
+            ("Location" = String, description = "`/status/{job_id}`"),
+            ("Retry-After" = u32, description = "Seconds to wait before the first poll."),
+            ("Idempotent-Replayed" = String, description = "`true` when an earlier job was answered again."),
+        ), links(
+            ("status" = (operation_id = "job_status", parameters(("job_id" = "$response.body#/job_id")),
+                description = "Poll the job.")),
+            ("cancel" = (operation_id = "cancel_job", parameters(("job_id" = "$response.body#/job_id")),
+                description = "Cancel the job.")),
+            ("results" = (operation_id = "result_file", parameters(("job_id" = "$response.body#/job_id")),
+                description = "Download a result once the job has completed.")),
+        )),
+        (status = 400, description = "`EMPTY_BODY`, `INVALID_PDF` (no `%PDF-` header) or `INVALID_REQUEST` \
+            (malformed JSON or multipart, bad header, bad `callback_url` or `upload_id`).", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no file was `PUT` for that `upload_id`.", body = ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_CONFLICT`: the key was used with other bytes; \
+            `details.job_id` names the first job.", body = ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`, decided from `Content-Length` before the body \
+            is read.", body = ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: none of the four forms.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 
 pub(crate) async fn process_drawing(
     State(state): State<AppState>,
@@ -267,12 +363,12 @@ async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, Ap
 fn accepted_response(accepted: &Accepted) -> Response {
     let job = &accepted.job;
     let status_url = format!("/status/{}", job.id);
-    let body = json!({
-        "job_id": job.id,
-        "status": job.status,
-        "status_url": status_url,
-        "created_at": job.created_at,
-    });
+    let body = AcceptedBody {
+        job_id: job.id.clone(),
+        status: job.status,
+        status_url: status_url.clone(),
+        created_at: job.created_at,
+    };
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&status_url) {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 
 /// Requests made for one job, by kind.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestCounts {
@@ -86,6 +87,7 @@ impl RequestCounts {
 }
 
 /// Whose compute the figures describe.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ComputeBasis {
@@ -267,6 +269,7 @@ impl JobCost {
 }
 
 /// The `cost` of `GET /status`: the model's price from `usage`, plus compute and requests.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostView {
     /// Gemini tokens, priced (equal to `usage.usd`).
@@ -286,6 +289,7 @@ pub struct CostView {
     /// Requests by kind.
     pub requests: RequestCounts,
     /// Date of the AWS price table.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub as_of: Option<String>,
 }
 

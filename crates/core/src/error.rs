@@ -31,6 +31,7 @@ impl ErrorClass {
 }
 
 /// Stable error codes, part of the public API (`{"error":{"code": ...}}`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
@@ -231,6 +232,7 @@ impl StoreError {
 }
 
 /// Why a job failed, as stored on the job and shown in `GET /status`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobError {
     /// Stable code.

@@ -42,6 +42,7 @@ impl fmt::Display for JobId {
 }
 
 /// Lifecycle of a job. `completed`, `failed` and `cancelled` are terminal.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
@@ -76,6 +77,7 @@ impl JobStatus {
 }
 
 /// The pipeline's stages, in order. Their names are part of the API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -158,6 +160,7 @@ pub struct JobInput {
 }
 
 /// Model usage and its price, summed over the job.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// Prompt tokens (including cached).

@@ -16,6 +16,7 @@ pub const RESULT_FILES: [&str; 3] = ["components.json", "schedule.xlsx", "schedu
 pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Progress through the pipeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
     /// Pages finished in the current per-page stage.
@@ -27,6 +28,7 @@ pub struct ProgressView {
 }
 
 /// Where the results are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultLinks {
     /// `components.json`.
@@ -38,6 +40,7 @@ pub struct ResultLinks {
 }
 
 /// The body of `GET /status/{job_id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusView {
     /// The job.
@@ -45,6 +48,7 @@ pub struct StatusView {
     /// Lifecycle status.
     pub status: JobStatus,
     /// Stage running now, or the one that failed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub current_stage: Option<Stage>,
     /// Finished stages.
     pub stages_completed: Vec<Stage>,
@@ -68,10 +72,28 @@ pub struct StatusView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// Result links, once completed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub result: Option<ResultLinks>,
     /// Why it failed, or the last transient error while it is retried.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<JobError>,
 }
+
+/// The schema of a [`JobId`], by hand: the derive does not follow `#[serde(transparent)]`, and
+/// the pattern is worth saying.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for JobId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9a-f]{32}$"))
+            .description(Some("A job id: 32 lowercase hex digits."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for JobId {}
 
 /// Percent done: each stage is a fifth, and a per-page stage advances page by page.
 pub fn percent(job: &Job) -> f64 {
