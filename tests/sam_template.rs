@@ -356,6 +356,7 @@ fn intake_serves_every_route_through_an_http_api() {
         ("GET", "/results/{job_id}/{file}"),
         ("POST", "/uploads"),
         ("GET", "/health"),
+        ("GET", "/openapi.json"),
         ("GET", "/jobs"),
         ("DELETE", "/jobs/{job_id}"),
     ]
