@@ -31,7 +31,10 @@ pub fn delivery(record: &SqsMessage) -> Option<Delivery> {
 
 /// The deadline of an invocation, from the context's epoch milliseconds.
 pub fn deadline_from(epoch_ms: u64) -> Instant {
-    let deadline: DateTime<Utc> = Utc.timestamp_millis_opt(epoch_ms as i64).single().unwrap_or_else(Utc::now);
+    let deadline: DateTime<Utc> = Utc
+        .timestamp_millis_opt(epoch_ms as i64)
+        .single()
+        .unwrap_or_else(Utc::now);
     let left = (deadline - Utc::now()).to_std().unwrap_or_default();
     Instant::now() + left
 }

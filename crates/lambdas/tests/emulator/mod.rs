@@ -1,0 +1,567 @@
+//! Test support: the three functions under cargo-lambda's runtime emulator (`cargo lambda
+//! watch`), against a moto server of their own with the resources the SAM template creates.
+//!
+//! One [`Emulator`] per test: a moto server on a free port, a freshly provisioned stack on it
+//! (`drawings_aws::provision`), and `cargo lambda watch` on another free port with the
+//! environment the functions read in AWS. The functions run as `cargo run --bin <name>`
+//! children of the watch (dev profile); the test binary pre-builds them once so that the first
+//! invocation only starts them. Everything is stopped when the [`Emulator`] is dropped, also
+//! when the test panics (its logs are then kept and their paths printed).
+//!
+//! The test itself plays the part of Lambda's SQS event source mapping: it receives from the
+//! queue on moto, hands the record to the function in the real event shape, and deletes the
+//! message when the function did not report it failed.
+//!
+//! cargo-lambda and moto come from the repository's venv (`scripts/setup.sh`); without them
+//! the tests fail with that instruction rather than skip, because CI runs the set-up first.
+
+#![allow(dead_code)] // Each test uses a part.
+
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use drawings_aws::{AwsClients, StackResources};
+use drawings_testkit::moto::{MotoServer, free_port};
+use drawings_testkit::unique;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long anything that may have to compile gets: the first invocation of a function runs
+/// `cargo run`, which rebuilds when a source changed since the pre-build.
+pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The repository root (the workspace).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
+}
+
+/// The `.venv/bin` holding cargo-lambda; panics with the set-up instruction when it is missing.
+pub fn venv_bin() -> PathBuf {
+    let bin = repo_root().join(".venv/bin");
+    assert!(
+        bin.join("cargo-lambda").is_file(),
+        "{} is missing: run scripts/setup.sh from the repository root (it installs cargo-lambda in .venv)",
+        bin.join("cargo-lambda").display()
+    );
+    bin
+}
+
+/// `PATH` with the venv first, so that `cargo lambda` finds the `cargo-lambda` subcommand.
+pub fn path_with_venv() -> String {
+    let mut paths = vec![venv_bin()];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths)
+        .expect("PATH")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The cargo that runs these tests.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A file of `tests/events`.
+pub fn event_fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Replaces every string value `"${name}"` in `template` by `values[name]` (as a string, so
+/// a JSON body stays a string field), and fails on a placeholder left unfilled.
+pub fn fill(template: &mut Value, values: &HashMap<&str, String>) {
+    match template {
+        Value::String(s) => {
+            if let Some(name) = s.strip_prefix("${").and_then(|rest| rest.strip_suffix('}')) {
+                let value = values
+                    .get(name)
+                    .unwrap_or_else(|| panic!("no value for the fixture placeholder ${{{name}}}"));
+                *s = value.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| fill(v, values)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| fill(v, values)),
+        _ => {}
+    }
+}
+
+/// An SQS event (`tests/events/sqs-event.json`) carrying one message received from the
+/// queue `queue_arn`, as Lambda's event source mapping builds it.
+pub fn sqs_event(message: &Message, queue_arn: &str) -> Value {
+    let attribute = |name: MessageSystemAttributeName| {
+        message
+            .attributes()
+            .and_then(|a| a.get(&name))
+            .cloned()
+            .unwrap_or_else(|| panic!("the received message has no {name:?} attribute"))
+    };
+    let values = HashMap::from([
+        ("message_id", message.message_id().expect("message id").to_owned()),
+        (
+            "receipt_handle",
+            message.receipt_handle().expect("receipt handle").to_owned(),
+        ),
+        ("body", message.body().expect("body").to_owned()),
+        (
+            "receive_count",
+            attribute(MessageSystemAttributeName::ApproximateReceiveCount),
+        ),
+        ("sent_timestamp", attribute(MessageSystemAttributeName::SentTimestamp)),
+        (
+            "first_receive_timestamp",
+            attribute(MessageSystemAttributeName::ApproximateFirstReceiveTimestamp),
+        ),
+        ("md5_of_body", message.md5_of_body().unwrap_or_default().to_owned()),
+        ("queue_arn", queue_arn.to_owned()),
+    ]);
+    let mut event = event_fixture("sqs-event.json");
+    fill(&mut event, &values);
+    event
+}
+
+/// The pre-build, once per test binary: `cargo build -p drawings-lambdas --bins`, so that the
+/// watch's `cargo run` finds the binaries fresh.
+static PREBUILT: Mutex<bool> = Mutex::new(false);
+
+fn prebuild() {
+    let mut done = PREBUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if *done {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let status = Command::new(cargo())
+        .args(["build", "-p", "drawings-lambdas", "--bins"])
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .status()
+        .expect("run cargo build");
+    assert!(
+        status.success(),
+        "cargo build -p drawings-lambdas --bins failed: {status}"
+    );
+    eprintln!("[emulator] pre-built the functions in {:.1?}", started.elapsed());
+    *done = true;
+}
+
+/// One process of a tree, identified by its pid and its start time (so that a reused pid is
+/// never signalled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Proc {
+    pid: u32,
+    started: u64,
+}
+
+/// `(ppid, start time)` of a live process from `/proc/<pid>/stat`.
+fn proc_stat(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses: the fields follow the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // fields[0] is the state (field 3); ppid is field 4, starttime field 22.
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
+}
+
+/// Every live descendant of `root`.
+fn descendants(root: u32) -> Vec<Proc> {
+    let mut children: HashMap<u32, Vec<Proc>> = HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, started)) = proc_stat(pid) {
+            children.entry(ppid).or_default().push(Proc { pid, started });
+        }
+    }
+    let mut found = Vec::new();
+    let mut todo = vec![root];
+    while let Some(parent) = todo.pop() {
+        for child in children.get(&parent).into_iter().flatten() {
+            found.push(*child);
+            todo.push(child.pid);
+        }
+    }
+    found
+}
+
+/// Sends `signal` to `target` (a pid, or `-pgid` for a process group) with kill(1): the
+/// workspace forbids `unsafe`, so no `libc::kill`.
+fn send_signal(target: &str, signal: &str) {
+    Command::new("kill")
+        .args([format!("-{signal}").as_str(), "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok();
+}
+
+/// The last `lines` lines of a log file.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// `cargo lambda watch` (or any process that spawns children), stopped with its whole tree.
+pub struct Watch {
+    child: Child,
+    /// Its output (and, for `watch`, the functions' logs).
+    pub log: PathBuf,
+    /// The port its runtime and invoke APIs listen on (127.0.0.1).
+    pub port: u16,
+}
+
+impl Watch {
+    /// Starts `cargo lambda watch --invoke-address 127.0.0.1 --invoke-port <free port> <extra>`
+    /// in the workspace root with `env` added, and waits until the port accepts connections.
+    pub async fn start(extra: &[&str], env: &[(String, String)]) -> Watch {
+        let mut last = String::new();
+        // Another process may take the port between the probe and the watch's bind: retry.
+        for _ in 0..3 {
+            let port = free_port();
+            let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("cargo-lambda-watch-{}-{port}.log", std::process::id()));
+            let file = File::create(&log).expect("create the watch log");
+            let mut command = Command::new(cargo());
+            command
+                .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+                .arg(port.to_string())
+                .args(extra)
+                .current_dir(repo_root())
+                .env("PATH", path_with_venv())
+                // Ambient AWS settings must not leak into the functions.
+                .env_remove("AWS_PROFILE")
+                .env_remove("AWS_SESSION_TOKEN")
+                .env_remove("AWS_DEFAULT_REGION")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(file.try_clone().expect("clone the log handle"))
+                .stderr(file)
+                // A group of its own, so that stopping it reaches everything it spawned there.
+                .process_group(0);
+            let child = command.spawn().expect("start cargo lambda watch");
+            let mut watch = Watch { child, log, port };
+            if watch.wait_listening(Duration::from_secs(60)).await {
+                return watch;
+            }
+            last = tail(&watch.log, 40);
+            // Dropping `watch` stops it.
+        }
+        panic!("cargo lambda watch did not start listening; its last output:\n{last}");
+    }
+
+    async fn wait_listening(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// The watch's output so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// How many function processes (or their `cargo run`) have exited so far: the watch logs
+    /// `ERROR command exited code=N` for each. An invocation whose function exits before it
+    /// answers is never answered, so the callers watch this count instead of waiting out
+    /// their timeout.
+    pub fn exits(&self) -> usize {
+        self.output()
+            .lines()
+            .filter(|l| l.contains("ERROR") && l.contains("command exited"))
+            .count()
+    }
+
+    /// Runs `call`, failing as soon as a function process exits while it is pending.
+    pub async fn guard<T>(&self, what: &str, call: impl std::future::Future<Output = T>) -> T {
+        let before = self.exits();
+        let exited = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if self.exits() > before {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            out = call => out,
+            () = exited => panic!(
+                "{what}: the function process exited without answering (a build error, or a failed \
+                 init); the watch's log ends:\n{}",
+                tail(&self.log, 40)
+            ),
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        // cargo-lambda starts each function in a session of its own (setsid), so the group
+        // signal does not reach them; the watch stops them itself on SIGTERM. Note them now,
+        // by pid and start time, in case it does not.
+        let tree = descendants(pid);
+        send_signal(&format!("-{pid}"), "TERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            send_signal(&format!("-{pid}"), "KILL");
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+        for proc in tree {
+            if proc_stat(proc.pid).is_some_and(|(_, started)| started == proc.started) {
+                send_signal(&proc.pid.to_string(), "KILL");
+            }
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "cargo lambda watch's log is kept at {}; its end:\n{}",
+                self.log.display(),
+                tail(&self.log, 60)
+            );
+        } else {
+            std::fs::remove_file(&self.log).ok();
+        }
+    }
+}
+
+/// The environment the functions read in AWS (the SAM template's variables and the ones
+/// Lambda sets), pointed at moto. `aws_endpoint` goes into `AWS_ENDPOINT_URL` unchanged.
+pub fn function_env(aws_endpoint: &str, resources: &StackResources) -> Vec<(String, String)> {
+    let pdfium = repo_root().join(".pdfium/libpdfium.so");
+    [
+        ("AWS_ENDPOINT_URL", aws_endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("DRAWINGS_TABLE", resources.table.clone()),
+        ("DRAWINGS_QUEUE_URL", resources.queue_url.clone()),
+        ("DRAWINGS_DLQ_URL", resources.dlq_url.clone()),
+        ("DRAWINGS_BUCKET", resources.bucket.clone()),
+        ("DRAWINGS_ALERT_TOPIC_ARN", resources.topic_arn.clone()),
+        ("PDFIUM_LIB", pdfium.display().to_string()),
+        // The intake refuses to start without an API-keys parameter unless told the API is
+        // open; authentication has tests of its own.
+        ("DRAWINGS_AUTH", "off".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The functions under the emulator, on a stack of their own.
+pub struct Emulator {
+    /// Stopped first (fields drop in order), so no function outlives its moto.
+    pub watch: Watch,
+    /// The emulator's moto.
+    pub moto: MotoServer,
+    /// Clients for moto, for the test's own calls.
+    pub clients: AwsClients,
+    /// What was provisioned.
+    pub resources: StackResources,
+    /// For the emulator's HTTP APIs.
+    pub http: reqwest::Client,
+    /// `http://127.0.0.1:{port}`.
+    pub base: String,
+}
+
+impl Emulator {
+    /// Pre-builds the functions, starts moto, provisions a stack, and starts the watch with
+    /// the functions' environment plus `extra_env`.
+    pub async fn start(extra_env: &[(&str, &str)]) -> Emulator {
+        venv_bin();
+        tokio::task::spawn_blocking(prebuild).await.expect("the pre-build");
+        let moto = MotoServer::start().await;
+        let clients = AwsClients::for_endpoint(&moto.endpoint).await;
+        let suffix = unique("emu").replace('-', "");
+        let resources = StackResources::create(&clients, "drawings", &suffix)
+            .await
+            .expect("provision the stack on moto");
+        // `localhost`, not 127.0.0.1: S3's endpoint rules pick path-style addressing for an IP
+        // host by themselves, so only a host name shows that the functions' S3 client is
+        // path-style with an endpoint from `AWS_ENDPOINT_URL` (`{bucket}.localhost` does not
+        // resolve, a virtual-host request would fail).
+        let port = moto.endpoint.rsplit(':').next().expect("moto's port");
+        let mut env = function_env(&format!("http://localhost:{port}"), &resources);
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let watch = Watch::start(&["--ignore-changes", "-p", "drawings-lambdas"], &env).await;
+        let base = format!("http://127.0.0.1:{}", watch.port);
+        Emulator {
+            watch,
+            moto,
+            clients,
+            resources,
+            http: reqwest::Client::builder()
+                .timeout(COMPILE_TIMEOUT)
+                .no_proxy()
+                .build()
+                .expect("HTTP client"),
+            base,
+        }
+    }
+
+    /// A function URL path: `/lambda-url/{function}{path}`.
+    pub fn url(&self, function: &str, path: &str) -> String {
+        format!("{}/lambda-url/{function}{path}", self.base)
+    }
+
+    /// `POST /process-drawing` on intake with `fixtures/{name}` as `application/pdf`;
+    /// returns the answer's status and JSON.
+    pub async fn submit(&self, name: &str) -> (reqwest::StatusCode, Value) {
+        let pdf = std::fs::read(repo_root().join("fixtures").join(name)).expect("read the fixture PDF");
+        let request = self
+            .http
+            .post(self.url("intake", "/process-drawing"))
+            .header("content-type", "application/pdf")
+            .header("x-file-name", name)
+            .body(pdf)
+            .send();
+        let resp = self
+            .watch
+            .guard("POST /process-drawing", request)
+            .await
+            .expect("POST /process-drawing");
+        let status = resp.status();
+        let text = resp.text().await.expect("the answer's body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        (status, body)
+    }
+
+    /// Submits `fixtures/{name}` and returns the job id, asserting the 202.
+    pub async fn submit_ok(&self, name: &str) -> String {
+        let (status, body) = self.submit(name).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::ACCEPTED,
+            "POST /process-drawing answered {body}"
+        );
+        body["job_id"].as_str().expect("a job_id").to_owned()
+    }
+
+    /// `GET /status/{id}` on intake: the status and JSON.
+    pub async fn status(&self, job_id: &str) -> (reqwest::StatusCode, Value) {
+        let request = self.http.get(self.url("intake", &format!("/status/{job_id}"))).send();
+        let resp = self.watch.guard("GET /status", request).await.expect("GET /status");
+        let status = resp.status();
+        let text = resp.text().await.expect("the answer's body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        (status, body)
+    }
+
+    /// Receives one message from `queue_url` (with all system attributes), hiding it for
+    /// `visibility`, waiting up to `wait` seconds (at most 20) for it.
+    pub async fn receive(&self, queue_url: &str, visibility: i32, wait: i32) -> Option<Message> {
+        let answer = self
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(1)
+            .visibility_timeout(visibility)
+            .wait_time_seconds(wait)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        answer.messages.unwrap_or_default().into_iter().next()
+    }
+
+    /// Deletes a received message, as the event source mapping does after a success.
+    pub async fn delete(&self, queue_url: &str, message: &Message) {
+        self.clients
+            .sqs
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(message.receipt_handle().expect("receipt handle"))
+            .send()
+            .await
+            .expect("DeleteMessage");
+    }
+
+    /// Invokes `function` with `event` through `cargo lambda invoke --data-file`; returns
+    /// the function's answer.
+    pub async fn invoke_cli(&self, function: &str, event: &Value) -> Value {
+        let mut file = tempfile::Builder::new()
+            .prefix("event-")
+            .suffix(".json")
+            .tempfile()
+            .expect("a temporary event file");
+        file.write_all(event.to_string().as_bytes()).expect("write the event");
+        let mut command = tokio::process::Command::new(cargo());
+        command
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
+            .arg(self.watch.port.to_string())
+            .arg("--data-file")
+            .arg(file.path())
+            .current_dir(repo_root())
+            .env("PATH", path_with_venv())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let what = format!("cargo lambda invoke {function}");
+        let output = tokio::time::timeout(COMPILE_TIMEOUT, self.watch.guard(&what, command.output()))
+            .await
+            .unwrap_or_else(|_| panic!("cargo lambda invoke {function} did not answer in {COMPILE_TIMEOUT:?}"))
+            .expect("run cargo lambda invoke");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "cargo lambda invoke {function} failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("cargo lambda invoke {function} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Invokes `function` with `event` through the Invoke API
+    /// (`POST /2015-03-31/functions/{function}/invocations`); returns the answer.
+    pub async fn invoke_api(&self, function: &str, event: &Value) -> Value {
+        let request = self
+            .http
+            .post(format!("{}/2015-03-31/functions/{function}/invocations", self.base))
+            .json(event)
+            .send();
+        let resp = self
+            .watch
+            .guard(&format!("invoke {function}"), request)
+            .await
+            .unwrap_or_else(|e| panic!("invoke {function}: {e}"));
+        let status = resp.status();
+        let text = resp.text().await.expect("the invocation's answer");
+        assert!(status.is_success(), "invoke {function} answered {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("invoke {function} answered no JSON ({e}): {text}"))
+    }
+}
