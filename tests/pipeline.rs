@@ -155,7 +155,11 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
     }
     let mut calls = h.analyzer.calls();
     calls.sort();
-    assert_eq!(calls, vec![0, 1, 2, 3], "every page analyzed once (concurrently, in any order)");
+    assert_eq!(
+        calls,
+        vec![0, 1, 2, 3],
+        "every page analyzed once (concurrently, in any order)"
+    );
     let evaluation: serde_json::Value =
         serde_json::from_slice(&h.backends.blobs.get(&id.blob_key("evaluation.json")).await.unwrap()).unwrap();
     assert_eq!(evaluation["recall"], 1.0, "{evaluation}");

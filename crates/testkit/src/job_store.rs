@@ -286,9 +286,19 @@ async fn list_filters_by_client_time_and_dead_letter_newest_first(store: &dyn Jo
         ..query.clone()
     };
     let recent = ids_of(store.list(&since).await.expect("list since"));
-    assert_eq!(recent, vec![ids[2].clone(), ids[1].clone()], "created_since is inclusive");
-    let limited = JobQuery { limit: 1, ..query.clone() };
-    assert_eq!(ids_of(store.list(&limited).await.expect("list with limit")), vec![ids[2].clone()]);
+    assert_eq!(
+        recent,
+        vec![ids[2].clone(), ids[1].clone()],
+        "created_since is inclusive"
+    );
+    let limited = JobQuery {
+        limit: 1,
+        ..query.clone()
+    };
+    assert_eq!(
+        ids_of(store.list(&limited).await.expect("list with limit")),
+        vec![ids[2].clone()]
+    );
     let dead = JobQuery {
         dead_lettered: true,
         ..JobQuery::default()

@@ -30,8 +30,15 @@ impl DynamoJobStore {
                 .unwrap_or(today - Duration::days(DEFAULT_LOOKBACK_DAYS));
             let mut day = today;
             while day.date_naive() >= since.date_naive() && !full(query, &jobs) {
-                self.query_partition(INDEX_BY_DAY, item::CREATED_DAY, &item::day(day), since_ms, query, &mut jobs)
-                    .await?;
+                self.query_partition(
+                    INDEX_BY_DAY,
+                    item::CREATED_DAY,
+                    &item::day(day),
+                    since_ms,
+                    query,
+                    &mut jobs,
+                )
+                .await?;
                 day -= Duration::days(1);
             }
         }
