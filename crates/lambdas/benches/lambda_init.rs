@@ -240,8 +240,9 @@ impl Bench {
                 .unwrap_or_else(|_| panic!("{function} did not answer its first invocation in {ANSWER_TIMEOUT:?}"))
                 .expect("the invocation task"),
             status = child.wait() => panic!(
-                "{function} exited ({status:?}) before answering; its log ends:\n{}",
-                emulator::tail(&log_path, 30)
+                "{function} exited ({status:?}) before answering:\n{}\nIts log ends:\n{}",
+                emulator::error_lines(&log_path, 10),
+                emulator::tail(&log_path, 20)
             ),
         };
         check_answer(function, &answer);

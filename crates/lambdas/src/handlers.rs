@@ -29,14 +29,24 @@ pub fn delivery(record: &SqsMessage) -> Option<Delivery> {
     })
 }
 
+/// The budget assumed when the context's deadline is not in the future: Lambda always sends
+/// a real one, but runtime emulators send a fixed number (cargo-lambda: 600000, a time in
+/// 1970), which would make every invocation hand over after one unit of work.
+pub const FALLBACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// The deadline of an invocation, from the context's epoch milliseconds.
 pub fn deadline_from(epoch_ms: u64) -> Instant {
-    let deadline: DateTime<Utc> = Utc
-        .timestamp_millis_opt(epoch_ms as i64)
-        .single()
-        .unwrap_or_else(Utc::now);
-    let left = (deadline - Utc::now()).to_std().unwrap_or_default();
-    Instant::now() + left
+    let deadline: Option<DateTime<Utc>> = Utc.timestamp_millis_opt(epoch_ms as i64).single();
+    match deadline.and_then(|d| (d - Utc::now()).to_std().ok()) {
+        Some(left) if !left.is_zero() => Instant::now() + left,
+        _ => {
+            warn!(
+                epoch_ms,
+                "The invocation deadline is not in the future; assuming 900 s."
+            );
+            Instant::now() + FALLBACK_BUDGET
+        }
+    }
 }
 
 /// The processor function: each record through the pipeline until `deadline`. A transient
@@ -86,4 +96,26 @@ pub async fn dead_letter_event(handler: &DeadLetterHandler, event: SqsEvent) -> 
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_deadline_in_the_past_falls_back_to_the_full_budget() {
+        let at = deadline_from(600_000);
+        assert!(at > Instant::now() + FALLBACK_BUDGET - Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_real_deadline_is_kept() {
+        let in_a_minute = (Utc::now().timestamp_millis() + 60_000) as u64;
+        let left = deadline_from(in_a_minute) - Instant::now();
+        assert!(
+            left <= Duration::from_secs(60) && left > Duration::from_secs(55),
+            "{left:?}"
+        );
+    }
 }

@@ -19,7 +19,7 @@ fn no_failures() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intake_answers_post_process_drawing_and_get_status_under_the_emulator() {
-    let emu = Emulator::start(&[("DRAWINGS_JOB_TTL_DAYS", "0")]).await;
+    let emu = Emulator::start(&[]).await;
 
     let (status, accepted) = emu.submit("security-plan.pdf").await;
     assert_eq!(
@@ -61,10 +61,9 @@ async fn intake_answers_post_process_drawing_and_get_status_under_the_emulator()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processor_answers_an_sqs_event_under_the_emulator() {
     // cargo-lambda 1.9.2 gives every invocation `Lambda-Runtime-Deadline-Ms: 600000`, a
-    // deadline in 1970: the processor runs one unit of work per invocation and hands over
-    // to a continuation. Allow the continuations a whole job needs; the test delivers them
-    // one by one, as the event source mapping would.
-    let emu = Emulator::start(&[("DRAWINGS_MAX_CONTINUATIONS", "200")]).await;
+    // deadline in 1970, which the processor replaces with its fallback budget. Should a job
+    // still hand over, the test delivers each continuation as the event source mapping would.
+    let emu = Emulator::start(&[]).await;
     let job_id = emu.submit_ok("security-plan.pdf").await;
     let (queue_url, queue_arn) = (&emu.resources.queue_url, &emu.resources.queue_arn);
 

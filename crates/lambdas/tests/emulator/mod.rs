@@ -213,6 +213,17 @@ pub fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The lines of a log that say why something failed (`Error: ...` from a function's
+/// `main`, rustc's `error...`, panics), at most the last `max`.
+pub fn error_lines(path: &Path, max: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let found: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("Error: ") || l.starts_with("error") || l.contains("panicked at"))
+        .collect();
+    found[found.len().saturating_sub(max)..].join("\n")
+}
+
 /// `cargo lambda watch` (or any process that spawns children), stopped with its whole tree.
 pub struct Watch {
     child: Child,
@@ -306,8 +317,9 @@ impl Watch {
             out = call => out,
             () = exited => panic!(
                 "{what}: the function process exited without answering (a build error, or a failed \
-                 init); the watch's log ends:\n{}",
-                tail(&self.log, 40)
+                 init):\n{}\nThe watch's log ends:\n{}",
+                error_lines(&self.log, 10),
+                tail(&self.log, 20)
             ),
         }
     }
