@@ -121,26 +121,14 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .presigned(Self::presigning(key, ttl)?)
-            .await
-            .map_err(|e| classify(BACKEND, e))?;
-        Ok(Some(request.uri().to_owned()))
+        let request = self.client.get_object().bucket(&self.bucket).key(key);
+        let presigned = request.presigned(Self::presigning(key, ttl)?).await;
+        Ok(Some(presigned.map_err(|e| classify(BACKEND, e))?.uri().to_owned()))
     }
 
     async fn presign_put(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
-        let request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .presigned(Self::presigning(key, ttl)?)
-            .await
-            .map_err(|e| classify(BACKEND, e))?;
-        Ok(Some(request.uri().to_owned()))
+        let request = self.client.put_object().bucket(&self.bucket).key(key);
+        let presigned = request.presigned(Self::presigning(key, ttl)?).await;
+        Ok(Some(presigned.map_err(|e| classify(BACKEND, e))?.uri().to_owned()))
     }
 }
