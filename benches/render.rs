@@ -17,7 +17,7 @@
 mod support;
 
 use drawings_core::ports::{PdfEngine, PdfLimits, RenderOptions};
-use drawings_pdf::PdfiumEngine;
+use drawings_pdf::{OcrSettings, PdfiumEngine};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -31,7 +31,11 @@ const UNCAPPED_PIXELS: u64 = 256 * 1024 * 1024;
 /// Our side, in a child process: extract (text + 150 DPI render) every page and write
 /// `{n}.png` and `{n}.text.json`, as the pipeline's `pdf_processing` stage does.
 fn ours(list: &Path, out: &Path) {
-    let engine = PdfiumEngine::new();
+    // No OCR of the corpus's scanned sheets: pypdfium2 does none, and this compares renders.
+    let engine = PdfiumEngine::with_ocr(OcrSettings {
+        enabled: false,
+        ..OcrSettings::default()
+    });
     let options = RenderOptions {
         dpi: DPI,
         max_pixels: UNCAPPED_PIXELS,

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything drawings needs on a fresh Debian machine with Rust and Python 3:
+#   - Tesseract OCR with English (Debian's tesseract-ocr, tesseract-ocr-eng) for pages with no
+#     text layer, via apt-get when `tesseract` is missing: as root (CI), else through sudo
 #   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
 #   - a Python venv in .venv with the pinned test tools (moto server, cfn-lint, cargo-lambda,
 #     schemathesis)
@@ -29,6 +31,23 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
 command -v python3 >/dev/null || die "python3 not found"
 python3 -c 'import venv, ensurepip' 2>/dev/null || die "python3 lacks venv/ensurepip: apt-get install python3-venv"
+
+# Tesseract, which the PDF engine runs on pages without a text layer (scans).
+if ! command -v tesseract >/dev/null; then
+  command -v apt-get >/dev/null || die "tesseract not found and no apt-get: install Tesseract 5 with English data"
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  else
+    command -v sudo >/dev/null || die "tesseract not found: run as root, or install sudo, to apt-get install it"
+    say "installing tesseract-ocr with sudo (you are not root)"
+    as_root=(sudo)
+  fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng
+fi
+tesseract --version >/dev/null 2>&1 || die "tesseract is installed but does not run"
+tesseract --list-langs 2>/dev/null | grep -qx eng || die "tesseract has no English data: apt-get install tesseract-ocr-eng"
+say "Tesseract: $(tesseract --version 2>&1 | head -1)"
 
 # PDFium for this machine (and, for deployment, for aarch64 Lambda).
 fetch_pdfium() {

@@ -8,7 +8,7 @@ use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
 use drawings_gemini::GeminiConfig;
-use drawings_pdf::IsolationLimits;
+use drawings_pdf::{IsolationLimits, OcrSettings};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -64,6 +64,9 @@ pub struct Config {
     pub isolation: Option<IsolationLimits>,
     /// `PDFIUM_LIB`: the PDFium library file to use before the usual places.
     pub pdfium_lib: Option<PathBuf>,
+    /// `DRAWINGS_OCR` (`on` default, `off`) and `DRAWINGS_TESSERACT` (default `tesseract` on
+    /// `PATH`): OCR of pages without a text layer.
+    pub ocr: OcrSettings,
     /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
     pub log_filter: Option<String>,
     /// Gemini, when `GEMINI_API_KEY` is set (see [`gemini_from_env`]).
@@ -208,6 +211,16 @@ impl Config {
             Some("off") => None,
             Some(other) => bail!("DRAWINGS_PDF_ISOLATION={other:?}: expected `on` or `off`"),
         };
+        let ocr_defaults = OcrSettings::default();
+        let ocr = OcrSettings {
+            enabled: match var("DRAWINGS_OCR").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => bail!("DRAWINGS_OCR={other:?}: expected `on` or `off`"),
+            },
+            program: var("DRAWINGS_TESSERACT").map_or(ocr_defaults.program.clone(), PathBuf::from),
+            ..ocr_defaults
+        };
         let invocation_budget = seconds("DRAWINGS_INVOCATION_BUDGET")?.unwrap_or(Duration::from_secs(900));
         // Keep a tenth of the budget for the last checkpoint and the hand-over.
         pipeline.reserve = (invocation_budget / 10).min(Duration::from_secs(10));
@@ -233,6 +246,7 @@ impl Config {
             isolation,
             log_filter: var("RUST_LOG"),
             pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
+            ocr,
             gemini,
             api_keys_file: var("DRAWINGS_API_KEYS_FILE").map(PathBuf::from),
             rate_limit,

@@ -32,13 +32,13 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
 
 /// The PDF engine: PDFium in worker processes under the configured limits (this binary,
-/// re-run as `pdf-worker`), or in-process when isolation is off.
+/// re-run as `pdf-worker`, which also runs OCR), or in-process when isolation is off.
 pub fn pdf_engine(config: &Config) -> Result<Arc<dyn PdfEngine>> {
     if let Some(path) = &config.pdfium_lib {
         drawings_pdf::use_library(path.clone());
     }
     let Some(limits) = config.isolation else {
-        return Ok(Arc::new(PdfiumEngine::new()));
+        return Ok(Arc::new(PdfiumEngine::with_ocr(config.ocr.clone())));
     };
     let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
     if let Some(path) = &config.pdfium_lib {
@@ -46,6 +46,7 @@ pub fn pdf_engine(config: &Config) -> Result<Arc<dyn PdfEngine>> {
             .args
             .extend(["--pdfium-lib".to_owned(), path.display().to_string()]);
     }
+    command.args.extend(config.ocr.to_args());
     Ok(Arc::new(IsolatedPdfEngine::new(command, limits)))
 }
 

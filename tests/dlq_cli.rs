@@ -112,7 +112,7 @@ async fn poisoned_jobs_are_listed_with_their_cause_and_redriven_from_their_check
     let entries = listed(dir.path());
     assert_eq!(entries.len(), 2, "{entries:?}");
     for (id, client, cause) in [
-        (&plan, "Acme", "MODEL_UNAVAILABLE"),
+        (&plan, "Acme", "MODEL_SERVER_ERROR"),
         (&sheet, "Globex", "MODEL_RATE_LIMITED"),
     ] {
         let e = &entries[id];
@@ -133,14 +133,14 @@ async fn poisoned_jobs_are_listed_with_their_cause_and_redriven_from_their_check
     for needle in [
         plan.as_str(),
         sheet.as_str(),
-        "MODEL_UNAVAILABLE",
+        "MODEL_SERVER_ERROR",
         "MODEL_RATE_LIMITED",
         "Globex",
     ] {
         assert!(table.contains(needle), "{needle} missing from:\n{table}");
     }
     let shown = dlq(dir.path(), &["show", &plan]);
-    assert!(shown.matches("MODEL_UNAVAILABLE").count() >= 3, "{shown}");
+    assert!(shown.matches("MODEL_SERVER_ERROR").count() >= 3, "{shown}");
     for needle in [
         "error history",
         "RETRIES_EXHAUSTED",
@@ -290,7 +290,7 @@ async fn purge_asks_first_then_forgets_dead_letters_and_the_jobs_stay_failed() {
     }
     let shown = dlq(dir.path(), &["show", &ids[0]]);
     assert!(shown.contains("not in the dead-letter list"), "{shown}");
-    assert!(shown.contains("MODEL_UNAVAILABLE"), "the history is kept:\n{shown}");
+    assert!(shown.contains("MODEL_SERVER_ERROR"), "the history is kept:\n{shown}");
 }
 
 /// `drawings dlq --backend aws ...`, which must succeed; returns stdout.
@@ -334,7 +334,7 @@ async fn on_aws_waiting_dead_letters_are_drained_listed_redriven_and_purged_alik
         for attempt in 1..=3 {
             job.attempts = attempt;
             let error = JobError {
-                code: ErrorCode::ModelUnavailable,
+                code: ErrorCode::ModelServerError,
                 message: "page 1: 503".into(),
                 stage: Some(Stage::DrawingAnalysis),
                 retryable: true,
@@ -354,7 +354,7 @@ async fn on_aws_waiting_dead_letters_are_drained_listed_redriven_and_purged_alik
     let entries: Vec<Value> = serde_json::from_str(&aws_dlq(&env, &["list", "--json"])).unwrap();
     assert_eq!(entries.len(), 2, "{entries:?}");
     for e in &entries {
-        assert_eq!(e["cause"], "MODEL_UNAVAILABLE", "{e}");
+        assert_eq!(e["cause"], "MODEL_SERVER_ERROR", "{e}");
         assert_eq!(e["code"], "RETRIES_EXHAUSTED", "{e}");
         assert_eq!(e["stage"], "drawing_analysis", "{e}");
     }

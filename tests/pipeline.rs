@@ -292,6 +292,7 @@ async fn a_page_analysis_stored_before_a_crash_is_adopted_and_not_paid_again() {
             usd: 0.5,
         },
         analyzer: "earlier".into(),
+        ..PageAnalysis::default()
     };
     h.backends
         .blobs

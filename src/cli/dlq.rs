@@ -14,7 +14,6 @@ use drawings_core::dead_letter::{
 use drawings_core::{Job, JobId};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Where the dead letters are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,14 +132,22 @@ async fn open(config: &Config, args: &DlqArgs) -> Result<DeadLetters> {
             let (backends, dead_letter_queue) = Embedded::open_stores(&dir)?;
             Ok(DeadLetters::new(backends, dead_letter_queue))
         }
-        Backend::Aws => {
-            let stack = drawings_lambdas::Stack::from_env()
-                .await
-                .context("configuring the AWS stack")?;
-            // SQS's short receives sample a few servers; a second of long polling sees them all.
-            Ok(DeadLetters::new(stack.backends, stack.dead_letters).with_drain_wait(Duration::from_secs(1)))
-        }
+        Backend::Aws => open_aws().await,
     }
+}
+
+#[cfg(feature = "aws")]
+async fn open_aws() -> Result<DeadLetters> {
+    let stack = drawings_lambdas::Stack::from_env()
+        .await
+        .context("configuring the AWS stack")?;
+    // SQS's short receives sample a few servers; a second of long polling sees them all.
+    Ok(DeadLetters::new(stack.backends, stack.dead_letters).with_drain_wait(std::time::Duration::from_secs(1)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn open_aws() -> Result<DeadLetters> {
+    Err(super::without_aws())
 }
 
 fn parse_id(text: &str) -> Result<JobId> {

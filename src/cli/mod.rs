@@ -41,3 +41,12 @@ pub fn init_tracing(config: &Config, serving: bool) {
         builder.compact().init();
     }
 }
+
+/// What `--backend aws` answers in a build without the `aws` feature.
+#[cfg(not(feature = "aws"))]
+fn without_aws() -> anyhow::Error {
+    anyhow::anyhow!(
+        "this drawings binary was built without AWS support; rebuild it with \
+         `cargo build --release --features aws` to use --backend aws"
+    )
+}

@@ -134,6 +134,19 @@ pub fn summarize(jobs: &[Job], since: DateTime<Utc>, until: DateTime<Utc>) -> Re
     }
 }
 
+#[cfg(feature = "aws")]
+async fn aws_jobs() -> Result<Arc<dyn JobStore>> {
+    let stack = drawings_lambdas::Stack::from_env()
+        .await
+        .context("configuring the AWS stack")?;
+    Ok(stack.backends.jobs)
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws_jobs() -> Result<Arc<dyn JobStore>> {
+    Err(super::without_aws())
+}
+
 /// Runs `drawings report`.
 pub async fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
     let jobs: Arc<dyn JobStore> = match args.backend {
@@ -141,13 +154,7 @@ pub async fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
             let dir = args.data_dir.clone().unwrap_or_else(|| config.data_dir.clone());
             Embedded::open_stores(&dir)?.0.jobs
         }
-        Backend::Aws => {
-            drawings_lambdas::Stack::from_env()
-                .await
-                .context("configuring the AWS stack")?
-                .backends
-                .jobs
-        }
+        Backend::Aws => aws_jobs().await?,
     };
     let until = Utc::now();
     let since = until - args.since;

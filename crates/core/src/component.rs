@@ -43,7 +43,8 @@ impl BBox {
     }
 }
 
-/// The kinds of device a schedule lists.
+/// The kinds of device a schedule lists. Adding one: a variant here, its row in [`ComponentType::ALL`]
+/// and [`ComponentType::as_str`]; the Gemini schema and the vocabulary follow from them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentType {
@@ -57,17 +58,93 @@ pub enum ComponentType {
     ExitButton,
     /// An electric lock (maglock, strike, ...).
     Lock,
-    /// A door position switch.
+    /// A door position switch (door contact).
     PositionSwitch,
     /// A CCTV camera.
     Camera,
-    /// An intercom or call point.
+    /// An intercom or call station.
     Intercom,
+    /// A keypad (alarm or access).
+    Keypad,
+    /// A motion (PIR) or other intrusion detector.
+    MotionDetector,
+    /// A control panel, controller, field panel or cabinet (access, intrusion, fire alarm, ITS).
+    FieldPanel,
+    /// A smoke detector.
+    SmokeDetector,
+    /// A heat detector.
+    HeatDetector,
+    /// A duct smoke detector.
+    DuctDetector,
+    /// A manual call point (pull station).
+    ManualCallPoint,
+    /// An audible notification appliance (horn, bell, sounder).
+    Sounder,
+    /// A visual notification appliance (strobe, beacon).
+    Strobe,
+    /// A combined audible and visual appliance (horn/strobe).
+    SounderStrobe,
+    /// A voice-evacuation speaker (with or without strobe).
+    Speaker,
+    /// A fire-alarm monitor (input) module.
+    MonitorModule,
+    /// A fire-alarm control (output or relay) module.
+    ControlModule,
+    /// A receptacle (socket outlet).
+    Receptacle,
+    /// A light or power switch.
+    Switch,
+    /// A luminaire (light fitting).
+    Luminaire,
+    /// An exit sign.
+    ExitSign,
+    /// An emergency light.
+    EmergencyLight,
+    /// A distribution board or panelboard.
+    DistributionBoard,
+    /// An isolator or disconnect switch.
+    Isolator,
+    /// A data, telephone or TV outlet.
+    DataOutlet,
     /// Anything else worth listing.
     Other,
 }
 
 impl ComponentType {
+    /// Every type, in schedule order.
+    pub const ALL: [ComponentType; 30] = [
+        ComponentType::Door,
+        ComponentType::AccessPoint,
+        ComponentType::CardReader,
+        ComponentType::ExitButton,
+        ComponentType::Lock,
+        ComponentType::PositionSwitch,
+        ComponentType::Camera,
+        ComponentType::Intercom,
+        ComponentType::Keypad,
+        ComponentType::MotionDetector,
+        ComponentType::FieldPanel,
+        ComponentType::SmokeDetector,
+        ComponentType::HeatDetector,
+        ComponentType::DuctDetector,
+        ComponentType::ManualCallPoint,
+        ComponentType::Sounder,
+        ComponentType::Strobe,
+        ComponentType::SounderStrobe,
+        ComponentType::Speaker,
+        ComponentType::MonitorModule,
+        ComponentType::ControlModule,
+        ComponentType::Receptacle,
+        ComponentType::Switch,
+        ComponentType::Luminaire,
+        ComponentType::ExitSign,
+        ComponentType::EmergencyLight,
+        ComponentType::DistributionBoard,
+        ComponentType::Isolator,
+        ComponentType::DataOutlet,
+        ComponentType::Other,
+    ];
+
     /// The type as it appears in the schedule.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,8 +156,34 @@ impl ComponentType {
             ComponentType::PositionSwitch => "position_switch",
             ComponentType::Camera => "camera",
             ComponentType::Intercom => "intercom",
+            ComponentType::Keypad => "keypad",
+            ComponentType::MotionDetector => "motion_detector",
+            ComponentType::FieldPanel => "field_panel",
+            ComponentType::SmokeDetector => "smoke_detector",
+            ComponentType::HeatDetector => "heat_detector",
+            ComponentType::DuctDetector => "duct_detector",
+            ComponentType::ManualCallPoint => "manual_call_point",
+            ComponentType::Sounder => "sounder",
+            ComponentType::Strobe => "strobe",
+            ComponentType::SounderStrobe => "sounder_strobe",
+            ComponentType::Speaker => "speaker",
+            ComponentType::MonitorModule => "monitor_module",
+            ComponentType::ControlModule => "control_module",
+            ComponentType::Receptacle => "receptacle",
+            ComponentType::Switch => "switch",
+            ComponentType::Luminaire => "luminaire",
+            ComponentType::ExitSign => "exit_sign",
+            ComponentType::EmergencyLight => "emergency_light",
+            ComponentType::DistributionBoard => "distribution_board",
+            ComponentType::Isolator => "isolator",
+            ComponentType::DataOutlet => "data_outlet",
             ComponentType::Other => "other",
         }
+    }
+
+    /// The type named `name` (as [`ComponentType::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<ComponentType> {
+        ComponentType::ALL.into_iter().find(|t| t.as_str() == name)
     }
 }
 
@@ -119,4 +222,12 @@ pub struct Component {
     /// Why the analyzer thinks so (the model's words, or the rule that matched).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The legend tag the device is marked with on the plan (`L4`, `P5`), when it is one of
+    /// many instances of a type tag; totals per tag count these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Where its type came from: the legend row (`legend: L4 = 2x4 LED troffer`), the address
+    /// grammar (`address: loop 1 device 23`), or the text beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }

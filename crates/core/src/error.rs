@@ -75,12 +75,19 @@ pub enum ErrorCode {
     ModelQuotaExhausted,
     /// The model API rejected the key or its permissions.
     ModelAuthFailed,
-    /// The configured model does not exist (or was retired).
+    /// No longer produced (a missing model is `MODEL_UNAVAILABLE`); kept so that job records
+    /// written before still read.
     ModelNotFound,
     /// The model API rejected the request as invalid (size, schema, argument).
     ModelRequestRejected,
-    /// The model API was unavailable (5xx, timeouts) after every retry.
+    /// The configured model is not served: Google retired it, or the id is unknown (404). The
+    /// message names the setting to change (`DRAWINGS_GEMINI_MODEL`); retrying cannot help.
     ModelUnavailable,
+    /// The model API kept failing (5xx, timeouts, broken connections) after every retry; the
+    /// job is retried later.
+    ModelServerError,
+    /// The model answered `STOP` with no text, again and again; the job is retried later.
+    ModelEmptyReply,
     /// The model refused to look at the page (`promptFeedback.blockReason`).
     ModelInputBlocked,
     /// The model's answer was withheld (`SAFETY`, `RECITATION`, ...).
@@ -128,6 +135,8 @@ impl ErrorCode {
             ErrorCode::ModelNotFound => "MODEL_NOT_FOUND",
             ErrorCode::ModelRequestRejected => "MODEL_REQUEST_REJECTED",
             ErrorCode::ModelUnavailable => "MODEL_UNAVAILABLE",
+            ErrorCode::ModelServerError => "MODEL_SERVER_ERROR",
+            ErrorCode::ModelEmptyReply => "MODEL_EMPTY_REPLY",
             ErrorCode::ModelInputBlocked => "MODEL_INPUT_BLOCKED",
             ErrorCode::ModelOutputBlocked => "MODEL_OUTPUT_BLOCKED",
             ErrorCode::ModelOutputTruncated => "MODEL_OUTPUT_TRUNCATED",

@@ -55,6 +55,8 @@ mod tests {
             confidence: 1.0,
             source: ComponentSource::Gemini,
             reason: None,
+            tag: None,
+            evidence: None,
         };
         let expected = vec!["A B2 001 BB".to_string(), "A B2 002 BB".into()];
         let e = evaluate(Some("text-layer".into()), &expected, &[c("A-B2-001-BB"), c("X-1")]);

@@ -254,6 +254,10 @@ pub struct Job {
     /// Set while the job sits in the dead-letter list (its receives are used up); cleared by a redrive or a purge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter: Option<DeadLetterRecord>,
+    /// What the user should know about the result (the first [`crate::warning::MAX_JOB_WARNINGS`];
+    /// `components.json` has them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::Warning>,
 }
 
 /// Why and when a job's message was given up on, kept on the job so operators can list,
@@ -327,6 +331,7 @@ impl Job {
             lease: None,
             failures: Vec::new(),
             dead_letter: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -15,8 +15,10 @@ pub mod pipeline;
 pub mod ports;
 pub mod schedule;
 pub mod status;
+pub mod warning;
 
 pub use component::{BBox, Component, ComponentSource, ComponentType};
 pub use error::{BoxError, ErrorClass, ErrorCode, JobError, StoreError};
 pub use job::{DeadLetterRecord, Failure, Job, JobId, JobInput, JobStatus, Lease, PageProgress, Stage, Usage};
 pub use status::{RESULT_FILES, XLSX_CONTENT_TYPE};
+pub use warning::Warning;

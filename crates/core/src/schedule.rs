@@ -2,7 +2,8 @@
 //! the three result files (`components.json`, `schedule.csv`, `schedule.xlsx`).
 
 use crate::component::{Component, ComponentType};
-use crate::ports::PageAnalysis;
+use crate::ports::{LegendEntry, PageAnalysis};
+use crate::warning::{self, Warning};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +15,12 @@ pub struct Schedule {
     pub components: Vec<Component>,
     /// Count per component type.
     pub totals: BTreeMap<ComponentType, u32>,
+    /// Count per legend tag (`L4` × 20), for devices marked by a type tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tag_totals: BTreeMap<String, u32>,
+    /// What the user should know about this result (pages without text, no legend, nothing found).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// Pages analyzed.
     pub pages: u32,
     /// Occurrences folded into an earlier entry with the same id.
@@ -37,7 +44,8 @@ impl Schedule {
         let mut components: Vec<Component> = Vec::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
         let mut duplicates_merged = 0;
-        for component in pages.iter().flat_map(|p| p.components.iter()) {
+        let across = tags_defined_elsewhere(pages);
+        for component in pages.iter().flat_map(|p| p.components.iter()).chain(across.iter()) {
             match by_id.get(&normalize_id(&component.id)) {
                 Some(&at) => {
                     duplicates_merged += 1;
@@ -55,18 +63,37 @@ impl Schedule {
             }
         }
         let mut totals = BTreeMap::new();
+        let mut tag_totals = BTreeMap::new();
         for c in &components {
             *totals.entry(c.kind).or_insert(0) += 1;
+            if let Some(tag) = &c.tag {
+                *tag_totals.entry(tag.clone()).or_insert(0) += 1;
+            }
+        }
+        let mut warnings: Vec<Warning> = Vec::new();
+        for w in pages.iter().flat_map(|p| p.warnings.iter()) {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+        warnings.extend(legend_warnings(pages, &tag_totals));
+        if components.is_empty() {
+            warnings.push(Warning::job(
+                warning::NO_DEVICES_FOUND,
+                no_devices_message(pages.len(), &warnings),
+            ));
         }
         Schedule {
             components,
             totals,
+            tag_totals,
+            warnings,
             pages: pages.len() as u32,
             duplicates_merged,
         }
     }
 
-    const HEADER: [&'static str; 8] = [
+    const HEADER: [&'static str; 10] = [
         "id",
         "type",
         "system",
@@ -75,9 +102,11 @@ impl Schedule {
         "confidence",
         "source",
         "bbox",
+        "tag",
+        "evidence",
     ];
 
-    fn row(c: &Component) -> [String; 8] {
+    fn row(c: &Component) -> [String; 10] {
         let bbox = c
             .bbox
             .map(|b| format!("{:.1} {:.1} {:.1} {:.1}", b.x0, b.y0, b.x1, b.y1))
@@ -95,20 +124,30 @@ impl Schedule {
             format!("{:.2}", c.confidence),
             source,
             bbox,
+            c.tag.clone().unwrap_or_default(),
+            c.evidence.clone().unwrap_or_default(),
         ]
     }
 
-    /// `schedule.csv`: a header, one row per component, then a blank line and the totals.
+    /// `schedule.csv`: a header, one row per component, then a blank line and the totals per
+    /// type and per tag. Every cell is a plain value: see [`csv_safe`].
     pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
         w.write_record(Self::HEADER)?;
         for c in &self.components {
-            w.write_record(Self::row(c))?;
+            w.write_record(Self::row(c).iter().map(|cell| csv_safe(cell).into_owned()))?;
         }
         w.write_record([""])?;
         w.write_record(["type", "total"])?;
         for (kind, n) in &self.totals {
             w.write_record([kind.as_str(), &n.to_string()])?;
+        }
+        if !self.tag_totals.is_empty() {
+            w.write_record([""])?;
+            w.write_record(["tag", "total"])?;
+            for (tag, n) in &self.tag_totals {
+                w.write_record([csv_safe(tag).as_ref(), &n.to_string()])?;
+            }
         }
         w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
@@ -141,7 +180,109 @@ impl Schedule {
             totals.write_string(i as u32 + 1, 0, kind.as_str())?;
             totals.write_number(i as u32 + 1, 1, f64::from(*n))?;
         }
+        if !self.tag_totals.is_empty() {
+            totals.write_string_with_format(0, 3, "tag", &bold)?;
+            totals.write_string_with_format(0, 4, "total", &bold)?;
+            for (i, (tag, n)) in self.tag_totals.iter().enumerate() {
+                totals.write_string(i as u32 + 1, 3, tag)?;
+                totals.write_number(i as u32 + 1, 4, f64::from(*n))?;
+            }
+        }
         book.save_to_buffer()
+    }
+}
+
+/// Plan labels of one sheet that a legend on another sheet of the set defines: each is an
+/// instance of that tag, numbered per page after the page's own (`L4:3:1`).
+fn tags_defined_elsewhere(pages: &[PageAnalysis]) -> Vec<Component> {
+    let mut legend: HashMap<&str, (&LegendEntry, u32)> = HashMap::new();
+    for page in pages {
+        for entry in &page.legend {
+            legend.entry(entry.tag.as_str()).or_insert((entry, page.page + 1));
+        }
+    }
+    let mut found = Vec::new();
+    for page in pages {
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        for label in &page.undefined_tags {
+            let Some((entry, defined_on)) = legend.get(label.tag.as_str()) else {
+                continue;
+            };
+            let n = numbers.entry(label.tag.as_str()).or_insert(0);
+            *n += 1;
+            found.push(Component {
+                id: format!("{}:{}:{n}", label.tag, page.page + 1),
+                kind: entry.kind,
+                system: entry.system.clone(),
+                page: page.page + 1,
+                location: None,
+                bbox: Some(label.bbox),
+                confidence: 0.7,
+                source: crate::ComponentSource::TextLayer,
+                reason: None,
+                tag: Some(label.tag.clone()),
+                evidence: Some(format!(
+                    "legend on page {defined_on}: {} = {}",
+                    entry.tag, entry.description
+                )),
+            });
+        }
+    }
+    found
+}
+
+/// A set's legend warnings: tags it defines that no plan uses, or no legend at all where the
+/// offline reader looked for one.
+fn legend_warnings(pages: &[PageAnalysis], tag_totals: &BTreeMap<String, u32>) -> Vec<Warning> {
+    let defined: std::collections::BTreeSet<&str> = pages
+        .iter()
+        .flat_map(|p| p.legend.iter().map(|e| e.tag.as_str()))
+        .collect();
+    let offline = !pages.is_empty() && pages.iter().all(|p| p.analyzer == "text-layer");
+    if defined.is_empty() {
+        return if offline {
+            vec![Warning::job(
+                warning::NO_LEGEND_FOUND,
+                "No legend, key or schedule rows defining device tags were found on the drawing; devices were looked for by their addresses and ids only.",
+            )]
+        } else {
+            Vec::new()
+        };
+    }
+    let unused: Vec<&str> = defined.into_iter().filter(|t| !tag_totals.contains_key(*t)).collect();
+    if unused.is_empty() {
+        return Vec::new();
+    }
+    vec![Warning::job(
+        warning::TAG_NOT_ON_PLAN,
+        format!(
+            "The legend defines tags that no plan label uses: {}. They may be drawn as symbols only, or not used on these sheets.",
+            unused.join(", ")
+        ),
+    )]
+}
+
+/// Why a schedule is empty, in words a user can act on.
+fn no_devices_message(pages: usize, warnings: &[Warning]) -> String {
+    let textless = warnings
+        .iter()
+        .any(|w| w.code == warning::NO_TEXT_LAYER || w.code == warning::OCR_UNAVAILABLE);
+    let mut m = format!("No devices were recognised on the {pages} page(s) of this drawing.");
+    if textless {
+        m.push_str(" Some pages have no readable text layer (scans or text drawn as outlines): send a vector PDF exported from CAD, or use the Gemini analyzer.");
+    } else {
+        m.push_str(" The analyzer counts devices named by a legend or schedule tag, a device address or a device id; a sheet with none of these (architectural or structural) has no devices to list. If this sheet does show devices, try the Gemini analyzer (set GEMINI_API_KEY).");
+    }
+    m
+}
+
+/// A cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read as a formula (OWASP's CSV injection rule), so it gets a
+/// leading `'`. Ids and locations come from drawings and models, which are untrusted.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
     }
 }
 
@@ -161,6 +302,8 @@ mod tests {
             confidence,
             source: ComponentSource::TextLayer,
             reason: None,
+            tag: None,
+            evidence: None,
         }
     }
 
@@ -201,9 +344,126 @@ mod tests {
         }];
         let csv = String::from_utf8(Schedule::build(&pages).to_csv().unwrap()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "id,type,system,page,location,confidence,source,bbox");
+        assert_eq!(
+            lines[0],
+            "id,type,system,page,location,confidence,source,bbox,tag,evidence"
+        );
         assert!(lines[1].starts_with("A-101-DR-B2,door,access_control,1,,0.90,text_layer,"));
         assert!(lines.contains(&"door,1"));
+    }
+
+    #[test]
+    fn tagged_devices_are_totalled_per_tag_beside_the_totals_per_type() {
+        let tagged = |id: &str, tag: &str| Component {
+            tag: Some(tag.into()),
+            kind: ComponentType::Luminaire,
+            ..component(id, 1, 0.8)
+        };
+        let pages = vec![PageAnalysis {
+            components: vec![tagged("L4:1:1", "L4"), tagged("L4:1:2", "L4"), tagged("L2:1:1", "L2")],
+            ..Default::default()
+        }];
+        let s = Schedule::build(&pages);
+        assert_eq!(s.tag_totals["L4"], 2);
+        assert_eq!(s.tag_totals["L2"], 1);
+        assert_eq!(s.totals[&ComponentType::Luminaire], 3);
+        let csv = String::from_utf8(s.to_csv().unwrap()).unwrap();
+        assert!(csv.contains("tag,total\nL2,1\nL4,2\n"), "{csv}");
+    }
+
+    #[test]
+    fn an_empty_schedule_says_why_instead_of_being_silently_empty() {
+        let s = Schedule::build(&[PageAnalysis::default()]);
+        assert!(s.components.is_empty());
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(s.warnings[0].code, warning::NO_DEVICES_FOUND);
+        let offline = PageAnalysis {
+            analyzer: "text-layer".into(),
+            ..Default::default()
+        };
+        let codes: Vec<String> = Schedule::build(&[offline])
+            .warnings
+            .into_iter()
+            .map(|w| w.code)
+            .collect();
+        assert_eq!(codes, [warning::NO_LEGEND_FOUND, warning::NO_DEVICES_FOUND]);
+        let scanned = PageAnalysis {
+            warnings: vec![Warning::page(warning::NO_TEXT_LAYER, 1, "scan")],
+            ..Default::default()
+        };
+        let s = Schedule::build(&[scanned]);
+        assert_eq!(s.warnings[0].code, warning::NO_TEXT_LAYER);
+        assert!(s.warnings[1].message.contains("no readable text layer"));
+    }
+
+    #[test]
+    fn a_tag_defined_on_the_legend_sheet_is_counted_on_the_plan_sheets() {
+        let legend_sheet = PageAnalysis {
+            page: 0,
+            legend: vec![LegendEntry {
+                tag: "F1".into(),
+                description: "SUSPENDED LED LINEAR".into(),
+                kind: ComponentType::Luminaire,
+                system: "lighting".into(),
+            }],
+            analyzer: "text-layer".into(),
+            ..Default::default()
+        };
+        let label = |x: f32| crate::ports::TagLabel {
+            tag: "F1".into(),
+            bbox: crate::BBox {
+                x0: x,
+                y0: 0.0,
+                x1: x + 10.0,
+                y1: 6.0,
+            },
+        };
+        let plan = PageAnalysis {
+            page: 2,
+            undefined_tags: vec![
+                label(0.0),
+                label(100.0),
+                crate::ports::TagLabel {
+                    tag: "Q9".into(),
+                    ..label(200.0)
+                },
+            ],
+            analyzer: "text-layer".into(),
+            ..Default::default()
+        };
+        let s = Schedule::build(&[legend_sheet, plan]);
+        let ids: Vec<&str> = s.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["F1:3:1", "F1:3:2"]);
+        assert_eq!(s.tag_totals["F1"], 2);
+        assert!(
+            s.components[0]
+                .evidence
+                .as_deref()
+                .unwrap()
+                .starts_with("legend on page 1")
+        );
+        assert!(s.warnings.iter().all(|w| w.code != warning::NO_LEGEND_FOUND));
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        for evil in ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3"] {
+            let c = Component {
+                location: Some(evil.into()),
+                ..component(evil, 1, 0.9)
+            };
+            let pages = vec![PageAnalysis {
+                components: vec![c],
+                ..Default::default()
+            }];
+            let csv = String::from_utf8(Schedule::build(&pages).to_csv().unwrap()).unwrap();
+            let row = csv.lines().nth(1).unwrap();
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(row.as_bytes());
+            let record = reader.records().next().unwrap().unwrap();
+            assert_eq!(&record[0], format!("'{evil}"));
+            assert_eq!(&record[4], format!("'{evil}"));
+        }
+        assert_eq!(csv_safe("A-101-DR-B2"), "A-101-DR-B2");
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub struct StatusView {
     /// Why it failed, or the last transient error while it is retried.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<JobError>,
+    /// What the user should know about the result: pages without a text layer, OCR used,
+    /// no legend found, no devices found; each with a code and what to try.
+    pub warnings: Vec<crate::Warning>,
 }
 
 /// The schema of a [`JobId`], by hand: the derive does not follow `#[serde(transparent)]`, and
@@ -144,7 +147,13 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         current_stage: job.current_stage,
         stages_completed: job.stages_completed.clone(),
         progress: ProgressView {
-            pages_done: job.progress.done.len() as u32,
+            // A finished job's per-page progress was reset by its last stages; it read
+            // "0 of 4 pages, 100 %" until this said all pages were done.
+            pages_done: if job.status == JobStatus::Completed {
+                job.progress.total
+            } else {
+                job.progress.done.len() as u32
+            },
             pages_total: job.progress.total,
             percent: percent(job),
         },
@@ -158,6 +167,7 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         file_name: job.input.file_name.clone(),
         result,
         error: job.error.clone(),
+        warnings: job.warnings.clone(),
     })
 }
 

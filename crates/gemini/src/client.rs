@@ -3,7 +3,7 @@
 //! policy: 408/429/5xx and transport failures are retried with jittered exponential backoff
 //! (backon), never sooner than the `retryDelay` a 429 names; everything else fails at once.
 
-use crate::config::GeminiConfig;
+use crate::config::{GeminiConfig, is_retired};
 use crate::error::{GeminiError, GeminiErrorKind};
 use crate::limiter::RateLimiter;
 use crate::wire::{Content, CountTokensRequest, CountTokensResponse, GenerateContentRequest, GenerateContentResponse};
@@ -29,8 +29,13 @@ pub struct GeminiClient {
 
 impl GeminiClient {
     /// A client for `config`; the rate limiter is shared with every other client of the
-    /// process that talks to the same endpoint and model.
+    /// process that talks to the same endpoint and model. A model known to be retired is
+    /// refused here (`MODEL_UNAVAILABLE`), before any call, so the service fails at start-up
+    /// instead of failing every job.
     pub fn new(config: GeminiConfig) -> Result<Self, GeminiError> {
+        if is_retired(&config.model) {
+            return Err(GeminiError::model_unavailable(&config.model, "was retired by Google"));
+        }
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
@@ -64,14 +69,17 @@ impl GeminiClient {
         &self,
         request: &GenerateContentRequest,
     ) -> Result<GenerateContentResponse, GeminiError> {
-        self.post_json(&self.model_url("generateContent"), request).await
+        self.post_json(&self.model_url("generateContent"), request)
+            .await
+            .map_err(|e| e.on_model(&self.config.model))
     }
 
     /// `countTokens` for `contents`: the input tokens a request would be billed.
     pub async fn count_tokens(&self, contents: Vec<Content>) -> Result<u64, GeminiError> {
         let answer: CountTokensResponse = self
             .post_json(&self.model_url("countTokens"), &CountTokensRequest { contents })
-            .await?;
+            .await
+            .map_err(|e| e.on_model(&self.config.model))?;
         Ok(answer.total_tokens)
     }
 

@@ -15,8 +15,11 @@ pub enum GeminiErrorKind {
     QuotaExhausted,
     /// 400 `API_KEY_INVALID`, 401 or 403.
     Auth,
-    /// 404: the model does not exist (or was retired).
+    /// 404 for something other than the model (a file).
     NotFound,
+    /// The configured model is not served: a 404 on a model method, or a model id known to
+    /// be retired (refused before any call). Retrying cannot help; the setting must change.
+    ModelUnavailable,
     /// 400 or 413: the request itself is wrong (size, schema, argument).
     InvalidRequest,
     /// 408, 500, 502, 503, 504.
@@ -59,6 +62,27 @@ impl GeminiError {
         }
     }
 
+    /// The configured `model` is not served; `why` says how we know. The message names the
+    /// setting to change and the current default.
+    pub fn model_unavailable(model: &str, why: &str) -> Self {
+        GeminiError::new(
+            GeminiErrorKind::ModelUnavailable,
+            crate::config::model_unavailable_message(model, why),
+        )
+    }
+
+    /// The same failure seen on a call to `model`'s own methods: a 404 there means the model is
+    /// not served, so it becomes [`GeminiErrorKind::ModelUnavailable`] with the server's words
+    /// and what to change.
+    pub fn on_model(mut self, model: &str) -> Self {
+        if self.kind == GeminiErrorKind::NotFound {
+            let why = format!("is not served (\"{}\")", self.message);
+            self.kind = GeminiErrorKind::ModelUnavailable;
+            self.message = crate::config::model_unavailable_message(model, &why);
+        }
+        self
+    }
+
     /// Classifies a non-2xx response from its status, body and `Retry-After` header.
     pub fn from_response(http_status: u16, body: &[u8], retry_after_header: Option<Duration>) -> Self {
         let status = parse_status(body);
@@ -99,12 +123,14 @@ impl GeminiError {
             GeminiErrorKind::RateLimited => ErrorCode::ModelRateLimited,
             GeminiErrorKind::QuotaExhausted => ErrorCode::ModelQuotaExhausted,
             GeminiErrorKind::Auth => ErrorCode::ModelAuthFailed,
-            GeminiErrorKind::NotFound => ErrorCode::ModelNotFound,
-            GeminiErrorKind::InvalidRequest | GeminiErrorKind::FileProcessing => ErrorCode::ModelRequestRejected,
+            GeminiErrorKind::ModelUnavailable => ErrorCode::ModelUnavailable,
+            GeminiErrorKind::NotFound | GeminiErrorKind::InvalidRequest | GeminiErrorKind::FileProcessing => {
+                ErrorCode::ModelRequestRejected
+            }
             GeminiErrorKind::Server
             | GeminiErrorKind::Timeout
             | GeminiErrorKind::Connection
-            | GeminiErrorKind::InvalidResponse => ErrorCode::ModelUnavailable,
+            | GeminiErrorKind::InvalidResponse => ErrorCode::ModelServerError,
         }
     }
 
@@ -121,6 +147,8 @@ impl GeminiError {
         let mut s = match (self.http_status, &self.status) {
             (Some(code), Some(status)) => format!("Gemini answered {code} {status}: "),
             (Some(code), None) => format!("Gemini answered {code}: "),
+            // Refused before any call: there is no answer to quote.
+            _ if self.kind == GeminiErrorKind::ModelUnavailable => format!("{}: ", ErrorCode::ModelUnavailable),
             _ => "Gemini call failed: ".to_owned(),
         };
         s.push_str(&self.message);
@@ -250,6 +278,37 @@ mod tests {
         for code in [400, 403, 404, 413] {
             assert!(!GeminiError::from_response(code, b"{}", None).is_retryable(), "{code}");
         }
+    }
+
+    #[test]
+    fn a_404_on_the_model_is_model_unavailable_naming_the_setting() {
+        let body = r#"{"error":{"code":404,"message":"models/gemini-2.5-flash is not found for API version v1beta","status":"NOT_FOUND"}}"#;
+        let e = GeminiError::from_response(404, body.as_bytes(), None).on_model("gemini-2.5-flash");
+        assert_eq!(e.kind, GeminiErrorKind::ModelUnavailable);
+        assert_eq!(e.code(), ErrorCode::ModelUnavailable);
+        assert_eq!(e.class(), ErrorClass::Permanent);
+        let text = e.to_string();
+        assert!(
+            text.contains("DRAWINGS_GEMINI_MODEL") && text.contains("gemini-3.8-flash"),
+            "{text}"
+        );
+        assert!(
+            text.contains("is not found for API version"),
+            "the server's words are kept: {text}"
+        );
+        let file = GeminiError::from_response(404, b"{}", None);
+        assert_eq!(
+            file.code(),
+            ErrorCode::ModelRequestRejected,
+            "a 404 elsewhere is not the model's"
+        );
+    }
+
+    #[test]
+    fn server_errors_after_the_retries_have_their_own_transient_code() {
+        let e = GeminiError::from_response(503, b"{}", None);
+        assert_eq!(e.code(), ErrorCode::ModelServerError);
+        assert_eq!(e.class(), ErrorClass::Transient);
     }
 
     #[test]

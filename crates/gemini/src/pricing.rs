@@ -3,12 +3,13 @@
 //! a dated snapshot. A model without a price is refused at start-up rather than billed at $0.
 
 use crate::wire::UsageMetadata;
+use chrono::{NaiveDate, Utc};
 use drawings_core::Usage;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// USD per million tokens for one model (Standard tier).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPrice {
     /// Input (text, image, PDF) tokens.
     pub input: f64,
@@ -28,6 +29,22 @@ pub struct ModelPrice {
     /// Cached rate above the threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_cached_input: Option<f64>,
+    /// The first day these rates no longer apply (a launch price with an announced end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    /// The rates from `until` on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<Box<ModelPrice>>,
+}
+
+impl ModelPrice {
+    /// The rates in force on `day`.
+    pub fn on(&self, day: NaiveDate) -> &ModelPrice {
+        match (&self.until, &self.then) {
+            (Some(until), Some(then)) if day >= *until => then.on(day),
+            _ => self,
+        }
+    }
 }
 
 /// The price table.
@@ -40,7 +57,12 @@ pub struct PriceTable {
 }
 
 impl Default for PriceTable {
-    /// The Standard-tier snapshot in `reference/gemini-api.md` §8.2.
+    /// The Standard-tier snapshot, read 2026-12-04: `reference/gemini-api.md` §8.2 for the older
+    /// models; `gemini-3.8-flash` from Google's pricing page as LiteLLM's model-cost map quotes
+    /// it (github.com/BerriAI/litellm discussion 39357: "$0.75 / MTok input and $3.75 / MTok
+    /// output, going to $1.50 / $7.50 on January 1, 2027. Cache reads are $0.075"; the same
+    /// input and output prices on vercel.com/ai-gateway/models/gemini-3.8-flash). Retired
+    /// models (`config::RETIRED_MODELS`) are left out: they cannot be called.
     fn default() -> Self {
         let flat = |input, output, cached_input| ModelPrice {
             input,
@@ -50,6 +72,8 @@ impl Default for PriceTable {
             long_input: None,
             long_output: None,
             long_cached_input: None,
+            until: None,
+            then: None,
         };
         let tiered = |input, output, cached_input, long: (f64, f64, f64)| ModelPrice {
             long_context_above: Some(200_000),
@@ -58,12 +82,14 @@ impl Default for PriceTable {
             long_cached_input: Some(long.2),
             ..flat(input, output, cached_input)
         };
+        // The launch price holds "through December 31, 2026"; the cache rate after it is not
+        // published, so it keeps the launch ratio (a tenth of input).
+        let flash_3_8 = ModelPrice {
+            until: Some(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default()),
+            then: Some(Box::new(flat(1.50, 7.50, 0.15))),
+            ..flat(0.75, 3.75, 0.075)
+        };
         let models = BTreeMap::from([
-            (
-                "gemini-2.5-pro".to_owned(),
-                tiered(1.25, 10.0, 0.125, (2.5, 15.0, 0.25)),
-            ),
-            ("gemini-2.5-flash".to_owned(), flat(0.30, 2.50, 0.03)),
             ("gemini-2.5-flash-lite".to_owned(), flat(0.10, 0.40, 0.01)),
             ("gemini-3-flash-preview".to_owned(), flat(0.50, 3.00, 0.05)),
             ("gemini-3.1-flash-lite".to_owned(), flat(0.25, 1.50, 0.025)),
@@ -71,9 +97,10 @@ impl Default for PriceTable {
                 "gemini-3.1-pro-preview".to_owned(),
                 tiered(2.0, 12.0, 0.20, (4.0, 18.0, 0.40)),
             ),
+            ("gemini-3.8-flash".to_owned(), flash_3_8),
         ]);
         PriceTable {
-            as_of: "2026-11-10".into(),
+            as_of: "2026-12-04".into(),
             models,
         }
     }
@@ -90,12 +117,18 @@ impl PriceTable {
         self.models.get(model)
     }
 
-    /// Tokens and dollars of one call, as Gemini bills them: uncached input at the input rate,
-    /// cached input at the cache rate, visible and thought output at the output rate.
+    /// Tokens and dollars of one call made now, as Gemini bills them: uncached input at the
+    /// input rate, cached input at the cache rate, visible and thought output at the output
+    /// rate.
     pub fn usage(&self, model: &str, u: &UsageMetadata) -> Usage {
+        self.usage_on(model, u, Utc::now().date_naive())
+    }
+
+    /// [`PriceTable::usage`] at the rates in force on `day` (UTC).
+    pub fn usage_on(&self, model: &str, u: &UsageMetadata, day: NaiveDate) -> Usage {
         let input_tokens = u.prompt_token_count + u.tool_use_prompt_token_count;
         let output_tokens = u.candidates_token_count + u.thoughts_token_count;
-        let usd = self.price(model).map_or(0.0, |p| {
+        let usd = self.price(model).map(|p| p.on(day)).map_or(0.0, |p| {
             let long = p.long_context_above.is_some_and(|t| u.prompt_token_count > t);
             let rate = |short: f64, long_rate: Option<f64>| if long { long_rate.unwrap_or(short) } else { short };
             let cached = u.cached_content_token_count.min(input_tokens);
@@ -116,6 +149,10 @@ impl PriceTable {
 mod tests {
     use super::*;
 
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
     #[test]
     fn thoughts_are_billed_as_output_and_cached_input_at_the_cache_rate() {
         let u = UsageMetadata {
@@ -125,11 +162,24 @@ mod tests {
             thoughts_token_count: 100_000,
             ..UsageMetadata::default()
         };
-        let usage = PriceTable::default().usage("gemini-2.5-flash", &u);
+        let usage = PriceTable::default().usage_on("gemini-3.8-flash", &u, day(2026, 12, 4));
         assert_eq!(usage.input_tokens, 1_000_000);
         assert_eq!(usage.output_tokens, 200_000);
-        // 0.6M × $0.30 + 0.4M × $0.03 + 0.2M × $2.50
-        assert!((usage.usd - (0.18 + 0.012 + 0.5)).abs() < 1e-9, "{}", usage.usd);
+        // 0.6M × $0.75 + 0.4M × $0.075 + 0.2M × $3.75
+        assert!((usage.usd - (0.45 + 0.03 + 0.75)).abs() < 1e-9, "{}", usage.usd);
+    }
+
+    #[test]
+    fn the_launch_price_of_3_8_flash_ends_with_2026() {
+        let u = UsageMetadata {
+            prompt_token_count: 1_000_000,
+            candidates_token_count: 1_000_000,
+            ..UsageMetadata::default()
+        };
+        let table = PriceTable::default();
+        let usd = |d| table.usage_on("gemini-3.8-flash", &u, d).usd;
+        assert!((usd(day(2026, 12, 31)) - (0.75 + 3.75)).abs() < 1e-9);
+        assert!((usd(day(2027, 1, 1)) - (1.50 + 7.50)).abs() < 1e-9);
     }
 
     #[test]
@@ -139,8 +189,15 @@ mod tests {
             candidates_token_count: 1_000,
             ..UsageMetadata::default()
         };
-        let usage = PriceTable::default().usage("gemini-2.5-pro", &u);
-        assert!((usage.usd - (0.3 * 2.5 + 0.001 * 15.0)).abs() < 1e-9, "{}", usage.usd);
+        let usage = PriceTable::default().usage("gemini-3.1-pro-preview", &u);
+        assert!((usage.usd - (0.3 * 4.0 + 0.001 * 18.0)).abs() < 1e-9, "{}", usage.usd);
+    }
+
+    #[test]
+    fn retired_models_have_no_price() {
+        for model in crate::config::RETIRED_MODELS {
+            assert!(PriceTable::default().price(model).is_none(), "{model}");
+        }
     }
 
     #[test]

@@ -58,7 +58,12 @@ async fn the_page_image_goes_out_inline_with_the_schema_and_the_answer_becomes_c
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
     assert_eq!(r.api_key.as_deref(), Some("test-key"));
-    assert_eq!(r.model, "gemini-2.5-flash");
+    assert_eq!(r.model, "gemini-3.8-flash");
+    assert_eq!(
+        r.generation_config["thinkingConfig"],
+        serde_json::json!({"thinkingLevel": "LOW"}),
+        "Gemini 3 takes a level (LOW for extraction), never a budget"
+    );
     assert_eq!(r.page, Some(2), "the prompt names the 1-based page");
     assert_eq!(r.media.len(), 1);
     assert_eq!(r.media[0].via, MediaVia::Inline);
@@ -80,7 +85,7 @@ async fn the_page_image_goes_out_inline_with_the_schema_and_the_answer_becomes_c
     assert!(analysis.components.iter().all(|c| c.page == 2));
     assert!(analysis.usage.input_tokens > 0 && analysis.usage.output_tokens > 0);
     assert!(analysis.usage.usd > 0.0, "usage is priced");
-    assert_eq!(analysis.analyzer, "gemini/gemini-2.5-flash");
+    assert_eq!(analysis.analyzer, "gemini/gemini-3.8-flash");
 }
 
 #[tokio::test]
@@ -181,23 +186,19 @@ async fn server_errors_past_the_attempt_limit_leave_the_page_to_a_later_retry() 
     let fake = fake().await;
     fake.script_all((0..5).map(|_| Scripted::ServerError { code: 503 }));
     let err = analyzer(config(&fake)).analyze_page(page(0, 100)).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::ModelUnavailable);
+    assert_eq!(err.code, ErrorCode::ModelServerError);
     assert_eq!(err.class, ErrorClass::Transient);
     assert_eq!(fake.generate_calls(), 5);
 }
 
 #[tokio::test]
-async fn a_bad_key_and_a_missing_model_fail_at_once() {
+async fn a_bad_key_fails_at_once() {
     let fake = fake().await;
     let mut wrong_key = config(&fake);
     wrong_key.api_key = "not-the-key".into();
     let err = analyzer(wrong_key).analyze_page(page(0, 100)).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::ModelAuthFailed);
-
-    fake.script(Scripted::ModelNotFound);
-    let err = analyzer(config(&fake)).analyze_page(page(0, 100)).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::ModelNotFound);
-    assert_eq!(fake.generate_calls(), 2);
+    assert_eq!(fake.generate_calls(), 1);
 }
 
 #[tokio::test]
@@ -272,7 +273,7 @@ async fn an_empty_stop_is_asked_again_and_repeated_empties_are_transient() {
     let fake = self::fake().await;
     fake.script_all((0..3).map(|_| Scripted::StopNoParts));
     let err = analyzer(config(&fake)).analyze_page(page(0, 100)).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::ModelUnavailable);
+    assert_eq!(err.code, ErrorCode::ModelEmptyReply);
     assert_eq!(err.class, ErrorClass::Transient);
 }
 

@@ -1,23 +1,47 @@
-//! Per-page extraction: the text layer and the render of one page (`pages/{n}.*`).
+//! Per-page extraction: the text layer (OCR'd when the page has none, see [`crate::ocr`])
+//! and the render of one page (`pages/{n}.*`).
 
+use crate::ocr::{OcrSettings, RenderCost, read_page, wants_ocr};
 use crate::open::{load_page, open_document, require_pdf_header};
 use crate::render::render_page;
 use crate::text::page_text;
 use crate::tiles::render_with_tiles;
 use crate::upright::UserToUpright;
 use drawings_core::ports::{ExtractedPage, PdfError, RenderOptions};
+use std::time::Instant;
 
 /// Opens `pdf`, then reads the text of page `index` (0-based) and renders it.
-pub(crate) fn extract_page(pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
+pub(crate) fn extract_page(
+    pdf: &[u8],
+    index: u32,
+    options: &RenderOptions,
+    ocr: &OcrSettings,
+) -> Result<ExtractedPage, PdfError> {
+    let started = Instant::now();
     require_pdf_header(pdf)?;
     let document = open_document(pdf)?;
     let page = load_page(&document, index)?;
     let to_upright = UserToUpright::for_page(&page);
-    let text = page_text(&page, index, to_upright.as_ref());
+    let mut text = page_text(&page, index, to_upright.as_ref());
+    let render_started = Instant::now();
     let (image, tiles) = match &options.tiles {
         Some(tile_options) => render_with_tiles(&page, options, tile_options)?,
         None => (render_page(&page, options)?, Vec::new()),
     };
+    // OCR comes after the render the page must have, so a slow OCR can cost the page its
+    // text but never its image.
+    if wants_ocr(&page, &text, to_upright.as_ref()) {
+        let area = |width: u32, height: u32| u64::from(width) * u64::from(height);
+        let cost = RenderCost {
+            took: render_started.elapsed(),
+            pixels: area(image.width_px, image.height_px)
+                + tiles
+                    .iter()
+                    .map(|tile| area(tile.width_px, tile.height_px))
+                    .sum::<u64>(),
+        };
+        read_page(&page, &mut text, ocr, started + ocr.timeout, cost);
+    }
     Ok(ExtractedPage { text, image, tiles })
 }
 
@@ -30,7 +54,8 @@ mod tests {
     use drawings_core::ports::{PageImage, TextRun};
 
     fn extract(pdf: &[u8], index: u32, options: &RenderOptions) -> ExtractedPage {
-        extract_page(pdf, index, options).unwrap_or_else(|error| panic!("extract_page failed: {error}"))
+        extract_page(pdf, index, options, &OcrSettings::default())
+            .unwrap_or_else(|error| panic!("extract_page failed: {error}"))
     }
 
     fn run<'a>(runs: &'a [TextRun], text: &str) -> &'a TextRun {
@@ -300,14 +325,20 @@ mod tests {
     fn an_out_of_range_page_index_is_invalid_pdf() {
         let pdf = fixtures::text_pdf(612.0, 792.0, 0, &[]);
         for index in [1, u32::MAX] {
-            let error = extract_page(&pdf, index, &RenderOptions::default()).unwrap_err();
+            let error = extract_page(&pdf, index, &RenderOptions::default(), &OcrSettings::default()).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidPdf, "{error}");
         }
     }
 
     #[test]
     fn garbage_is_invalid_pdf_on_extraction_too() {
-        let error = extract_page(b"\x89PNG not a pdf", 0, &RenderOptions::default()).unwrap_err();
+        let error = extract_page(
+            b"\x89PNG not a pdf",
+            0,
+            &RenderOptions::default(),
+            &OcrSettings::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidPdf);
     }
 }

@@ -1,7 +1,7 @@
 //! The PDF engine of the drawings service: [`PdfiumEngine`] implements
 //! [`drawings_core::ports::PdfEngine`] with PDFium (through pdfium-render) for opening,
-//! rendering, the text layer and page summaries, and lopdf as a second opinion during
-//! validation.
+//! rendering, the text layer (OCR'd with Tesseract when a page has none, see [`OcrSettings`])
+//! and page summaries, and lopdf as a second opinion during validation.
 //!
 //! PDFium is loaded at run time from `libpdfium` (see [`library_candidates`] for where it is
 //! looked for). All calls are blocking and CPU-bound; callers run them on a blocking thread.
@@ -12,6 +12,7 @@ mod bind;
 mod extract;
 mod inspect;
 pub mod isolate;
+mod ocr;
 mod open;
 mod reading_order;
 mod render;
@@ -26,6 +27,7 @@ mod fixtures;
 
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
 pub use isolate::{IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main};
+pub use ocr::OcrSettings;
 pub use second_opinion::LOPDF_MAX_BYTES;
 
 use drawings_core::ports::{ExtractedPage, Inspection, PageSummary, PdfEngine, PdfError, PdfLimits, RenderOptions};
@@ -35,15 +37,20 @@ use drawings_core::ports::{ExtractedPage, Inspection, PageSummary, PdfEngine, Pd
 /// Cheap to create and to clone: the library binding is process-global and made on first
 /// use. If the library cannot be found, every call fails with `INTERNAL` and a message that
 /// names the paths tried; call [`ensure_pdfium_bound`] at startup to find out early.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PdfiumEngine {
-    _private: (),
+    ocr: OcrSettings,
 }
 
 impl PdfiumEngine {
-    /// An engine; binds PDFium lazily on the first call.
+    /// An engine with the default OCR settings; binds PDFium lazily on the first call.
     pub fn new() -> Self {
-        PdfiumEngine { _private: () }
+        PdfiumEngine::default()
+    }
+
+    /// An engine that OCRs pages without a text layer as `ocr` says.
+    pub fn with_ocr(ocr: OcrSettings) -> Self {
+        PdfiumEngine { ocr }
     }
 }
 
@@ -53,7 +60,9 @@ impl PdfEngine for PdfiumEngine {
     }
 
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
-        open::without_panics("page extraction", || extract::extract_page(pdf, index, options))
+        open::without_panics("page extraction", || {
+            extract::extract_page(pdf, index, options, &self.ocr)
+        })
     }
 
     fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError> {

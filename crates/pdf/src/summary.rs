@@ -23,7 +23,7 @@ use pdfium_render::prelude::{
 const SCAN_MIN_IMAGE_COVERAGE: f32 = 0.5;
 /// Readable characters a scan may still carry (a stamp, a page number, a file name printed
 /// by the scanner) without having a text layer worth reading.
-const SCAN_MAX_READABLE_CHARS: u32 = 20;
+pub(crate) const SCAN_MAX_READABLE_CHARS: u32 = 20;
 /// Cells per side of the coverage grid: 1/32 of a sheet is fine enough for "most of the
 /// page" and keeps a sheet with thousands of images cheap.
 const COVERAGE_GRID: usize = 32;
@@ -57,6 +57,13 @@ pub(crate) fn summarize_page(pdf: &[u8], index: u32) -> Result<PageSummary, PdfE
         images: census.images,
         looks_scanned: looks_scanned(census.images, coverage, chars.readable),
     })
+}
+
+/// How many images `page` draws and the share of the upright page they cover, 0 to 1.
+pub(crate) fn image_coverage(page: &PdfPage<'_>, to_upright: &UserToUpright) -> (u32, f32) {
+    let mut census = ImageCensus::new(page.width().value, page.height().value);
+    census.visit_page(page, to_upright);
+    (census.images, census.coverage())
 }
 
 /// Whether a page with these numbers looks like a scan (see the module docs).

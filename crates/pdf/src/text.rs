@@ -100,6 +100,7 @@ pub(crate) fn page_text(page: &PdfPage<'_>, index: u32, to_upright: Option<&User
         runs: Vec::new(),
         lines: Vec::new(),
         unreadable_chars: 0,
+        source: drawings_core::ports::TextSource::Pdf,
     };
     let Some(to_upright) = to_upright else {
         tracing::warn!(page = index, "page has no usable geometry; skipping its text layer");

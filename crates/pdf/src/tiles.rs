@@ -162,7 +162,16 @@ fn axis_spans(length: u32, max_side: u32, overlap: u32) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::extract_page;
+    use drawings_core::ports::ExtractedPage;
+
+    /// Extraction without OCR: these pages of coloured squares have no text to find.
+    fn extract_page(pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
+        let ocr = crate::OcrSettings {
+            enabled: false,
+            ..crate::OcrSettings::default()
+        };
+        crate::extract::extract_page(pdf, index, options, &ocr)
+    }
     use lopdf::{Document, Object, Stream, dictionary};
 
     /// A Letter page with `/Rotate rotation` and filled squares `(x, y, side, rgb)` in user

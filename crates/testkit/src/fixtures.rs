@@ -50,6 +50,11 @@ pub fn full_job() -> Job {
     job.input.file_name = Some("Level 1 – security.pdf".into());
     job.input.client_name = Some("Acme".into());
     job.input.project_name = Some("Tower B".into());
+    job.warnings = vec![drawings_core::Warning::page(
+        drawings_core::warning::NO_LEGEND_FOUND,
+        2,
+        "No legend on page 2.",
+    )];
     job.usage = Usage {
         input_tokens: 12_345,
         output_tokens: 678,

@@ -33,7 +33,11 @@ async fn default_reply_describes_the_prompted_page_with_usage() {
 
     let usage = &body["usageMetadata"];
     let chars = "You find access-control devices.".len() + "This is page 3 of 9 of the drawing set.".len();
-    assert_eq!(usage["promptTokenCount"], json!(258 + chars / 4));
+    assert_eq!(
+        usage["promptTokenCount"],
+        json!(560 + chars / 4),
+        "an image on Gemini 3 is 560 tokens"
+    );
     let total = usage["promptTokenCount"].as_u64().unwrap() + usage["candidatesTokenCount"].as_u64().unwrap();
     assert_eq!(usage["totalTokenCount"], json!(total));
     assert!(usage["promptTokensDetails"].is_array());
@@ -161,19 +165,21 @@ async fn count_tokens_is_deterministic_in_both_forms() {
     let (status, _, text) = call(&fake, "countTokens", Some(KEY), &json!({ "contents": contents })).await;
     assert_eq!(status, 200, "{text}");
     let body = parse(&text);
-    assert_eq!(body["totalTokens"], 258 + 2);
-    assert!(body["promptTokensDetails"].to_string().contains("DOCUMENT"));
-    let wrapped = json!({"generateContentRequest": {"model": "models/gemini-2.5-flash", "contents": contents}});
+    // Gemini 3 counts a PDF page as an IMAGE at the medium resolution.
+    assert_eq!(body["totalTokens"], 560 + 2);
+    assert!(body["promptTokensDetails"].to_string().contains("IMAGE"));
+    let wrapped = json!({"generateContentRequest": {"model": "models/gemini-3.8-flash", "contents": contents}});
     let (_, _, text) = call(&fake, "countTokens", Some(KEY), &wrapped).await;
-    assert_eq!(parse(&text)["totalTokens"], 260);
+    assert_eq!(parse(&text)["totalTokens"], 562);
 
-    let url = format!("{}/v1beta/models/gemini-3-flash-preview:countTokens", fake.base_url());
+    let url = format!("{}/v1beta/models/gemini-2.5-flash-lite:countTokens", fake.base_url());
     let resp = reqwest::Client::new()
         .post(url)
         .header("x-goog-api-key", KEY)
         .json(&json!({ "contents": contents }));
     let body: Value = resp.send().await.unwrap().json().await.unwrap();
-    assert_eq!(body["totalTokens"], 560 + 2);
+    assert_eq!(body["totalTokens"], 258 + 2);
+    assert!(body["promptTokensDetails"].to_string().contains("DOCUMENT"));
     assert_eq!(fake.count_token_calls(), 3);
     assert_eq!(fake.generate_calls(), 0);
 }
@@ -203,4 +209,41 @@ async fn shutdown_or_drop_stops_the_server() {
     // Dropping only signals the server task; give it a turn to stop listening.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(reqwest::get(&url).await.is_err());
+}
+
+#[tokio::test]
+async fn a_retired_model_is_not_found_and_a_level_the_model_lacks_is_refused() {
+    let fake = fake().await;
+    let post = |model: &str, body: Value| {
+        let url = format!("{}/v1beta/models/{model}:generateContent", fake.base_url());
+        reqwest::Client::new()
+            .post(url)
+            .header("x-goog-api-key", KEY)
+            .json(&body)
+            .send()
+    };
+    for model in ["gemini-2.5-flash", "gemini-1.5-pro-002"] {
+        let resp = post(model, page_request(1, b"p")).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{model}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["status"], "NOT_FOUND");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("models/{model} is not found"))
+        );
+    }
+    let mut minimal = page_request(1, b"p");
+    minimal["generationConfig"]["thinkingConfig"] = json!({"thinkingLevel": "MINIMAL"});
+    let resp = post(MODEL, minimal.clone()).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400, "gemini-3.8-flash has no MINIMAL level");
+    minimal["generationConfig"]["thinkingConfig"] = json!({"thinkingLevel": "LOW"});
+    assert_eq!(post(MODEL, minimal.clone()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        post("gemini-2.5-flash-lite", minimal).await.unwrap().status().as_u16(),
+        400,
+        "a 2.5 model takes a budget, not a level"
+    );
+    assert_eq!(fake.generate_calls(), 5);
 }

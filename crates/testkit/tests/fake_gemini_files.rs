@@ -62,7 +62,7 @@ async fn generate_with_file(fake: &FakeGemini, uri: &str) -> (u16, Value) {
         {"file_data": {"mime_type": "application/pdf", "file_uri": uri}}, {"text": "page 1 of 1"}]}]});
     let resp = Client::new()
         .post(format!(
-            "{}/v1beta/models/gemini-2.5-flash:generateContent",
+            "{}/v1beta/models/gemini-3.8-flash:generateContent",
             fake.base_url()
         ))
         .header("x-goog-api-key", KEY)
@@ -216,7 +216,7 @@ async fn control_routes_script_and_report() {
 
     let body = json!({"contents": [{"parts": [
         {"inlineData": {"mimeType": "image/png", "data": "AAECAw=="}}, {"text": "page 4 of 4"}]}]});
-    let url = format!("{base}/v1beta/models/gemini-2.5-flash:generateContent");
+    let url = format!("{base}/v1beta/models/gemini-3.8-flash:generateContent");
     for want in [503, 200, 200] {
         let resp = client
             .post(&url)

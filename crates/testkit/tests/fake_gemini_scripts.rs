@@ -119,7 +119,7 @@ async fn every_scripted_outcome_has_the_service_shape() {
                 body["error"]["message"]
                     .as_str()
                     .unwrap()
-                    .starts_with("models/gemini-2.5-flash is not found")
+                    .starts_with("models/gemini-3.8-flash is not found")
             ),
             _ => {}
         }

@@ -58,14 +58,23 @@
 //! `exit_button`, `lock`, `position_switch`, `camera`, `intercom`, `other`.
 #![warn(missing_docs)]
 
+mod address;
+mod count;
+mod door_schedule;
 mod equipment;
+mod instruments;
+mod legend;
 mod locate;
+mod page;
 mod rooms;
 mod scheme;
 mod tags;
+mod vocabulary;
 mod words;
 
+pub use page::{PageReading, read_page};
 pub use scheme::{LocationRules, SchemeError, TagMeaning, TagSchemes};
+pub use vocabulary::{Meaning, Vocabulary, VocabularyRule};
 
 use async_trait::async_trait;
 use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText};
@@ -126,6 +135,8 @@ pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
                     confidence: f.confidence,
                     source: ComponentSource::TextLayer,
                     reason: Some(f.reason.to_owned()),
+                    tag: None,
+                    evidence: Some(f.reason.to_owned()),
                 });
             }
         }
@@ -163,7 +174,12 @@ impl Analyzer for TextLayerAnalyzer {
     }
 
     async fn analyze_page(&self, input: PageInput) -> Result<PageAnalysis, AnalyzeError> {
-        let mut components = find_tags(&input.text, &self.schemes);
+        let PageReading {
+            mut components,
+            warnings,
+            legend,
+            undefined_tags,
+        } = read_page(&input.text, &self.schemes);
         // The pipeline's page index is authoritative if a text layer was stored under another.
         components.iter_mut().for_each(|c| c.page = input.page + 1);
         Ok(PageAnalysis {
@@ -171,6 +187,9 @@ impl Analyzer for TextLayerAnalyzer {
             components,
             usage: Usage::default(),
             analyzer: self.name(),
+            warnings,
+            legend,
+            undefined_tags,
         })
     }
 }

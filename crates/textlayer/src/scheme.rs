@@ -95,6 +95,9 @@ pub struct TagSchemes {
     /// Which tags take the nearest room label as location.
     #[serde(default)]
     pub locations: LocationRules,
+    /// Extra legend vocabulary, tried before the built-in rules (see [`crate::Vocabulary`]).
+    #[serde(default)]
+    pub vocabulary: crate::Vocabulary,
 }
 
 /// A tag scheme file that cannot be used.
@@ -204,6 +207,7 @@ impl Default for TagSchemes {
             equipment: default_equipment(),
             room_words: Vec::new(),
             locations: LocationRules::default(),
+            vocabulary: crate::Vocabulary::default(),
         }
     }
 }

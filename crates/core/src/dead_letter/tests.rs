@@ -15,7 +15,7 @@ fn ops(stack: &Stack) -> DeadLetters {
 
 fn unavailable(page: u32) -> JobError {
     JobError {
-        code: ErrorCode::ModelUnavailable,
+        code: ErrorCode::ModelServerError,
         message: format!("page {page}: 503 UNAVAILABLE"),
         stage: Some(Stage::DrawingAnalysis),
         retryable: true,
@@ -121,7 +121,7 @@ async fn list_names_the_cause_and_the_failures_of_the_dead_message() {
     assert_eq!(entry.client.as_deref(), Some("Acme"));
     assert_eq!(entry.stage, Some(Stage::DrawingAnalysis));
     assert_eq!(entry.code, Some(ErrorCode::RetriesExhausted));
-    assert_eq!(entry.cause, Some(ErrorCode::ModelUnavailable));
+    assert_eq!(entry.cause, Some(ErrorCode::ModelServerError));
     assert_eq!(entry.first_failure_at, Some(job.failures[0].at));
     assert_eq!(entry.last_failure_at, Some(job.failures[2].at));
     assert_eq!(entry.receive_count, 1);

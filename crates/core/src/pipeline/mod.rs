@@ -10,10 +10,12 @@ mod budget;
 mod handle;
 mod meter;
 mod observe;
+mod page_parts;
 mod stages;
 
 pub use budget::Budget;
 pub use handle::{HandleError, JobHandle};
+pub use page_parts::page_part_key;
 
 use crate::cost::CostSettings;
 use crate::error::{ErrorCode, JobError};

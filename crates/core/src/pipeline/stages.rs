@@ -67,6 +67,16 @@ fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
     }
 }
 
+/// A blob store failure met while analyzing a page, as the analyzer port reports it.
+pub(crate) fn store_unavailable(e: StoreError) -> AnalyzeError {
+    let class = if e.class().is_retryable() {
+        ErrorClass::Transient
+    } else {
+        ErrorClass::Permanent
+    };
+    AnalyzeError::new(ErrorCode::ServiceUnavailable, class, e.to_string())
+}
+
 fn internal(stage: Stage, message: String) -> StepError {
     StepError::Fail(JobError {
         code: ErrorCode::Internal,
@@ -311,14 +321,7 @@ impl Processor {
 
     async fn stored_or_fresh_analysis(&self, job: &crate::Job, page: u32) -> Result<PageAnalysis, AnalyzeError> {
         let stage = Stage::DrawingAnalysis;
-        let unavailable = |e: StoreError| {
-            let class = if e.class().is_retryable() {
-                ErrorClass::Transient
-            } else {
-                ErrorClass::Permanent
-            };
-            AnalyzeError::new(ErrorCode::ServiceUnavailable, class, e.to_string())
-        };
+        let unavailable = store_unavailable;
         let key = page_analysis_key(&job.id, page);
         match self.backends.blobs.get(&key).await {
             Ok(body) => match serde_json::from_slice::<PageAnalysis>(&body) {
@@ -353,7 +356,12 @@ impl Processor {
             text,
             image,
         };
-        let analysis = self.analyzer.analyze_page(input).await?;
+        let analysis = if self.analyzer.wants_context() {
+            let context = self.page_context(job, &input).await;
+            self.analyzer.analyze_page_in(input, context).await?
+        } else {
+            self.analyzer.analyze_page(input).await?
+        };
         let body = serde_json::to_vec(&analysis)
             .map_err(|e| AnalyzeError::new(ErrorCode::Internal, ErrorClass::Permanent, e.to_string()))?;
         // Stored before the checkpoint: a crash between the two adopts this answer instead of
@@ -388,7 +396,18 @@ impl Processor {
         self.put_json(stage, &keys[0], &schedule).await?;
         self.put(stage, &keys[1], xlsx.into(), crate::XLSX_CONTENT_TYPE).await?;
         self.put(stage, &keys[2], csv.into(), "text/csv").await?;
-        handle.update(|j| j.result_keys = keys.to_vec()).await?;
+        let warnings: Vec<_> = schedule
+            .warnings
+            .iter()
+            .take(crate::warning::MAX_JOB_WARNINGS)
+            .cloned()
+            .collect();
+        handle
+            .update(|j| {
+                j.result_keys = keys.to_vec();
+                j.warnings = warnings.clone();
+            })
+            .await?;
         Ok(true)
     }
 

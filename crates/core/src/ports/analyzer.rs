@@ -3,6 +3,7 @@
 use crate::component::Component;
 use crate::error::{ErrorClass, ErrorCode};
 use crate::job::Usage;
+use crate::ports::page_context::PageContext;
 use crate::ports::pdf::PageText;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -33,6 +34,40 @@ pub struct PageAnalysis {
     pub usage: Usage,
     /// The analyzer (and model) that produced it.
     pub analyzer: String,
+    /// What the user should know about this page (no text layer, OCR used, no legend).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::Warning>,
+    /// The legend and schedule rows read on the page: a set's legend sheet teaches the tags
+    /// of its plan sheets ([`crate::schedule::Schedule::build`] resolves them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legend: Vec<LegendEntry>,
+    /// Plan labels shaped like a tag that no legend on this page defines; another page's
+    /// legend may.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undefined_tags: Vec<TagLabel>,
+}
+
+/// One legend or schedule row: `L4` is a 2x4 LED troffer, a luminaire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LegendEntry {
+    /// The tag as printed.
+    pub tag: String,
+    /// The row's description.
+    pub description: String,
+    /// The type it names.
+    #[serde(rename = "type")]
+    pub kind: crate::ComponentType,
+    /// The system it belongs to.
+    pub system: String,
+}
+
+/// A tag-shaped label standing alone on a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagLabel {
+    /// The label.
+    pub tag: String,
+    /// Where it is.
+    pub bbox: crate::BBox,
 }
 
 /// Why a page could not be analyzed.
@@ -68,7 +103,7 @@ impl AnalyzeError {
 /// components, never an error.
 #[async_trait]
 pub trait Analyzer: Send + Sync {
-    /// A short name (`text-layer`, `gemini/gemini-2.5-flash`).
+    /// A short name (`text-layer`, `gemini/gemini-3.8-flash`).
     fn name(&self) -> String;
 
     /// Whether the analyzer wants the page image (loading it costs a blob read).
@@ -76,4 +111,17 @@ pub trait Analyzer: Send + Sync {
 
     /// Analyzes one page.
     async fn analyze_page(&self, input: PageInput) -> Result<PageAnalysis, AnalyzeError>;
+
+    /// Whether the analyzer uses a [`PageContext`] (hints and tiles cost blob reads and a run
+    /// of the offline analyzer, so the pipeline gathers them only when asked).
+    fn wants_context(&self) -> bool {
+        false
+    }
+
+    /// Analyzes one page with the extras of `context`; without an override, the same as
+    /// [`Analyzer::analyze_page`].
+    async fn analyze_page_in(&self, input: PageInput, context: PageContext) -> Result<PageAnalysis, AnalyzeError> {
+        let _ = context;
+        self.analyze_page(input).await
+    }
 }

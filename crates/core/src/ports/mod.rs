@@ -6,18 +6,20 @@ mod blob;
 mod metrics;
 mod notice;
 mod notifier;
+mod page_context;
 mod pdf;
 mod queue;
 mod store;
 
-pub use analyzer::{AnalyzeError, Analyzer, PageAnalysis, PageInput};
+pub use analyzer::{AnalyzeError, Analyzer, LegendEntry, PageAnalysis, PageInput, TagLabel};
 pub use blob::{BlobMeta, BlobStore};
 pub use metrics::{Metric, MetricKind, MetricUnit, Metrics, NoMetrics};
 pub use notice::{CompletionNotifier, NoNotices, event_name};
 pub use notifier::{Alert, Notifier};
+pub use page_context::{PageContext, PageParts};
 pub use pdf::{
     ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits,
-    RenderOptions, TextLine, TextRun, TileManifestEntry, TileOptions,
+    RenderOptions, TextLine, TextRun, TextSource, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
 pub use store::{Created, JobQuery, JobStore};

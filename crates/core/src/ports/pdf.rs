@@ -195,6 +195,22 @@ pub struct PageText {
     /// control and private-use codes). Text on the page that the runs do not show.
     #[serde(default)]
     pub unreadable_chars: u32,
+    /// Where the runs came from: the PDF's own text layer, or OCR of the rendered page.
+    #[serde(default)]
+    pub source: TextSource,
+}
+
+/// Where a page's text came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// The PDF's text layer.
+    #[default]
+    Pdf,
+    /// OCR of the rendered page: the page had no text layer.
+    Ocr,
+    /// The page had no text layer and OCR was not available or failed (the runs are empty).
+    OcrUnavailable,
 }
 
 /// A rendered page.

@@ -12,6 +12,10 @@ use drawings_core::{BBox, Component, ComponentSource, ComponentType};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
+mod vocab;
+pub use vocab::component_type;
+use vocab::system_of;
+
 /// The page the answer is about: where components go and how fractions become points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PageGeometry {
@@ -107,13 +111,17 @@ pub fn parse_components(text: &str, page: &PageGeometry) -> Result<ParsedPage, P
                 continue;
             }
         };
-        match by_id.get(&normalize_id(&component.id)) {
+        // Instances of one type tag may all carry the tag as their id; they are numbered later.
+        let id = (component.tag.is_none()).then(|| normalize_id(&component.id));
+        match id.as_ref().and_then(|id| by_id.get(id)) {
             Some(&at) => {
                 parsed.warnings.push(format!("duplicate id {} merged", component.id));
                 merge(&mut parsed.components[at], component);
             }
             None => {
-                by_id.insert(normalize_id(&component.id), parsed.components.len());
+                if let Some(id) = id {
+                    by_id.insert(id, parsed.components.len());
+                }
                 parsed.components.push(component);
             }
         }
@@ -227,100 +235,20 @@ fn component(item: &Value, page: &PageGeometry, warnings: &mut Vec<String>) -> R
         confidence,
         source: ComponentSource::Gemini,
         reason,
+        // `tag` is the type tag only beside an `id`; alone, it was the id (an older shape).
+        tag: field(map, &["id"]).and_then(|_| field(map, &["tag"])).and_then(text_of),
+        evidence: None,
     })
 }
 
 /// An id made up for an untagged device, as the system instruction asks (`camera-p3-1`).
-fn looks_untagged(id: &str) -> bool {
+pub(crate) fn looks_untagged(id: &str) -> bool {
     let mut parts = id.rsplitn(3, '-');
     let (n, p, kind) = (parts.next(), parts.next(), parts.next());
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     n.is_some_and(digits)
         && p.and_then(|p| p.strip_prefix('p')).is_some_and(digits)
         && kind.is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-}
-
-/// Words for each type, `|`-separated, matched as whole words in order: specific before
-/// general ("door contact" is a switch and "door entry" an intercom, both before "door").
-const TYPE_WORDS: &[(ComponentType, &str)] = &[
-    (ComponentType::Other, "other"),
-    (ComponentType::AccessPoint, "access point|controlled door|acd"),
-    (
-        ComponentType::PositionSwitch,
-        "position switch|door contact|door position|dps|reed switch|contact|door monitor",
-    ),
-    (
-        ComponentType::ExitButton,
-        "rex|request to exit|push to exit|pte|release button|door release|break glass|exit|egress",
-    ),
-    (
-        ComponentType::Intercom,
-        "intercom|door entry|entry panel|video entry|audio entry|entryphone|help point|call station",
-    ),
-    (ComponentType::CardReader, "reader|card|proximity|prox|fob|biometric"),
-    (
-        ComponentType::Lock,
-        "lock|maglock|mag lock|strike|magnet|magnetic|latch",
-    ),
-    (ComponentType::Camera, "camera|cctv|dome|ptz|bullet|cam|fisheye|turret"),
-    (ComponentType::Door, "door|doorset|door leaf"),
-];
-
-/// A model's word for a type, in any case or spelling, as one of ours; `None` when unknown.
-pub fn component_type(word: &str) -> Option<ComponentType> {
-    // "CardReader" / "card-reader" / "Card Readers" → " card reader ".
-    let mut spaced = String::new();
-    let mut previous_lower = false;
-    for c in word.chars() {
-        if c.is_uppercase() && previous_lower {
-            spaced.push(' ');
-        }
-        previous_lower = c.is_lowercase();
-        spaced.push(if c.is_alphanumeric() {
-            c.to_ascii_lowercase()
-        } else {
-            ' '
-        });
-    }
-    let singular = |w: &str| {
-        w.strip_suffix('s')
-            .filter(|s| s.len() > 2 && !s.ends_with('s'))
-            .unwrap_or(w)
-            .to_owned()
-    };
-    let padded = format!(
-        " {} ",
-        spaced.split_whitespace().map(singular).collect::<Vec<_>>().join(" ")
-    );
-    TYPE_WORDS
-        .iter()
-        .find(|(_, words)| words.split('|').any(|w| padded.contains(&format!(" {w} "))))
-        .map(|(kind, _)| *kind)
-}
-
-/// The system as a schedule writes it; inferred from the type when the model gave none.
-fn system_of(raw: Option<&str>, kind: ComponentType) -> String {
-    let normal: String = raw
-        .unwrap_or_default()
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
-    let known = match normal.as_str() {
-        "" => match kind {
-            ComponentType::Camera => "cctv",
-            ComponentType::Intercom => "intercom",
-            ComponentType::Other => "other",
-            _ => "access_control",
-        },
-        "access" | "access_control_system" | "acs" | "aacs" | "pacs" => "access_control",
-        "video" | "video_surveillance" | "vss" | "camera" => "cctv",
-        "intrusion" | "intruder_alarm" | "intruder_detection" | "alarm" | "ids" | "ias" => "intruder",
-        "door_entry" | "vcom" => "intercom",
-        other => other,
-    };
-    known.to_owned()
 }
 
 /// 0..=1 from a number, a numeric string, a percentage or a word.

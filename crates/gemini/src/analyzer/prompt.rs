@@ -1,22 +1,29 @@
-//! What the model is told: the system instruction (what a security drawing's devices are and
-//! the rules for ids) and the per-page prompt, which passes on hints from the page's text
-//! layer: tag-like tokens with their positions, the legend's lines and room labels. The text
-//! layer spells tags exactly where the image may be small or blurred, and the legend tells the
-//! model what the symbols mean.
+//! What the model is told: the system instruction (what a drawing's devices are and the rules
+//! for ids) and the per-image prompt, which passes on hints from the page's text layer
+//! (tag-like tokens with their positions, the legend's lines, room labels) and the offline
+//! analyzer's candidates. The text layer spells tags exactly where the image may be small or
+//! blurred, and the legend tells the model what the symbols mean.
 //!
-//! The page prompt is deterministic (same page, same string) and capped, so a dense sheet
-//! cannot blow the token budget.
+//! An image is the whole page or one tile of it ([`TileView`]). For a tile, positions are
+//! given in the tile's own fractions, as the model gives its boxes, and only what lies in the
+//! tile is listed; the legend is always passed whole, since it usually sits in another tile.
+//!
+//! The prompt is deterministic (same page, same string) and capped, so a dense sheet cannot
+//! blow the token budget.
 
-use drawings_core::BBox;
-use drawings_core::ports::{PageInput, PageText, TextLine, TextRun};
+mod phrases;
+
+use drawings_core::ports::{PageInput, PageText};
+use drawings_core::{BBox, Component};
+use phrases::{Phrase, legend_mask, phrases};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The system instruction for every page.
 pub const SYSTEM_INSTRUCTION: &str = "\
-You read security and building-services drawings (access control, CCTV, intruder alarm, intercom) \
-and list the security devices drawn on one page.
+You read building drawings (security and access control, CCTV, intruder alarm, intercom, fire alarm, electrical, lighting) \
+and list the devices drawn on one page, the way an estimator counts them for a schedule.
 
 List one entry per device, with its type:
 - door: a door that is tagged or access-controlled.
@@ -27,23 +34,32 @@ List one entry per device, with its type:
 - position_switch: door position switches and door contacts (DPS, DC).
 - camera: CCTV cameras; put fixed, dome, ptz, bullet, fisheye, ... in camera_type, and what the camera looks at (from its field-of-view symbol and the rooms around it) in coverage.
 - intercom: intercom, door-entry and help or call stations.
-- other: a security device that fits none of these (detector, alarm keypad, panel, sounder, ...); say what it is in reason.
+- keypad, motion_detector, field_panel (control panel, controller, cabinet): intruder-alarm and access-control equipment.
+- smoke_detector, heat_detector, duct_detector, manual_call_point (pull station), sounder, strobe, sounder_strobe (horn/strobe), \
+speaker, monitor_module, control_module: fire-alarm devices.
+- receptacle (socket), switch, luminaire, exit_sign, emergency_light, distribution_board (panelboard), isolator (disconnect), \
+data_outlet: electrical and lighting devices.
+- other: a device that fits none of these; say what it is in reason.
 
 Rules:
 - id: copy each device's tag exactly as written on the drawing, with its spaces and separators. Never invent, complete or renumber a tag. \
 When a device has no tag, use the id {type}-p{page}-{n} (e.g. camera-p3-1, numbered from 1 on the page), say \"untagged\" in reason and give confidence 0.5 or less.
-- List each device once, even when its tag is written twice (on the plan and in a schedule or note).
-- When the page has a legend, key or symbol table, use it to decide what each symbol is. \
-Never list the legend's own sample symbols, the title block, revision table, notes or drawing references as devices; placeholder tags such as \"? XX 000 XX\" are not devices.
-- Sheet numbers, detail references, grid lines, dimensions and room numbers are not device tags.
+- A type tag that a legend or schedule defines (L4, P5, S1) marks many devices of one kind: list each instance on the plan, \
+with tag set to the type tag and the id {tag}:{page}:{n} (e.g. L4:3:1, numbered from 1 on the page). \
+Labels printed several times over one another at one spot are one instance.
+- List each device once, even when its tag or address is written twice (on the plan and in a schedule, riser or circuit table).
+- When the page has a legend, key, symbol table or schedule, use it to decide what each symbol and tag is. \
+Never list the legend's own sample symbols, the schedules, the title block, revision table, notes or drawing references as devices; \
+placeholder tags such as \"? XX 000 XX\" are not devices.
+- Sheet numbers, detail references, grid lines, column and pier marks, footings, dimensions, revision tags and room numbers are not device tags.
 - location: the room or area the device is in, as named on the drawing; null when no name is near.
-- bbox: the box around the device's tag (or its symbol when untagged), as fractions 0..1 of the page width and height, origin at the top-left corner; null when unsure.
+- bbox: the box around the device's tag (or its symbol when untagged), as fractions 0..1 of the image width and height, origin at the top-left corner; null when unsure.
 - confidence: 0..1, how sure you are that this is a real device of this type with this id.
 - reason: one short sentence saying what you saw (tag text, symbol, legend entry).
 - legend_found: whether the page has a legend, key or symbol table. notes: what limited your reading, or null.
-- The user's message passes on hints from the PDF's text layer. Tags are spelled exactly there, so prefer that spelling; \
+- The user's message passes on hints from the PDF's text layer and from an offline analyzer. Tags are spelled exactly there, so prefer that spelling; \
 the drawing itself decides what is a device.
-- A page with no security devices (cover sheet, notes, architectural detail) gets an empty components list.
+- A page with no devices (cover sheet, notes, architectural or structural plan) gets an empty components list.
 
 Answer only with JSON in the response schema: no prose, no code fences.";
 
@@ -53,34 +69,52 @@ pub const MAX_TAGS: usize = 200;
 pub const MAX_LEGEND_LINES: usize = 40;
 /// Most room labels passed on.
 pub const MAX_ROOMS: usize = 60;
+/// Most offline-analyzer candidates passed on (each costs about 20 tokens).
+pub const MAX_HINTS: usize = 150;
+/// Longest evidence quoted for one candidate.
+const MAX_HINT_EVIDENCE_CHARS: usize = 80;
 
 /// Ids like `A-101-DR-B2`, `CR-01`, `A.101.DR.B2`: a letter first, separated parts, a digit
 /// somewhere (checked apart). Starting with a letter keeps out `1.5M` and dates.
-static ID_TAG: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z][A-Z0-9]*(?:[-._][A-Z0-9]+)+\b"));
+pub(crate) static ID_TAG: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z][A-Z0-9]*(?:[-._][A-Z0-9]+)+\b"));
 /// Tag boxes `A B2 005 BB`: system letter, level, point number, package (the text-layer
 /// analyzer's rule; `GRID A 12 345 67` does not match).
-static TAG_BOX: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z] (?:[A-Z]{0,2}\d{1,2}|[A-Z]{1,2}) \d{3} [A-Z]{2}\b"));
-/// A legend heading: a short line naming a legend or symbols (`LEGEND`, `SECURITY LEGEND`,
-/// `Legend of commonly used symbols`, `SYMBOL KEY`, `KEY TO SYMBOLS`), or `KEY` alone. Not `KEY PLAN` (a location plan) nor
-/// `KEY SWITCH` (a device).
-static LEGEND_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:[A-Z&/ -]*\b(?:LEGEND|SYMBOLS?)\b[A-Z&/ -]*|KEY)\s*:?$"));
-/// Headings that end a legend block below it.
-static OTHER_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:GENERAL )?(?:NOTES?|REVISIONS?|DRAWING TITLE|TITLE|ABBREVIATIONS)\s*:?$"));
-
+pub(crate) static TAG_BOX: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b[A-Z] (?:[A-Z]{0,2}\d{1,2}|[A-Z]{1,2}) \d{3} [A-Z]{2}\b"));
 /// Words that name a room (a short list: the text-layer analyzer keeps the full one).
 const ROOM_WORDS: &str = "ATRIUM CAFE CANTEEN CLEANER CLEANERS COMMS CORRIDOR CUPBOARD ENTRANCE FOYER GYM HALL \
     KITCHEN LAB LIFT LOBBY LOUNGE MEETING OFFICE PANTRY PLANT PLANTROOM RECEPTION RISER ROOM SERVER STAIR STAIRS STORE \
     STOREROOM TOILET TOILETS WC WORKSHOP";
 
-fn re(pattern: &str) -> Regex {
+pub(crate) fn re(pattern: &str) -> Regex {
     // The patterns are literals checked by the tests; failing here is a programming error.
     Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
 }
 
-/// The user prompt for one page.
+/// One tile of a page, as the prompt describes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TileView {
+    /// 0-based index among the page's tiles.
+    pub index: usize,
+    /// How many tiles the page has.
+    pub count: usize,
+    /// The region of the page the tile shows, in points.
+    pub region: BBox,
+    /// Resolution of the tile image.
+    pub dpi: f32,
+    /// Which edges of the tile are cuts, where a neighbouring tile goes on: left, top, right,
+    /// bottom (the others are the page's own edges).
+    pub cuts: [bool; 4],
+}
+
+/// The user prompt for one whole page, without candidates.
 pub fn page_prompt(input: &PageInput) -> String {
+    prompt(input, &[], None)
+}
+
+/// The user prompt for the page image (`tile` none) or one tile of it, with the offline
+/// analyzer's `hints`.
+pub fn prompt(input: &PageInput, hints: &[Component], tile: Option<&TileView>) -> String {
     let text = &input.text;
     let page = input.page + 1;
     let mut out = format!("This is page {page} of {}.", input.page_count);
@@ -95,13 +129,17 @@ pub fn page_prompt(input: &PageInput) -> String {
             text.width_pt, text.height_pt
         ));
     }
+    let frame = Frame::of(text, tile);
+    if let Some(tile) = tile {
+        write_tile(&mut out, tile, text);
+    }
     out.push_str(&format!(
         " An untagged device on this page gets an id like camera-p{page}-1.\n\n"
     ));
 
     let phrases = phrases(text);
     if phrases.is_empty() {
-        out.push_str("This page has no text layer: read every tag and label from the image.\n");
+        out.push_str("This page has no text layer: read every tag and label from the image.\n\n");
     } else {
         if text.unreadable_chars > 0 {
             out.push_str(&format!(
@@ -111,122 +149,99 @@ pub fn page_prompt(input: &PageInput) -> String {
             ));
         }
         let in_legend = legend_mask(&phrases, text);
-        write_tags(&mut out, &phrases, &in_legend, text);
+        write_tags(&mut out, &phrases, &in_legend, &frame);
         write_legend(&mut out, &phrases, &in_legend);
-        write_rooms(&mut out, &phrases, &in_legend, text);
+        write_rooms(&mut out, &phrases, &in_legend, &frame);
     }
-    out.push_str("List every security device on this page in the response schema.");
+    write_hints(&mut out, hints, &frame);
+    let scope = if tile.is_some() { "in this tile" } else { "on this page" };
+    out.push_str(&format!("List every device {scope} in the response schema."));
     out
 }
 
-/// A phrase of the text layer: runs side by side on one line, joined by spaces, left to
-/// right, with each run's span. Lines span the whole sheet, so a room label and the plan
-/// text at its height are one line; a wide gap splits them into phrases.
-struct Phrase {
-    text: String,
-    spans: Vec<(usize, usize, BBox)>,
-    bbox: BBox,
-}
-
-/// Widest gap between the runs of one phrase, in text heights (a tag box leaves about one).
-const MAX_PHRASE_GAP: f32 = 2.0;
-
-impl Phrase {
-    fn new(run: &TextRun, words: String) -> Phrase {
-        Phrase {
-            spans: vec![(0, words.len(), run.bbox)],
-            text: words,
-            bbox: run.bbox,
-        }
-    }
-
-    fn push(&mut self, run: &TextRun, words: &str) {
-        self.text.push(' ');
-        let start = self.text.len();
-        self.text.push_str(words);
-        self.spans.push((start, self.text.len(), run.bbox));
-        self.bbox = self.bbox.union(run.bbox);
-    }
-
-    /// The union of the runs under `start..end` of the phrase's text.
-    fn bbox_of(&self, start: usize, end: usize) -> BBox {
-        self.spans
-            .iter()
-            .filter(|(s, e, _)| *s < end && *e > start)
-            .map(|(_, _, b)| *b)
-            .reduce(BBox::union)
-            .unwrap_or(self.bbox)
+/// Says which part of the page the tile shows and how to treat its edges.
+fn write_tile(out: &mut String, tile: &TileView, text: &PageText) {
+    let fraction = |v: f32, size: f32| if size > 0.0 { v / size } else { 0.0 };
+    let r = tile.region;
+    out.push_str(&format!(
+        " This image is tile {} of {} of the page, at {:.0} dpi: the region from ({:.3}, {:.3}) to ({:.3}, {:.3}) \
+         of the page (fractions of the page width and height). Every position below and every bbox you give is a \
+         fraction of this tile image, not of the page.",
+        tile.index + 1,
+        tile.count,
+        tile.dpi,
+        fraction(r.x0, text.width_pt),
+        fraction(r.y0, text.height_pt),
+        fraction(r.x1, text.width_pt),
+        fraction(r.y1, text.height_pt),
+    ));
+    let names = ["left", "top", "right", "bottom"];
+    let cuts: Vec<&str> = names
+        .iter()
+        .zip(tile.cuts)
+        .filter(|(_, c)| *c)
+        .map(|(n, _)| *n)
+        .collect();
+    if !cuts.is_empty() {
+        out.push_str(&format!(
+            " The tiles overlap: a tag cut off at the {} edge is whole in the next tile, so leave it out here.",
+            cuts.join(" or ")
+        ));
     }
 }
 
-/// The page's phrases in reading order. Lines are the engine's own when it stored them, else
-/// runs grouped the way the PDF engine does it (a run joins a line when its centre is inside
-/// the line's first run).
-fn phrases(text: &PageText) -> Vec<Phrase> {
-    let lines: Vec<Vec<&TextRun>> = if text.lines.is_empty() {
-        let mut runs: Vec<&TextRun> = text.runs.iter().collect();
-        runs.sort_by(|a, b| {
-            a.bbox
-                .center()
-                .1
-                .total_cmp(&b.bbox.center().1)
-                .then(a.bbox.x0.total_cmp(&b.bbox.x0))
-        });
-        let mut lines: Vec<(BBox, Vec<&TextRun>)> = Vec::new();
-        for run in runs {
-            let y = run.bbox.center().1;
-            match lines.last_mut() {
-                Some((first, members)) if y >= first.y0 && y <= first.y1 => members.push(run),
-                _ => lines.push((run.bbox, vec![run])),
-            }
+/// The part of the page the image shows, in points: positions are fractions of it.
+struct Frame {
+    region: BBox,
+    /// Only what lies inside is listed (a tile); a whole page lists everything.
+    clip: bool,
+}
+
+impl Frame {
+    fn of(text: &PageText, tile: Option<&TileView>) -> Frame {
+        match tile {
+            Some(t) => Frame {
+                region: t.region,
+                clip: true,
+            },
+            None => Frame {
+                region: BBox {
+                    x0: 0.0,
+                    y0: 0.0,
+                    x1: text.width_pt.max(0.0),
+                    y1: text.height_pt.max(0.0),
+                },
+                clip: false,
+            },
         }
-        lines.into_iter().map(|(_, members)| members).collect()
-    } else {
-        let line_runs = |l: &TextLine| {
-            let start = l.first_run as usize;
-            let runs = text.runs.get(start..start.saturating_add(l.run_count as usize));
-            runs.unwrap_or_default().iter().collect()
+    }
+
+    /// Whether a box belongs to the image: its centre lies in the frame.
+    fn shows(&self, b: BBox) -> bool {
+        let (x, y) = b.center();
+        !self.clip || (x >= self.region.x0 && x <= self.region.x1 && y >= self.region.y0 && y <= self.region.y1)
+    }
+
+    /// A box's centre as thousandths of the frame's width and height (integers sort and print
+    /// the same way every time); `None` when the size is unknown.
+    fn position(&self, b: BBox) -> Position {
+        let (x, y) = b.center();
+        let r = self.region;
+        let fraction = |v: f32, start: f32, size: f32| {
+            (size > 0.0)
+                .then(|| ((v - start) / size).clamp(0.0, 1.0) * 1000.0)
+                .map(|f| f.round() as u32)
         };
-        text.lines.iter().map(line_runs).collect()
-    };
-    let mut phrases = Vec::new();
-    for mut line in lines {
-        line.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
-        let mut current: Option<(Phrase, BBox)> = None;
-        for run in line {
-            let words = run.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            if words.is_empty() {
-                continue;
-            }
-            match current.as_mut() {
-                Some((phrase, last))
-                    if run.bbox.x0 - last.x1 <= MAX_PHRASE_GAP * last.height().min(run.bbox.height()) =>
-                {
-                    phrase.push(run, &words);
-                    *last = run.bbox;
-                }
-                _ => phrases.extend(current.replace((Phrase::new(run, words), run.bbox)).map(|(p, _)| p)),
-            }
-        }
-        phrases.extend(current.map(|(p, _)| p));
+        Some((fraction(x, r.x0, r.width())?, fraction(y, r.y0, r.height())?))
     }
-    phrases
+
+    fn of_what(&self) -> &'static str {
+        if self.clip { "this tile" } else { "the page" }
+    }
 }
 
-/// A page position as thousandths of the width and height; `None` when the size is unknown.
+/// A position as thousandths of the frame's width and height; `None` when the size is unknown.
 type Position = Option<(u32, u32)>;
-
-/// A point as thousandths of the page width and height (integers sort and print the same
-/// way every time); `None` when the page size is unknown.
-fn position(b: BBox, text: &PageText) -> Position {
-    let (x, y) = b.center();
-    let fraction = |v: f32, size: f32| {
-        (size > 0.0)
-            .then(|| (v / size).clamp(0.0, 1.0) * 1000.0)
-            .map(|f| f.round() as u32)
-    };
-    Some((fraction(x, text.width_pt)?, fraction(y, text.height_pt)?))
-}
 
 fn at(position: Position) -> String {
     position.map_or_else(String::new, |(x, y)| {
@@ -259,7 +274,7 @@ fn write_capped(out: &mut String, heading: &str, items: &[String], cap: usize) {
 }
 
 /// Tag-like text, each once; a tag in the legend is marked, as it is a sample, not a device.
-fn write_tags(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &PageText) {
+fn write_tags(out: &mut String, phrases: &[Phrase], in_legend: &[bool], frame: &Frame) {
     let mut found = Vec::new();
     for (phrase, &legend) in phrases.iter().zip(in_legend) {
         let mark = if legend { " (in the legend)" } else { "" };
@@ -269,10 +284,10 @@ fn write_tags(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &P
             .filter(has_digit)
             .chain(TAG_BOX.find_iter(&phrase.text))
         {
-            found.push((
-                format!("{}{mark}", m.as_str()),
-                position(phrase.bbox_of(m.start(), m.end()), text),
-            ));
+            let b = phrase.bbox_of(m.start(), m.end());
+            if frame.shows(b) {
+                found.push((format!("{}{mark}", m.as_str()), frame.position(b)));
+            }
         }
     }
     let tags: Vec<String> = sorted_unique(found)
@@ -286,44 +301,18 @@ fn write_tags(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &P
         })
         .collect();
     if tags.is_empty() {
-        out.push_str("The text layer holds no tag-like text: read the tags from the image.\n\n");
+        out.push_str(&format!(
+            "The text layer holds no tag-like text in {}: read the tags from the image.\n\n",
+            frame.of_what()
+        ));
         return;
     }
-    let heading = "Tag-like text in the text layer (exact spelling; position = centre as fractions of the page \
-                   width and height; xN = written N times). Not every one is a device: sheet, detail and grid \
-                   references look alike.";
-    write_capped(out, heading, &tags, MAX_TAGS);
-}
-
-/// Whether a phrase heads a legend.
-fn is_legend_heading(phrase: &str) -> bool {
-    phrase.split(' ').count() <= 6 && LEGEND_HEADING.is_match(phrase)
-}
-
-/// Which phrases are the legend's: below a heading, in a column from its left edge, until
-/// another heading, a wide vertical gap or a third of the page down (a legend is a block, not
-/// the whole sheet).
-fn legend_mask(phrases: &[Phrase], text: &PageText) -> Vec<bool> {
-    let (w, h) = (text.width_pt.max(0.0), text.height_pt.max(0.0));
-    let mut picked = vec![false; phrases.len()];
-    for (k, head) in phrases.iter().enumerate().filter(|(_, p)| is_legend_heading(&p.text)) {
-        picked[k] = true;
-        let max_gap = 6.0 * head.bbox.height();
-        let mut bottom = head.bbox.y1;
-        for (n, p) in phrases.iter().enumerate().skip(k + 1) {
-            let in_column = w == 0.0 || (p.bbox.x0 >= head.bbox.x0 - w * 0.05 && p.bbox.x0 <= head.bbox.x0 + w * 0.3);
-            if !in_column || p.bbox.y0 < head.bbox.y0 {
-                continue;
-            }
-            let too_far = p.bbox.y0 - bottom > max_gap || (h > 0.0 && p.bbox.y0 > head.bbox.y1 + h / 3.0);
-            if too_far || OTHER_HEADING.is_match(&p.text) {
-                break;
-            }
-            picked[n] = true;
-            bottom = bottom.max(p.bbox.y1);
-        }
-    }
-    picked
+    let heading = format!(
+        "Tag-like text in the text layer (exact spelling; position = centre as fractions of {} width and \
+         height; xN = written N times). Not every one is a device: sheet, detail and grid references look alike.",
+        if frame.clip { "this tile's" } else { "the page" }
+    );
+    write_capped(out, &heading, &tags, MAX_TAGS);
 }
 
 fn write_legend(out: &mut String, phrases: &[Phrase], in_legend: &[bool]) {
@@ -333,12 +322,13 @@ fn write_legend(out: &mut String, phrases: &[Phrase], in_legend: &[bool]) {
         out.push_str("No legend, key or symbol table was found in the text layer; look for one in the image.\n\n");
         return;
     }
-    let heading = "The page has a legend (key, symbol table): use it to map symbols to types. Its text, top to bottom:";
+    let heading = "The page has a legend (key, symbol table or schedule): use it to map symbols and tags to types. \
+                   Its text, top to bottom:";
     write_capped(out, heading, &legend, MAX_LEGEND_LINES);
 }
 
 /// Room labels: short phrases in capitals holding a room word (`OFFICE 101`, `SERVER ROOM`).
-fn write_rooms(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &PageText) {
+fn write_rooms(out: &mut String, phrases: &[Phrase], in_legend: &[bool], frame: &Frame) {
     let is_room = |p: &Phrase| {
         let words: Vec<&str> = p.text.split(' ').collect();
         words.len() <= 4
@@ -348,8 +338,8 @@ fn write_rooms(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &
     let rooms = phrases
         .iter()
         .zip(in_legend)
-        .filter(|(p, legend)| !**legend && is_room(p));
-    let rooms = rooms.map(|(p, _)| (p.text.clone(), position(p.bbox, text))).collect();
+        .filter(|(p, legend)| !**legend && is_room(p) && frame.shows(p.bbox));
+    let rooms = rooms.map(|(p, _)| (p.text.clone(), frame.position(p.bbox))).collect();
     let rooms: Vec<String> = sorted_unique(rooms)
         .into_iter()
         .map(|(room, pos, _)| room + &at(pos))
@@ -357,6 +347,38 @@ fn write_rooms(out: &mut String, phrases: &[Phrase], in_legend: &[bool], text: &
     if !rooms.is_empty() {
         write_capped(out, "Room labels in the text layer (for location):", &rooms, MAX_ROOMS);
     }
+}
+
+/// The offline analyzer's components, with their evidence: what it read from the legend and
+/// the address grammars, for the model to confirm, correct or drop.
+fn write_hints(out: &mut String, hints: &[Component], frame: &Frame) {
+    let mut listed: Vec<(Position, String)> = hints
+        .iter()
+        .filter(|c| c.bbox.map_or(!frame.clip, |b| frame.shows(b)))
+        .map(|c| {
+            let position = c.bbox.and_then(|b| frame.position(b));
+            let why = c.evidence.as_deref().or(c.reason.as_deref()).unwrap_or_default();
+            let why: String = why.chars().take(MAX_HINT_EVIDENCE_CHARS).collect();
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            };
+            (position, format!("{} ({}){}{why}", c.id, c.kind.as_str(), at(position)))
+        })
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    listed.sort_by(|a, b| (a.0.map(|(x, y)| (y, x)), &a.1).cmp(&(b.0.map(|(x, y)| (y, x)), &b.1)));
+    let items: Vec<String> = listed.into_iter().map(|(_, line)| line).collect();
+    let heading = format!(
+        "Candidates an offline analyzer found in {} from the text layer (id, type, position, evidence). Check each \
+         against the drawing: keep it when the drawing shows that device, correct its type when the drawing says \
+         otherwise, leave it out when it is not a device, and add the devices it missed.",
+        frame.of_what()
+    );
+    write_capped(out, &heading, &items, MAX_HINTS);
 }
 
 #[cfg(test)]

@@ -10,20 +10,20 @@ use drawings_core::ComponentType;
 use serde_json::{Value, json};
 
 /// Every component type, in schedule order; the model's `type` enum.
-pub const COMPONENT_TYPES: [ComponentType; 9] = [
-    ComponentType::Door,
-    ComponentType::AccessPoint,
-    ComponentType::CardReader,
-    ComponentType::ExitButton,
-    ComponentType::Lock,
-    ComponentType::PositionSwitch,
-    ComponentType::Camera,
-    ComponentType::Intercom,
-    ComponentType::Other,
-];
+pub const COMPONENT_TYPES: [ComponentType; ComponentType::ALL.len()] = ComponentType::ALL;
 
 /// The systems a component may belong to; the model's `system` enum.
-pub const SYSTEMS: [&str; 5] = ["access_control", "cctv", "intruder", "intercom", "other"];
+pub const SYSTEMS: [&str; 9] = [
+    "access_control",
+    "cctv",
+    "intruder",
+    "intercom",
+    "fire_alarm",
+    "electrical",
+    "lighting",
+    "communications",
+    "other",
+];
 
 /// The `responseSchema` for one page:
 /// `{"components": [{id, type, system, location, bbox, lock_type, camera_type, coverage,
@@ -45,7 +45,7 @@ pub fn response_schema() -> Value {
             "bbox": {
                 "type": "OBJECT",
                 "nullable": true,
-                "description": "Box around the device tag, in fractions of the page width and height, origin top-left.",
+                "description": "Box around the device tag, in fractions of the image width and height, origin top-left.",
                 "properties": {
                     "x0": fraction("left"),
                     "y0": fraction("top"),
@@ -55,6 +55,7 @@ pub fn response_schema() -> Value {
                 "required": ["x0", "y0", "x1", "y1"],
                 "propertyOrdering": ["x0", "y0", "x1", "y1"],
             },
+            "tag": nullable_string("The legend type tag the device is marked with (L4, P5), when it is one of many instances of it."),
             "lock_type": nullable_string("For a lock: its type code as written (ML, ES, E1, ...)."),
             "camera_type": nullable_string("For a camera: fixed, dome, ptz, bullet, fisheye, ..."),
             "coverage": nullable_string("For a camera: what it looks at, e.g. corridor towards stairs."),
@@ -63,7 +64,7 @@ pub fn response_schema() -> Value {
         },
         "required": ["id", "type", "system", "confidence", "reason"],
         "propertyOrdering": [
-            "id", "type", "system", "location", "bbox", "lock_type", "camera_type", "coverage",
+            "id", "type", "system", "location", "bbox", "tag", "lock_type", "camera_type", "coverage",
             "confidence", "reason",
         ],
     });
@@ -141,23 +142,14 @@ mod tests {
 
     #[test]
     fn the_type_enum_is_every_component_type_the_core_knows() {
-        // Adding a variant to ComponentType breaks this match: list the new type above too.
-        let known = |t: ComponentType| match t {
-            ComponentType::Door
-            | ComponentType::AccessPoint
-            | ComponentType::CardReader
-            | ComponentType::ExitButton
-            | ComponentType::Lock
-            | ComponentType::PositionSwitch
-            | ComponentType::Camera
-            | ComponentType::Intercom
-            | ComponentType::Other => t,
-        };
-        let distinct: std::collections::BTreeSet<ComponentType> = COMPONENT_TYPES.iter().map(|&t| known(t)).collect();
+        let distinct: std::collections::BTreeSet<ComponentType> = COMPONENT_TYPES.iter().copied().collect();
         assert_eq!(distinct.len(), COMPONENT_TYPES.len());
         let schema = response_schema();
         let item = &schema["properties"]["components"]["items"]["properties"];
-        assert_eq!(item["type"]["enum"].as_array().map(Vec::len), Some(9));
+        assert_eq!(
+            item["type"]["enum"].as_array().map(Vec::len),
+            Some(ComponentType::ALL.len())
+        );
         assert_eq!(item["type"]["enum"][2], "card_reader");
         assert_eq!(item["system"]["enum"][1], "cctv");
     }
@@ -166,7 +158,7 @@ mod tests {
     fn nullable_fields_are_nullable_and_required_ones_are_not() {
         let schema = response_schema();
         let item = &schema["properties"]["components"]["items"];
-        for field in ["location", "bbox", "lock_type", "camera_type", "coverage"] {
+        for field in ["location", "bbox", "tag", "lock_type", "camera_type", "coverage"] {
             assert_eq!(item["properties"][field]["nullable"], true, "{field}");
         }
         let required = item["required"].as_array().unwrap();

@@ -222,7 +222,7 @@ impl Analyzer for AlwaysTransient {
 
     async fn analyze_page(&self, _input: PageInput) -> Result<PageAnalysis, AnalyzeError> {
         Err(AnalyzeError::new(
-            ErrorCode::ModelUnavailable,
+            ErrorCode::ModelServerError,
             ErrorClass::Transient,
             "the model is unavailable",
         ))

@@ -49,7 +49,7 @@ async fn a_poison_job_is_received_three_times_then_marked_failed_by_the_dlq_func
         );
         let status = h.status(&job_id).await;
         assert_eq!(status["status"], "queued", "{status}");
-        assert_eq!(status["error"]["code"], "MODEL_UNAVAILABLE", "{status}");
+        assert_eq!(status["error"]["code"], "MODEL_SERVER_ERROR", "{status}");
         assert_eq!(status["attempts"], receive, "{status}");
     }
 
@@ -80,7 +80,7 @@ async fn a_poison_job_is_received_three_times_then_marked_failed_by_the_dlq_func
         message.contains(&history),
         "the message names the receive history: {message}"
     );
-    assert!(message.contains("MODEL_UNAVAILABLE"), "and the last error: {message}");
+    assert!(message.contains("MODEL_SERVER_ERROR"), "and the last error: {message}");
     assert_eq!(error["stage"], "drawing_analysis", "{failed}");
 
     let received = alerts(&inbox, Duration::from_secs(2)).await;

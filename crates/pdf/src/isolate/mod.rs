@@ -6,7 +6,8 @@
 //! could take it down. A worker process is the only boundary that can be enforced from
 //! outside: the parent waits with a wall-clock limit and kills the worker when it passes;
 //! the worker caps its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) before it
-//! reads the file, so a bomb dies inside its own process. One worker per call (not a pool)
+//! reads the file, so a bomb dies inside its own process. OCR of a page without a text layer
+//! runs Tesseract as a child of the worker, which inherits both caps (see [`crate::ocr`]). One worker per call (not a pool)
 //! keeps it simple and returns all memory after every page, so peak memory does not grow
 //! with page count; the cost is a process start and a document load per call, measured in
 //! the benchmarks. Separate processes also run pages in parallel, which the in-process lock
@@ -92,6 +93,7 @@ impl IsolatedPdfEngine {
         let worker_limits = WorkerLimits {
             memory_bytes: self.limits.memory_bytes,
             cpu_secs: self.limits.wall.as_secs().max(1) + 1,
+            wall_ms: Some(u64::try_from(self.limits.wall.as_millis()).unwrap_or(u64::MAX)),
         };
         let mut child = Command::new(&self.command.program)
             .args(&self.command.args)
@@ -163,7 +165,7 @@ fn read_all(pipe: Option<&mut impl Read>) -> Vec<u8> {
 }
 
 /// Waits for the child until `deadline`; kills it then. `None`: it was killed.
-fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+pub(crate) fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
     let mut pause = Duration::from_millis(1);
     loop {
         if let Some(status) = child.try_wait()? {

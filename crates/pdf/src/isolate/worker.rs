@@ -3,10 +3,11 @@
 //! or the limit's, never its own.
 
 use super::protocol::{ImageHeader, Request, Response, read_line, write_line};
-use crate::PdfiumEngine;
+use crate::{OcrSettings, PdfiumEngine};
 use drawings_core::ports::PdfEngine;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Limits the worker applies to itself before it touches the PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,17 +16,32 @@ pub struct WorkerLimits {
     pub memory_bytes: u64,
     /// CPU-time cap (RLIMIT_CPU), seconds: a backstop behind the parent's wall clock.
     pub cpu_secs: u64,
+    /// The parent's wall-clock limit, milliseconds, so the worker can end its own children
+    /// (Tesseract) in time. Absent from older parents: taken as `cpu_secs - 1` seconds.
+    pub wall_ms: Option<u64>,
 }
 
 impl WorkerLimits {
     /// The arguments that pass these limits to a worker.
     pub fn to_args(self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--memory-bytes".into(),
             self.memory_bytes.to_string(),
             "--cpu-secs".into(),
             self.cpu_secs.to_string(),
-        ]
+        ];
+        if let Some(wall_ms) = self.wall_ms {
+            args.extend(["--wall-ms".into(), wall_ms.to_string()]);
+        }
+        args
+    }
+
+    /// The wall-clock limit the parent enforces.
+    pub fn wall(self) -> Duration {
+        self.wall_ms.map_or(
+            Duration::from_secs(self.cpu_secs.saturating_sub(1).max(1)),
+            Duration::from_millis,
+        )
     }
 
     /// Parses what [`WorkerLimits::to_args`] wrote.
@@ -38,6 +54,7 @@ impl WorkerLimits {
         Some(WorkerLimits {
             memory_bytes: value("--memory-bytes")?,
             cpu_secs: value("--cpu-secs")?,
+            wall_ms: value("--wall-ms"),
         })
     }
 }
@@ -59,9 +76,9 @@ fn apply(_: WorkerLimits) -> io::Result<()> {
 const MAX_HEADER: u64 = 64 * 1024;
 
 /// Runs one request from stdin to stdout. `args` are the worker's arguments after its
-/// subcommand name: the limits, and optionally `--pdfium-lib PATH` (the library the parent
-/// was configured with). Exit code 0: a response was written (possibly `Failed`); 2: bad
-/// usage.
+/// subcommand name: the limits, optionally `--pdfium-lib PATH` (the library the parent
+/// was configured with) and the OCR settings ([`OcrSettings::to_args`]). Exit code 0: a
+/// response was written (possibly `Failed`); 2: bad usage.
 pub fn worker_main(args: &[String]) -> ExitCode {
     if let Some(path) = args.windows(2).find(|w| w[0] == "--pdfium-lib").map(|w| w[1].clone()) {
         crate::use_library(path.into());
@@ -74,7 +91,10 @@ pub fn worker_main(args: &[String]) -> ExitCode {
         eprintln!("pdf-worker: cannot set resource limits: {e}");
         return ExitCode::from(2);
     }
+    // Tesseract, a child of this process, must end before the parent's wall clock ends us.
+    let engine = PdfiumEngine::with_ocr(OcrSettings::from_args(args).within_wall(limits.wall()));
     match serve(
+        &engine,
         &mut BufReader::new(io::stdin().lock()),
         &mut io::BufWriter::new(io::stdout().lock()),
     ) {
@@ -86,11 +106,10 @@ pub fn worker_main(args: &[String]) -> ExitCode {
     }
 }
 
-fn serve(input: &mut impl io::BufRead, out: &mut impl Write) -> io::Result<()> {
+fn serve(engine: &PdfiumEngine, input: &mut impl io::BufRead, out: &mut impl Write) -> io::Result<()> {
     let request: Request = read_line(input, MAX_HEADER)?;
     let mut pdf = Vec::new();
     input.read_to_end(&mut pdf)?;
-    let engine = PdfiumEngine::new();
     match request {
         Request::Inspect { limits } => {
             let response = engine
@@ -145,8 +164,16 @@ mod tests {
         let limits = WorkerLimits {
             memory_bytes: 1 << 31,
             cpu_secs: 61,
+            wall_ms: Some(60_000),
         };
         assert_eq!(WorkerLimits::from_args(&limits.to_args()), Some(limits));
         assert_eq!(WorkerLimits::from_args(&["--memory-bytes".into(), "x".into()]), None);
+    }
+
+    #[test]
+    fn a_parent_that_names_no_wall_clock_gets_one_second_less_than_the_cpu_cap() {
+        let old = ["--memory-bytes", "1024", "--cpu-secs", "61"].map(String::from);
+        let limits = WorkerLimits::from_args(&old).unwrap();
+        assert_eq!((limits.wall_ms, limits.wall()), (None, Duration::from_secs(60)));
     }
 }

@@ -40,8 +40,8 @@ async fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         max_body_bytes: args.max_body_bytes,
         file_states: args.file_states,
-        responder: None,
         port: args.port,
+        ..FakeOptions::default()
     };
     let fake = match FakeGemini::try_start(options).await {
         Ok(fake) => fake,

@@ -6,8 +6,9 @@
 //! client which passes against it has a fair chance against the real service. What it answers
 //! is scripted per test ([`Scripted`], consumed first in, first out by `generateContent`); with
 //! nothing scripted it answers a deterministic list of components for the page named in the
-//! prompt ([`default_components`]). Everything received is recorded for assertions
-//! ([`RecordedRequest`], [`UploadedFile`]).
+//! prompt ([`default_components`]). Like the service, it answers 404 for a retired model
+//! ([`RETIRED_MODELS`]) and 400 for a thinking level the model does not take. Everything
+//! received is recorded for assertions ([`RecordedRequest`], [`UploadedFile`]).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -101,6 +102,29 @@ pub struct FakeOptions {
     pub responder: Option<Responder>,
     /// Port to listen on; 0 (the default) lets the OS pick one.
     pub port: u16,
+    /// Model ids answered with 404 NOT_FOUND, as the service answers a model it shut down.
+    /// Default [`RETIRED_MODELS`]; an entry ending in `-` is a whole family (`gemini-1.5-`).
+    pub retired_models: Vec<String>,
+}
+
+/// Models Google has shut down (the Gemini API deprecations page): the fake's default
+/// [`FakeOptions::retired_models`].
+pub const RETIRED_MODELS: &[&str] = &[
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-3-pro-preview",
+    "gemini-3.1-flash-lite-preview",
+    "gemini-1.5-",
+    "gemini-2.0-",
+];
+
+impl FakeOptions {
+    /// Whether `model` is answered with 404.
+    pub fn is_retired(&self, model: &str) -> bool {
+        self.retired_models
+            .iter()
+            .any(|r| model == r || (r.ends_with('-') && model.starts_with(r.as_str())))
+    }
 }
 
 impl Default for FakeOptions {
@@ -112,6 +136,7 @@ impl Default for FakeOptions {
             file_states: vec![FileState::Active],
             responder: None,
             port: 0,
+            retired_models: RETIRED_MODELS.iter().map(|m| m.to_string()).collect(),
         }
     }
 }
@@ -125,6 +150,7 @@ impl fmt::Debug for FakeOptions {
             .field("file_states", &self.file_states)
             .field("responder", &self.responder.as_ref().map(|_| "custom"))
             .field("port", &self.port)
+            .field("retired_models", &self.retired_models)
             .finish()
     }
 }

@@ -212,6 +212,34 @@ fn check_thinking(config: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What the service refuses in `thinkingConfig` for `model`: a level on a model before Gemini 3
+/// (they take a budget), or a level the model does not have (`gemini-3.8-flash` dropped
+/// `MINIMAL`).
+pub(crate) fn check_thinking_for(model: &str, generation_config: &Value) -> Result<(), ApiError> {
+    let Value::Object(config) = generation_config else {
+        return Ok(());
+    };
+    let Some(Value::Object(thinking)) = field(config, "thinkingConfig") else {
+        return Ok(());
+    };
+    let Some(level) = field(thinking, "thinkingLevel").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if !model.starts_with("gemini-3") {
+        return Err(ApiError::invalid_argument(
+            "Thinking level is not supported for this model.",
+        ));
+    }
+    if model.starts_with("gemini-3.8-flash") && level.eq_ignore_ascii_case("MINIMAL") {
+        let path = "generation_config.thinking_config.thinking_level";
+        return Err(ApiError::invalid_field(
+            path,
+            format!("Invalid value at '{path}' (MINIMAL): models/{model} supports LOW, MEDIUM and HIGH"),
+        ));
+    }
+    Ok(())
+}
+
 fn reject_unknown(obj: &Map<String, Value>, allowed: &[&str], at: Option<&str>) -> Result<(), ApiError> {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) && !allowed.contains(&to_camel(key).as_str()) {
@@ -225,6 +253,17 @@ fn reject_unknown(obj: &Map<String, Value>, allowed: &[&str], at: Option<&str>) 
 pub(crate) fn page_of(texts: &[String]) -> Option<(u32, u32)> {
     static PAGE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\bpage\s+(\d+)\s+of\s+(\d+)").ok());
     let re = PAGE.as_ref()?;
+    texts.iter().find_map(|text| {
+        let caps = re.captures(text)?;
+        Some((caps.get(1)?.as_str().parse().ok()?, caps.get(2)?.as_str().parse().ok()?))
+    })
+}
+
+/// Tile K and count N from "tile K of N" in the prompt (the analyzer's wording for a page read
+/// in tiles).
+pub(crate) fn tile_of(texts: &[String]) -> Option<(u32, u32)> {
+    static TILE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\btile\s+(\d+)\s+of\s+(\d+)").ok());
+    let re = TILE.as_ref()?;
     texts.iter().find_map(|text| {
         let caps = re.captures(text)?;
         Some((caps.get(1)?.as_str().parse().ok()?, caps.get(2)?.as_str().parse().ok()?))
@@ -273,5 +312,22 @@ mod tests {
         let both = parse(json!({"contents": [{"parts": [{"text": "x"}]}],
             "generationConfig": {"thinkingConfig": {"thinkingBudget": 1, "thinkingLevel": "LOW"}}}));
         assert!(both.is_err());
+    }
+
+    #[test]
+    fn thinking_levels_are_checked_per_model() {
+        let level = |l: &str| json!({"thinkingConfig": {"thinkingLevel": l}});
+        assert!(check_thinking_for("gemini-2.5-flash-lite", &level("LOW")).is_err());
+        assert!(check_thinking_for("gemini-3.8-flash", &level("MINIMAL")).is_err());
+        assert!(check_thinking_for("gemini-3.8-flash", &level("LOW")).is_ok());
+        assert!(check_thinking_for("gemini-3-flash-preview", &level("MINIMAL")).is_ok());
+        assert!(
+            check_thinking_for(
+                "gemini-2.5-flash-lite",
+                &json!({"thinkingConfig": {"thinkingBudget": 0}})
+            )
+            .is_ok()
+        );
+        assert_eq!(tile_of(&["This image is tile 2 of 6 of the page".into()]), Some((2, 6)));
     }
 }

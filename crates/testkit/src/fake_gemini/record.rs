@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 pub struct RecordedRequest {
     /// 0-based arrival index among `generateContent` calls.
     pub seq: usize,
-    /// The model id from the path (`gemini-2.5-flash`).
+    /// The model id from the path (`gemini-3.8-flash`).
     pub model: String,
     /// The key sent in `x-goog-api-key`, else in `?key=`.
     pub api_key: Option<String>,
@@ -29,6 +29,8 @@ pub struct RecordedRequest {
     pub page: Option<u32>,
     /// M from "page N of M".
     pub page_count: Option<u32>,
+    /// K and N from "tile K of N" (1-based), when the image is one tile of a page.
+    pub tile: Option<(u32, u32)>,
     /// HTTP status of the reply, once produced; stays `None` when the client hung up first
     /// (the server then drops the reply unfinished).
     pub status: Option<u16>,

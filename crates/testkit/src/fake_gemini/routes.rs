@@ -6,7 +6,7 @@
 //! calls counted in arrival order, and updated when its reply is produced.
 
 use super::envelope::ApiError;
-use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, page_of, parse_generate};
+use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, check_thinking_for, page_of, parse_generate, tile_of};
 use super::proto::{field, json_object};
 use super::record::{MediaVia, RecordedMedia, RecordedRequest};
 use super::respond::{Outcome, prompt_tokens, respond};
@@ -63,6 +63,14 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, query: &HashMap<St
     } else {
         Err(ApiError::api_key_invalid())
     }
+}
+
+/// A model the service shut down is answered with 404 NOT_FOUND, whatever the request.
+fn check_model(shared: &Shared, model: &str, method: &str) -> Result<(), ApiError> {
+    if shared.options.is_retired(model) {
+        return Err(ApiError::model_not_found(model, method));
+    }
+    Ok(())
 }
 
 fn check_size(shared: &Shared, body: &[u8]) -> Result<(), ApiError> {
@@ -149,8 +157,10 @@ fn check_generate(
     rec: &mut RecordedRequest,
 ) -> Result<(), ApiError> {
     authorize(shared, headers, query)?;
+    check_model(shared, &rec.model, "generateContent")?;
     check_size(shared, body)?;
     let parsed = parse_generate(&json_object(body)?, GENERATE_FIELDS)?;
+    check_thinking_for(&rec.model, &parsed.generation_config)?;
     let ParsedRequest {
         system_instruction,
         texts,
@@ -160,6 +170,7 @@ fn check_generate(
     let page = page_of(&texts);
     rec.page = page.map(|p| p.0);
     rec.page_count = page.map(|p| p.1);
+    rec.tile = tile_of(&texts);
     rec.system_instruction = system_instruction;
     rec.texts = texts;
     rec.generation_config = generation_config;
@@ -194,6 +205,7 @@ fn count_tokens(
     shared.lock().count_token_calls += 1;
     let query = query(uri);
     authorize(shared, headers, &query)?;
+    check_model(shared, model, "countTokens")?;
     check_size(shared, body)?;
     let obj = json_object(body)?;
     let parsed = match field(&obj, "generateContentRequest") {

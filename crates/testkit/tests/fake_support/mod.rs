@@ -6,7 +6,7 @@ use drawings_testkit::fake_gemini::{FakeGemini, FakeOptions};
 use serde_json::{Value, json};
 
 pub const KEY: &str = "test-key";
-pub const MODEL: &str = "gemini-2.5-flash";
+pub const MODEL: &str = "gemini-3.8-flash";
 
 pub async fn fake() -> FakeGemini {
     FakeGemini::start(FakeOptions::default()).await

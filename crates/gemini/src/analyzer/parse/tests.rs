@@ -44,6 +44,8 @@ fn reads_the_schema_shape() {
             confidence: 0.92,
             source: ComponentSource::Gemini,
             reason: Some("Tag next to a reader symbol.".into()),
+            tag: None,
+            evidence: None,
         }
     );
 }
@@ -273,5 +275,28 @@ fn geometry_comes_from_the_page_input() {
             width_pt: 595.0,
             height_pt: 842.0
         }
+    );
+}
+
+#[test]
+fn type_tag_instances_keep_their_tag_and_are_not_merged_by_id() {
+    let parsed = parse(
+        r#"{"components": [
+            {"id": "L4", "tag": "L4", "type": "luminaire", "confidence": 0.8, "reason": "L4 in a ceiling grid"},
+            {"id": "L4", "tag": "L4", "type": "luminaire", "confidence": 0.8, "reason": "L4 by the door"},
+            {"id": "1-23", "type": "smoke_detector", "confidence": 0.9, "reason": "address 1-23"}]}"#,
+    );
+    assert_eq!(parsed.components.len(), 3, "{:?}", parsed.warnings);
+    assert_eq!(parsed.components[0].tag.as_deref(), Some("L4"));
+    assert_eq!(parsed.components[0].system, "lighting");
+    assert_eq!(parsed.components[2].kind, ComponentType::SmokeDetector);
+    assert_eq!(
+        parsed.components[2].system, "fire_alarm",
+        "the system follows from the new types"
+    );
+    assert_eq!(
+        one(r#"{"tag": "CR-1", "type": "card_reader"}"#).tag,
+        None,
+        "a lone tag is the id"
     );
 }

@@ -1,5 +1,7 @@
 //! Tests of the prompt module.
+use super::phrases::is_legend_heading;
 use super::*;
+use drawings_core::ports::{TextLine, TextRun};
 
 fn run(text: &str, x: f32, y: f32) -> TextRun {
     let bbox = BBox {
@@ -176,5 +178,89 @@ fn is_deterministic_and_uses_stored_lines() {
     assert!(
         prompt.contains("- A-101-CR-B2 at") && !prompt.contains("LOBBY"),
         "{prompt}"
+    );
+}
+
+/// The right half of the 1000 × 800 pt page, cut on its left edge.
+fn right_half() -> TileView {
+    TileView {
+        index: 1,
+        count: 2,
+        region: BBox {
+            x0: 500.0,
+            y0: 0.0,
+            x1: 1000.0,
+            y1: 800.0,
+        },
+        dpi: 300.0,
+        cuts: [true, false, false, false],
+    }
+}
+
+#[test]
+fn a_tile_prompt_names_its_region_and_lists_only_what_it_shows_in_its_own_fractions() {
+    let runs = vec![
+        run("CR-01", 740.0, 400.0),
+        run("CR-02", 100.0, 400.0),
+        run("LEGEND", 100.0, 700.0),
+        run("CR", 100.0, 710.0),
+        run("CARD", 110.0, 710.0),
+        run("READER", 130.0, 710.0),
+    ];
+    let prompt = prompt(&input(runs), &[], Some(&right_half()));
+    assert!(
+        prompt.starts_with("This is page 3 of 7."),
+        "the fake and the logs read the page: {prompt}"
+    );
+    assert!(prompt.contains("tile 2 of 2 of the page, at 300 dpi"), "{prompt}");
+    assert!(prompt.contains("from (0.500, 0.000) to (1.000, 1.000)"), "{prompt}");
+    assert!(prompt.contains("cut off at the left edge"), "{prompt}");
+    assert!(
+        prompt.contains("- CR-01 at (0.500, 0.504)\n"),
+        "tile fractions: {prompt}"
+    );
+    assert!(!prompt.contains("CR-02"), "{prompt}");
+    assert!(
+        prompt.contains("- CR CARD READER\n"),
+        "the whole legend, though it lies in the other tile: {prompt}"
+    );
+    assert!(prompt.ends_with("List every device in this tile in the response schema."));
+}
+
+#[test]
+fn the_offline_candidates_are_passed_with_their_evidence() {
+    let hint = |id: &str, x: f32| Component {
+        id: id.into(),
+        kind: drawings_core::ComponentType::SmokeDetector,
+        system: "fire_alarm".into(),
+        page: 3,
+        location: None,
+        bbox: Some(BBox {
+            x0: x,
+            y0: 400.0,
+            x1: x + 20.0,
+            y1: 406.0,
+        }),
+        confidence: 0.8,
+        source: drawings_core::ComponentSource::TextLayer,
+        reason: None,
+        tag: None,
+        evidence: Some("address: loop 1 device 23".into()),
+    };
+    let hints = [hint("1-23", 740.0), hint("1-24", 100.0)];
+    let whole = prompt(&input(vec![]), &hints, None);
+    assert!(
+        whole.contains("- 1-24 (smoke_detector) at (0.110, 0.504): address: loop 1 device 23\n"),
+        "{whole}"
+    );
+    assert!(whole.contains("- 1-23 (smoke_detector) at (0.750, 0.504)"), "{whole}");
+    let tile = prompt(&input(vec![]), &hints, Some(&right_half()));
+    assert!(
+        tile.contains("- 1-23 (smoke_detector) at (0.500, 0.504)") && !tile.contains("1-24"),
+        "{tile}"
+    );
+    assert!(
+        !page_prompt(&input(vec![])).contains("Candidates"),
+        "no hints, no section"
     );
 }

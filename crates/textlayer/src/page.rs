@@ -1,0 +1,120 @@
+//! Reading one page the way an estimator does: the sheet's own tag styles first (tag boxes,
+//! id-style and equipment tags, [`crate::find_tags`]), then the legend's vocabulary counted on
+//! the plan, then device addresses and ids, lighting-plot instrument ids and door-schedule
+//! rows. The page's legend rows and the tag-shaped labels it does not define go out with the
+//! answer, so that a set's legend sheet can name the tags of its plan sheets
+//! ([`drawings_core::schedule::Schedule::build`]); a page with no text says so in a warning.
+
+use crate::count::{Instance, addressed, tag_instances};
+use crate::instruments::instruments;
+use crate::words::layout;
+use crate::{TagSchemes, find_tags};
+use crate::{door_schedule, legend};
+use drawings_core::ports::{LegendEntry, PageText, TagLabel, TextSource};
+use drawings_core::warning::{self, Warning};
+use drawings_core::{Component, ComponentSource, ComponentType};
+
+/// Fewer readable words than this on a page is no text layer to read.
+const MIN_WORDS: usize = 3;
+
+/// What one page yields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageReading {
+    /// The devices, in the order found.
+    pub components: Vec<Component>,
+    /// What the user should know about the page.
+    pub warnings: Vec<Warning>,
+    /// The legend rows read on the page.
+    pub legend: Vec<LegendEntry>,
+    /// Tag-shaped plan labels that no legend row of the page defines.
+    pub undefined_tags: Vec<TagLabel>,
+}
+
+/// Reads a page's devices. `page` of each component is `text.page + 1`.
+pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
+    let page = text.page + 1;
+    let mut warnings = Vec::new();
+    match text.source {
+        TextSource::Ocr => warnings.push(Warning::page(
+            warning::OCR_USED,
+            page,
+            format!("Page {page} has no text layer; its text was read by OCR, which misreads small or rotated labels. A vector PDF exported from CAD reads better."),
+        )),
+        TextSource::OcrUnavailable => warnings.push(Warning::page(
+            warning::OCR_UNAVAILABLE,
+            page,
+            format!("Page {page} has no text layer and OCR was not available, so nothing on it could be read. Install Tesseract (scripts/setup.sh does), send a vector PDF, or use the Gemini analyzer."),
+        )),
+        TextSource::Pdf => {}
+    }
+    let (words, lines) = layout(&text.runs);
+    if words.len() < MIN_WORDS {
+        if text.source == TextSource::Pdf {
+            warnings.push(Warning::page(
+                warning::NO_TEXT_LAYER,
+                page,
+                format!("Page {page} has no readable text layer (a scan, or text drawn as outlines), so no labels could be read. Send a vector PDF exported from CAD, or use the Gemini analyzer."),
+            ));
+        }
+        return PageReading {
+            warnings,
+            ..PageReading::default()
+        };
+    }
+    let mut components = find_tags(text, schemes);
+    let rows = legend::rows(&words, &lines, &schemes.vocabulary);
+    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page);
+    let mut taken: Vec<_> = components.iter().filter_map(|c| c.bbox).collect();
+    taken.extend(rows.iter().map(|r| r.bbox).chain(instances.iter().map(|i| i.bbox)));
+    let addresses = addressed(&words, &lines, &taken, &schemes.vocabulary);
+    taken.extend(addresses.iter().map(|a| a.bbox));
+    let lights = instruments(&words, &lines, &taken, page);
+    let doors = door_schedule::rows(&words, &lines).into_iter().map(|row| Instance {
+        id: row.number.clone(),
+        tag: None,
+        kind: ComponentType::Door,
+        system: "doors".to_owned(),
+        bbox: row.bbox,
+        confidence: 0.8,
+        evidence: format!("door schedule row {}", row.number),
+    });
+    components.extend(
+        instances
+            .into_iter()
+            .chain(addresses)
+            .chain(lights)
+            .chain(doors)
+            .map(|i| component(i, page)),
+    );
+    let legend = rows
+        .into_iter()
+        .map(|r| LegendEntry {
+            tag: r.tag,
+            description: r.description,
+            kind: r.meaning.kind,
+            system: r.meaning.system,
+        })
+        .collect();
+    PageReading {
+        components,
+        warnings,
+        legend,
+        undefined_tags,
+    }
+}
+
+fn component(i: Instance, page: u32) -> Component {
+    Component {
+        id: i.id,
+        kind: i.kind,
+        system: i.system,
+        page,
+        location: None,
+        bbox: Some(i.bbox),
+        confidence: i.confidence,
+        source: ComponentSource::TextLayer,
+        reason: None,
+        tag: i.tag,
+        evidence: Some(i.evidence),
+    }
+}
