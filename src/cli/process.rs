@@ -127,6 +127,12 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
     Ok(written)
 }
 
+/// Text from a drawing or a model, safe to print on a terminal: control characters (escape
+/// sequences among them) become spaces.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {
     println!(
         "job {} completed: {} pages, {} components",
@@ -140,10 +146,10 @@ fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {
         for c in schedule.components.iter().take(TABLE_ROWS) {
             println!(
                 "{:<24} {:<16} {:>4}  {}",
-                c.id,
+                printable(&c.id),
                 c.kind.as_str(),
                 c.page,
-                c.location.as_deref().unwrap_or("-")
+                printable(c.location.as_deref().unwrap_or("-"))
             );
         }
         if schedule.components.len() > TABLE_ROWS {
@@ -157,6 +163,19 @@ fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {
     println!("{:<16} {:>5}", "TYPE", "TOTAL");
     for (kind, n) in &schedule.totals {
         println!("{:<16} {:>5}", kind.as_str(), n);
+    }
+    if !schedule.tag_totals.is_empty() {
+        println!();
+        println!("{:<16} {:>5}", "TAG", "TOTAL");
+        for (tag, n) in &schedule.tag_totals {
+            println!("{:<16} {:>5}", printable(tag), n);
+        }
+    }
+    if !schedule.warnings.is_empty() {
+        println!();
+        for w in &schedule.warnings {
+            println!("warning {}: {}", w.code, printable(&w.message));
+        }
     }
     if job.continuations > 0 {
         println!("\ncontinuations: {}", job.continuations);

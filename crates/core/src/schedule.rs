@@ -46,18 +46,32 @@ impl Schedule {
         let mut duplicates_merged = 0;
         let across = tags_defined_elsewhere(pages);
         for component in pages.iter().flat_map(|p| p.components.iter()).chain(across.iter()) {
-            match by_id.get(&normalize_id(&component.id)) {
-                Some(&at) => {
+            // A device with two addresses (`L1M006/L1M007`) is the same device as either alone.
+            let mut keys = vec![normalize_id(&component.id)];
+            if component.id.contains('/') {
+                keys.extend(component.id.split('/').map(normalize_id));
+            }
+            match keys.iter().find_map(|k| by_id.get(k).copied()) {
+                Some(at) => {
                     duplicates_merged += 1;
                     let kept = &mut components[at];
                     if component.confidence > kept.confidence {
+                        let combined = kept.id.contains('/').then(|| kept.id.clone());
                         *kept = component.clone();
+                        if let Some(id) = combined {
+                            kept.id = id;
+                        }
                     } else if kept.location.is_none() {
                         kept.location = component.location.clone();
                     }
+                    for k in keys {
+                        by_id.entry(k).or_insert(at);
+                    }
                 }
                 None => {
-                    by_id.insert(normalize_id(&component.id), components.len());
+                    for k in keys {
+                        by_id.insert(k, components.len());
+                    }
                     components.push(component.clone());
                 }
             }

@@ -20,9 +20,9 @@ use std::sync::LazyLock;
 
 use ComponentType as T;
 
-/// `L1D023`, `L02M005`, `1D023`, `L1-023`, `SLC1-23`, `LOOP 1-023`.
+/// `L1D023`, `L02M005`, `1D023`, `L1-D-023`, `L1-023`, `SLC1-23`.
 static LOOP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:L|LP|LOOP|SLC)?(\d{1,2})([DM])(\d{2,3})$|^(?:L|LP|LOOP|SLC)(\d{1,2})[-:./](\d{2,3})$")
+    Regex::new(r"^(?:L|LP|LOOP|SLC)?(\d{1,2})[-:.]?([DM])[-:.]?(\d{2,3})$|^(?:L|LP|LOOP|SLC)(\d{1,2})[-:./](\d{2,3})$")
         .expect("loop pattern")
 });
 /// `1-1-023`, `01:1:023`, `1.1.023`: panel, loop, device (three digits, so a date is not one).
@@ -80,6 +80,10 @@ pub(crate) struct Address {
     /// Which grammar matched, for the evidence.
     pub grammar: &'static str,
 }
+
+/// Words that, written apart from the number after them (`NAC 1-3`, `SLC 1-023`, `LOOP 2-14`),
+/// make one address with it.
+pub(crate) const SPLIT_PREFIXES: &[&str] = &["NAC", "SLC", "LOOP", "LP"];
 
 /// The address or device id `text` is, if any.
 pub(crate) fn parse(text: &str) -> Option<Address> {
@@ -162,6 +166,8 @@ mod tests {
         assert_eq!(id("L01D23"), Some("L1D023".into()));
         assert_eq!(id("1D023"), Some("L1D023".into()));
         assert_eq!(id("L2M005"), Some("L2M005".into()));
+        assert_eq!(id("L1-D-023"), Some("L1D023".into()));
+        assert_eq!(id("01.M.05"), Some("L1M005".into()));
         assert_eq!(id("SLC1-23"), Some("L1-023".into()));
         assert_eq!(id("L1-023"), Some("L1-023".into()));
         assert_eq!(id("1-1-023"), Some("1-1-023".into()));

@@ -4,12 +4,13 @@
 //! one another at one spot (CAD often stacks two or three copies) are one instance.
 
 use crate::address::{self, Address};
+use crate::grid::Grid;
 use crate::legend::{self, LegendRow};
 use crate::vocabulary::{Meaning, Vocabulary};
 use crate::words::Word;
 use drawings_core::ports::TagLabel;
 use drawings_core::{BBox, ComponentType};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Words on either side, within this many text heights, that make a label part of a phrase.
 const PHRASE_GAP: f32 = 0.8;
@@ -19,6 +20,9 @@ const MAX_PHRASE: usize = 3;
 const STACKED: f32 = 0.6;
 /// How far from an address a type code may be written, in text heights.
 const CODE_REACH: f32 = 3.0;
+/// Grid cells for stacked copies and type codes, in points: about a label's size.
+const STACK_CELL: f32 = 4.0;
+const CODE_CELL: f32 = 16.0;
 
 /// One device found on the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +73,7 @@ fn phrase_len(words: &[Word], line: &[usize], at: usize) -> usize {
     n
 }
 
-fn inside(b: BBox, area: BBox, pad: f32) -> bool {
+pub(crate) fn inside(b: BBox, area: BBox, pad: f32) -> bool {
     let (x, y) = b.center();
     x >= area.x0 - pad && x <= area.x1 + pad && y >= area.y0 - pad && y <= area.y1 + pad
 }
@@ -87,13 +91,10 @@ fn one_above_the_other(a: BBox, b: BBox) -> bool {
     (ax - bx).abs() <= 0.5 * a.width().min(b.width()) && (ay - by).abs() <= 1.6 * a.height().max(b.height())
 }
 
-/// The plan label `text` is for `tag`: the tag alone, or followed by a circuit (`P5/2A-12`).
-fn labels_tag(text: &str, tag: &str) -> bool {
-    let text = text.trim_end_matches([',', ';', '.']);
-    text == tag
-        || text
-            .strip_prefix(tag)
-            .is_some_and(|rest| rest.starts_with(['/', ',', ':', '(']))
+/// The tag a plan label names: the label itself, or what comes before a circuit (`P5/2A-12`).
+fn label_tag(text: &str) -> &str {
+    let text = text.trim_end_matches([',', ';', '.', ':']);
+    text.split(['/', ',', ':', '(']).next().unwrap_or(text)
 }
 
 /// Instances of the legend's tags on the plan, page `page` (1-based), numbered per tag; and
@@ -109,38 +110,38 @@ pub(crate) fn tag_instances(
         // The first definition of a tag on the page wins; a later one is usually its repeat.
         by_tag.entry(row.tag.as_str()).or_insert(row);
     }
+    let in_rows: HashSet<usize> = rows.iter().flat_map(|r| r.words.iter().copied()).collect();
     let mut found: Vec<Instance> = Vec::new();
     let mut undefined: Vec<TagLabel> = Vec::new();
+    // Labels already taken, by tag, to fold copies printed over one another.
+    let mut placed: Grid<&str> = Grid::new(STACK_CELL);
     let mut numbers: HashMap<&str, u32> = HashMap::new();
     for line in lines {
         for (at, &k) in line.iter().enumerate() {
             let w = &words[k];
-            let defined = by_tag.iter().find(|(tag, _)| labels_tag(&w.text, tag));
-            let label = w.text.trim_end_matches([',', ';', '.', ':']);
+            let label = label_tag(&w.text);
+            let defined = by_tag.get_key_value(label);
             if defined.is_none() && !legend::plan_tag(label) {
                 continue;
             }
-            if rows.iter().any(|r| inside(w.bbox, r.bbox, 0.3 * w.height()))
-                || phrase_len(words, line, at) >= MAX_PHRASE
-                || beside_a_word(words, line, at)
+            if in_rows.contains(&k) || phrase_len(words, line, at) >= MAX_PHRASE || beside_a_word(words, line, at) {
+                continue;
+            }
+            let tag = defined.map_or(label, |(tag, _)| *tag);
+            if placed
+                .near(w.bbox, STACKED * w.height())
+                .any(|(b, t)| *t == tag && stacked(*b, w.bbox))
             {
                 continue;
             }
-            let Some((&tag, row)) = defined else {
-                if !undefined.iter().any(|u| u.tag == label && stacked(u.bbox, w.bbox)) {
-                    undefined.push(TagLabel {
-                        tag: label.to_owned(),
-                        bbox: w.bbox,
-                    });
-                }
+            placed.insert(w.bbox, tag);
+            let Some((_, row)) = defined else {
+                undefined.push(TagLabel {
+                    tag: label.to_owned(),
+                    bbox: w.bbox,
+                });
                 continue;
             };
-            if found
-                .iter()
-                .any(|f| f.tag.as_deref() == Some(tag) && stacked(f.bbox, w.bbox))
-            {
-                continue;
-            }
             let n = numbers.entry(tag).or_insert(0);
             *n += 1;
             found.push(Instance {
@@ -161,26 +162,31 @@ pub(crate) fn tag_instances(
 /// one device (a dual-address module), listed under both. The type comes, most specific
 /// first, from a table row that describes the address (`L1D001 PHOTO SMOKE DETECTOR`, in a
 /// circuit table or riser), from the label itself (`L1M001`, `CAM-01`), or from a type code
-/// beside the plan label.
+/// beside the plan label. Words for which `taken` says yes are already another device's.
 pub(crate) fn addressed(
     words: &[Word],
     lines: &[Vec<usize>],
-    taken: &[BBox],
+    taken: &dyn Fn(usize) -> bool,
     vocabulary: &Vocabulary,
 ) -> Vec<Instance> {
-    // Every occurrence: (address, box, described type), first occurrence first.
+    // Every address once: its box (the plan label's, when there is one), its described type,
+    // and whether that box is a plan label.
     let mut seen: Vec<(Address, BBox, Option<Meaning>, bool)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for line in lines {
         for (at, &k) in line.iter().enumerate() {
-            let w = &words[k];
-            if taken.iter().any(|t| inside(w.bbox, *t, 0.0)) {
+            if taken(k) {
                 continue;
             }
-            let Some(a) = address::parse(&w.text) else { continue };
+            let w = &words[k];
+            let Some(a) = address::parse(&w.text).or_else(|| joined_address(words, line, at)) else {
+                continue;
+            };
             let described = row_description(words, line, at).and_then(|d| vocabulary.classify(&d));
             let on_plan = described.is_none() && phrase_len(words, line, at) < MAX_PHRASE;
-            match seen.iter_mut().find(|(f, ..)| f.id == a.id) {
-                Some(entry) => {
+            match index.get(&a.id) {
+                Some(&i) => {
+                    let entry = &mut seen[i];
                     // The plan label is where the device is; a table row only describes it.
                     if on_plan && !entry.3 {
                         entry.1 = w.bbox;
@@ -188,13 +194,23 @@ pub(crate) fn addressed(
                     }
                     entry.2 = entry.2.take().or(described);
                 }
-                None => seen.push((a, w.bbox, described, on_plan)),
+                None => {
+                    index.insert(a.id.clone(), seen.len());
+                    seen.push((a, w.bbox, described, on_plan));
+                }
             }
         }
     }
+    let mut codes: Grid<(ComponentType, &'static str)> = Grid::new(CODE_CELL);
+    for w in words {
+        if let Some(code) = address::type_code(&w.text) {
+            codes.insert(w.bbox, code);
+        }
+    }
     let mut out: Vec<Instance> = Vec::new();
+    let mut placed: Grid<usize> = Grid::new(CODE_CELL);
     for (a, bbox, described, _) in seen {
-        let code = a.kind.or_else(|| nearby_code(words, bbox));
+        let code = a.kind.or_else(|| nearby_code(&codes, bbox));
         let (kind, system, evidence, confidence) = match (&described, code) {
             (Some(m), _) => (
                 m.kind,
@@ -219,14 +235,18 @@ pub(crate) fn addressed(
             ),
         };
         // A second address right on top of the first names the same device.
-        if let Some(prev) = out
-            .iter_mut()
-            .find(|p| one_above_the_other(p.bbox, bbox) && p.id.len() < 40)
-        {
+        let reach = 1.6 * bbox.height().max(bbox.width());
+        let twin = placed
+            .near(bbox, reach)
+            .find(|(b, i)| one_above_the_other(*b, bbox) && out[*i].id.len() < 40)
+            .map(|(_, i)| *i);
+        if let Some(i) = twin {
+            let prev = &mut out[i];
             prev.id = format!("{}/{}", prev.id, a.id);
             prev.evidence = format!("{}; second address {}", prev.evidence, a.id);
             continue;
         }
+        placed.insert(bbox, out.len());
         out.push(Instance {
             id: a.id,
             tag: None,
@@ -238,6 +258,17 @@ pub(crate) fn addressed(
         });
     }
     out
+}
+
+/// `NAC` `1-3` written as two words, read as the one address `NAC1-3` at the number.
+fn joined_address(words: &[Word], line: &[usize], at: usize) -> Option<Address> {
+    let prev = &words[*line.get(at.checked_sub(1)?)?];
+    let w = &words[line[at]];
+    let close = w.bbox.x0 - prev.bbox.x1 <= PHRASE_GAP * w.height().max(prev.height());
+    let prefix = prev.text.to_ascii_uppercase();
+    (close && address::SPLIT_PREFIXES.contains(&prefix.as_str()))
+        .then(|| address::parse(&format!("{prefix}{}", w.text)))
+        .flatten()
 }
 
 /// The words after `line[at]` up to the next address on the line: a table row's description.
@@ -252,17 +283,17 @@ fn row_description(words: &[Word], line: &[usize], at: usize) -> Option<String> 
 }
 
 /// The type code written closest to an address, within reach.
-fn nearby_code(words: &[Word], at: BBox) -> Option<(ComponentType, &'static str)> {
-    let reach = CODE_REACH * at.height();
+fn nearby_code(codes: &Grid<(ComponentType, &'static str)>, at: BBox) -> Option<(ComponentType, &'static str)> {
+    let reach = CODE_REACH * at.height() + at.width() / 2.0;
     let (cx, cy) = at.center();
-    words
-        .iter()
-        .filter(|w| w.bbox != at)
-        .filter_map(|w| {
-            let (x, y) = w.bbox.center();
-            let d = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
-            (d <= reach + at.width() / 2.0).then(|| address::type_code(&w.text).map(|c| (d, c)))?
+    codes
+        .near(at, reach)
+        .filter(|(b, _)| *b != at)
+        .map(|(b, code)| {
+            let (x, y) = b.center();
+            (((x - cx).powi(2) + (y - cy).powi(2)).sqrt(), *code)
         })
+        .filter(|(d, _)| *d <= reach)
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
 }
@@ -322,7 +353,7 @@ mod tests {
             run("CORRIDOR", 200.0, 700.0, 240.0, 706.0),
         ];
         let (words, lines) = layout(&runs);
-        let found = addressed(&words, &lines, &[], &Vocabulary::default());
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, ComponentType::SmokeDetector);
         assert_eq!(found[0].bbox.x0, 300.0);
@@ -331,6 +362,19 @@ mod tests {
             "{}",
             found[0].evidence
         );
+    }
+
+    #[test]
+    fn a_circuit_prefix_written_apart_joins_its_number() {
+        let runs = [
+            run("NAC", 100.0, 100.0, 112.0, 106.0),
+            run("1-3", 114.0, 100.0, 124.0, 106.0),
+            run("1-3", 400.0, 100.0, 410.0, 106.0),
+        ];
+        let (words, lines) = layout(&runs);
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
+        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["N1-3"]);
     }
 
     #[test]
@@ -343,7 +387,7 @@ mod tests {
             run("L1M005", 200.0, 107.0, 225.0, 113.0),
         ];
         let (words, lines) = layout(&runs);
-        let found = addressed(&words, &lines, &[], &Vocabulary::default());
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
         let kinds: std::collections::BTreeMap<&str, ComponentType> =
             found.iter().map(|f| (f.id.as_str(), f.kind)).collect();
         assert_eq!(kinds.len(), 2, "{kinds:?}");

@@ -64,20 +64,23 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>]) -> Vec<DoorRow> {
     out
 }
 
-/// The left edge shared by the most words (within a text height), if at least [`MIN_ROWS`] share it.
+/// The left edge shared by the most words (within a text height), if at least [`MIN_ROWS`]
+/// share it: a sliding window over the sorted edges, so a page of many rows stays linear.
 fn common_left_edge(words: &[&Word]) -> Option<f32> {
-    words
-        .iter()
-        .map(|w| {
-            let n = words
-                .iter()
-                .filter(|o| (o.bbox.x0 - w.bbox.x0).abs() <= w.height())
-                .count();
-            (n, w.bbox.x0)
-        })
-        .filter(|(n, _)| *n >= MIN_ROWS)
-        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
-        .map(|(_, x)| x)
+    let mut edges: Vec<(f32, f32)> = words.iter().map(|w| (w.bbox.x0, w.height())).collect();
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut best: Option<(usize, f32)> = None;
+    let mut start = 0;
+    for end in 0..edges.len() {
+        while edges[end].0 - edges[start].0 > edges[end].1 {
+            start += 1;
+        }
+        let n = end - start + 1;
+        if n >= MIN_ROWS && best.is_none_or(|(m, _)| n > m) {
+            best = Some((n, edges[start].0));
+        }
+    }
+    best.map(|(_, x)| x)
 }
 
 #[cfg(test)]

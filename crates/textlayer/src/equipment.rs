@@ -2,6 +2,7 @@
 //! point number, written beside it (`SRA B2 01`) or in a box under it, as the CSEC legend of
 //! the 103P3 sheet draws them (`?? XX`: floor level, point reference).
 
+use crate::grid::Grid;
 use crate::scheme::TagSchemes;
 use crate::tags::{Found, LEVEL, Rule};
 use crate::words::{Word, same_strand};
@@ -23,14 +24,24 @@ const STACK_BELOW: (f32, f32) = (-0.4, 0.8);
 const CONFIDENCE: f32 = 0.85;
 
 /// `level` followed by `number` in the same lettering, close enough to be one reference.
-fn reference(words: &[Word], level: usize, used: &[bool]) -> Option<usize> {
+fn reference(words: &[Word], at: &Grid<usize>, level: usize, used: &[bool]) -> Option<usize> {
     let l = &words[level];
     let h = l.height();
-    (0..words.len()).find(|&n| {
+    // A number of three digits right after the gap: its centre is within this of the level's.
+    let reach = l.bbox.width() / 2.0 + (MAX_GAP + 3.0) * h;
+    nearby(at, l, reach).into_iter().find(|&n| {
         let w = &words[n];
         let gap = w.bbox.x0 - l.bbox.x1;
         !used[n] && NUMBER.is_match(&w.text) && same_strand(l, w) && gap >= -0.2 * h && gap <= MAX_GAP * h
     })
+}
+
+/// The words whose centres are within `reach` of `word`'s, in page order (the order a scan of
+/// every word would meet them, so the result does not depend on the index).
+fn nearby(at: &Grid<usize>, word: &Word, reach: f32) -> Vec<usize> {
+    let mut found: Vec<usize> = at.near(word.bbox, reach).map(|(_, n)| *n).collect();
+    found.sort_unstable();
+    found
 }
 
 /// A cheap first look: whether a word is close enough to `code` to start its reference, so
@@ -55,17 +66,26 @@ fn placed(code: &Word, level: &Word, number: &Word) -> bool {
 
 /// Equipment tags whose code is on this line. `used` marks words already part of a tag;
 /// matched words are marked.
-pub(crate) fn equipment_tags(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
+pub(crate) fn equipment_tags(
+    words: &[Word],
+    at: &Grid<usize>,
+    line: &[usize],
+    schemes: &TagSchemes,
+    used: &mut [bool],
+) -> Vec<Found> {
     let mut found = Vec::new();
     for &k in line {
         let code = &words[k];
         let Some(meaning) = schemes.equipment(&code.text).filter(|_| !used[k]) else {
             continue;
         };
-        let parts = (0..words.len())
+        // `near` reaches 3 heights past the code's centre and its width, and 2 heights down.
+        let reach = 3.0 * code.height() + code.bbox.width() * 1.5;
+        let parts = nearby(at, code, reach)
+            .into_iter()
             .filter(|&n| !used[n] && n != k && near(code, &words[n]) && LEVEL.is_match(&words[n].text))
             .find_map(|level| {
-                let number = reference(words, level, used)?;
+                let number = reference(words, at, level, used)?;
                 placed(code, &words[level], &words[number]).then_some((level, number))
             });
         let Some((level, number)) = parts else {
@@ -97,9 +117,10 @@ mod tests {
         let (w, lines) = layout(runs);
         let mut used = vec![false; w.len()];
         let schemes = TagSchemes::default();
+        let at = crate::grid::words(&w);
         lines
             .iter()
-            .flat_map(|l| equipment_tags(&w, l, &schemes, &mut used))
+            .flat_map(|l| equipment_tags(&w, &at, l, &schemes, &mut used))
             .map(|f| f.id)
             .collect()
     }

@@ -37,7 +37,12 @@ const MIN_PLOT_WORDS: usize = 2;
 const MIN_UNITS: usize = 3;
 
 /// The instrument ids of a lighting plot, each once, in reading order.
-pub(crate) fn instruments(words: &[Word], lines: &[Vec<usize>], taken: &[BBox], page: u32) -> Vec<Instance> {
+pub(crate) fn instruments(
+    words: &[Word],
+    lines: &[Vec<usize>],
+    taken: &dyn Fn(usize) -> bool,
+    page: u32,
+) -> Vec<Instance> {
     let vocabulary: BTreeSet<String> = words
         .iter()
         .map(|w| w.text.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_uppercase())
@@ -54,10 +59,7 @@ pub(crate) fn instruments(words: &[Word], lines: &[Vec<usize>], taken: &[BBox], 
         let Some(c) = INSTRUMENT.captures(&w.text) else {
             continue;
         };
-        if taken
-            .iter()
-            .any(|t| t.x0 <= w.bbox.x0 && w.bbox.x1 <= t.x1 && t.y0 <= w.bbox.y0 && w.bbox.y1 <= t.y1)
-        {
+        if taken(k) {
             continue;
         }
         let unit: u32 = c[2].parse().unwrap_or(0);
@@ -117,13 +119,16 @@ mod tests {
     #[test]
     fn a_run_of_units_on_a_lighting_plot_are_luminaires_each_once() {
         let (words, lines) = layout(&plot(&["3RD", "ELECTRIC", "INSTRUMENT"]));
-        let ids: Vec<String> = instruments(&words, &lines, &[], 1).into_iter().map(|i| i.id).collect();
+        let ids: Vec<String> = instruments(&words, &lines, &|_| false, 1)
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(ids, ["E3-1@1", "E3-2@1", "E3-3@1", "E3-4@1"]);
     }
 
     #[test]
     fn the_same_ids_on_a_sheet_that_is_no_lighting_plot_are_not_devices() {
         let (words, lines) = layout(&plot(&["ELECTRIC", "CHANNEL", "PANEL"]));
-        assert!(instruments(&words, &lines, &[], 1).is_empty());
+        assert!(instruments(&words, &lines, &|_| false, 1).is_empty());
     }
 }

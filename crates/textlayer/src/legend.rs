@@ -42,6 +42,8 @@ const MAX_CELLS: usize = 3;
 const MAX_ROW_GAP: f32 = 15.0;
 /// Most words a description may have; longer text is a note.
 const MAX_DESCRIPTION_WORDS: usize = 16;
+/// Most headings a page is read for: a sheet has a handful, and each row asks every one.
+const MAX_HEADINGS: usize = 64;
 /// How far below a heading its rows may run, in text heights.
 const HEADING_REACH: f32 = 120.0;
 
@@ -54,6 +56,8 @@ pub(crate) struct LegendRow {
     pub bbox: BBox,
     /// Whether a heading stands above it.
     pub headed: bool,
+    /// The row's words (indices into the page's words).
+    pub words: Vec<usize>,
 }
 
 /// What a heading makes of the rows under it.
@@ -109,7 +113,9 @@ fn headings(words: &[Word], lines: &[Vec<usize>]) -> Vec<(BBox, Heading)> {
             if text.len() > 6 {
                 continue;
             }
-            if let Some(kind) = heading_kind(&text) {
+            if let Some(kind) = heading_kind(&text)
+                && out.len() < MAX_HEADINGS
+            {
                 let bbox = phrase
                     .iter()
                     .fold(words[phrase[0]].bbox, |b, &k| b.union(words[k].bbox));
@@ -207,6 +213,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
                     meaning,
                     bbox,
                     headed: heading.is_some(),
+                    words: line[i..end].to_vec(),
                 });
             }
             i = end;

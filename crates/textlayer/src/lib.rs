@@ -62,6 +62,7 @@ mod address;
 mod count;
 mod door_schedule;
 mod equipment;
+mod grid;
 mod instruments;
 mod legend;
 mod locate;
@@ -98,8 +99,9 @@ pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
         .collect();
     // Equipment last, over the whole page: its level and number may sit on the next line, and
     // must not take the parts of a tag box there.
+    let at = grid::words(&words);
     for (line, on_line) in lines.iter().zip(per_line.iter_mut()) {
-        on_line.extend(equipment::equipment_tags(&words, line, schemes, &mut used));
+        on_line.extend(equipment::equipment_tags(&words, &at, line, schemes, &mut used));
     }
     let mut found = Vec::new();
     for (line, mut on_line) in lines.iter().zip(per_line) {

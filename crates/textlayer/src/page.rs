@@ -5,7 +5,8 @@
 //! answer, so that a set's legend sheet can name the tags of its plan sheets
 //! ([`drawings_core::schedule::Schedule::build`]); a page with no text says so in a warning.
 
-use crate::count::{Instance, addressed, tag_instances};
+use crate::count::{Instance, addressed, inside, tag_instances};
+use crate::grid::Grid;
 use crate::instruments::instruments;
 use crate::words::layout;
 use crate::{TagSchemes, find_tags};
@@ -13,7 +14,12 @@ use crate::{door_schedule, legend};
 use drawings_core::ports::{LegendEntry, PageText, TagLabel, TextSource};
 use drawings_core::warning::{self, Warning};
 use drawings_core::{Component, ComponentSource, ComponentType};
+use std::collections::HashSet;
 
+/// Grid cells over the boxes of devices already found, and how far from a word such a box's
+/// centre may be for the word to lie inside it (a tag box is a few words wide).
+const TAKEN_CELL: f32 = 16.0;
+const TAKEN_REACH: f32 = 60.0;
 /// Fewer readable words than this on a page is no text layer to read.
 const MIN_WORDS: usize = 3;
 
@@ -64,10 +70,28 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
     let mut components = find_tags(text, schemes);
     let rows = legend::rows(&words, &lines, &schemes.vocabulary);
     let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page);
-    let mut taken: Vec<_> = components.iter().filter_map(|c| c.bbox).collect();
-    taken.extend(rows.iter().map(|r| r.bbox).chain(instances.iter().map(|i| i.bbox)));
+    // Words that are already a device's or a legend row's are no address.
+    let taken_words: HashSet<usize> = rows.iter().flat_map(|r| r.words.iter().copied()).collect();
+    let mut tagged: Grid<()> = Grid::new(TAKEN_CELL);
+    for bbox in components
+        .iter()
+        .filter_map(|c| c.bbox)
+        .chain(instances.iter().map(|i| i.bbox))
+    {
+        tagged.insert(bbox, ());
+    }
+    let taken = |k: usize| {
+        let w = &words[k];
+        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
+    };
     let addresses = addressed(&words, &lines, &taken, &schemes.vocabulary);
-    taken.extend(addresses.iter().map(|a| a.bbox));
+    for a in &addresses {
+        tagged.insert(a.bbox, ());
+    }
+    let taken = |k: usize| {
+        let w = &words[k];
+        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
+    };
     let lights = instruments(&words, &lines, &taken, page);
     let doors = door_schedule::rows(&words, &lines).into_iter().map(|row| Instance {
         id: row.number.clone(),
