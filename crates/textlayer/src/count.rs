@@ -104,6 +104,7 @@ pub(crate) fn tag_instances(
     lines: &[Vec<usize>],
     rows: &[LegendRow],
     page: u32,
+    taken: &dyn Fn(usize) -> bool,
 ) -> (Vec<Instance>, Vec<TagLabel>) {
     let mut by_tag: HashMap<&str, &LegendRow> = HashMap::new();
     for row in rows {
@@ -124,7 +125,11 @@ pub(crate) fn tag_instances(
             if defined.is_none() && !legend::plan_tag(label) {
                 continue;
             }
-            if in_rows.contains(&k) || phrase_len(words, line, at) >= MAX_PHRASE || beside_a_word(words, line, at) {
+            if in_rows.contains(&k)
+                || taken(k)
+                || phrase_len(words, line, at) >= MAX_PHRASE
+                || beside_a_word(words, line, at)
+            {
                 continue;
             }
             let tag = defined.map_or(label, |(tag, _)| *tag);
@@ -156,6 +161,47 @@ pub(crate) fn tag_instances(
         }
     }
     (found, undefined)
+}
+
+/// Grid marks: single letters that run in alphabetical order along a line (`A 4000 B 4000 C`)
+/// or down a column. A bare-letter tag of a legend (`C` for camera) is never one of them.
+pub(crate) fn grid_marks(words: &[Word], lines: &[Vec<usize>]) -> HashSet<usize> {
+    let letter = |k: usize| {
+        let mut chars = words[k].text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_uppercase() => Some(c),
+            _ => None,
+        }
+    };
+    // Runs of three or more letters, each the next after the one before it, in `order`.
+    let runs = |order: &[usize]| -> Vec<usize> {
+        let letters: Vec<(usize, char)> = order.iter().filter_map(|&k| letter(k).map(|c| (k, c))).collect();
+        let mut marks = Vec::new();
+        let mut start = 0;
+        for end in 1..=letters.len() {
+            let continues = end < letters.len() && letters[end].1 as u32 == letters[end - 1].1 as u32 + 1;
+            if !continues {
+                if end - start >= 3 {
+                    marks.extend(letters[start..end].iter().map(|(k, _)| *k));
+                }
+                start = end;
+            }
+        }
+        marks
+    };
+    let mut marks: HashSet<usize> = lines.iter().flat_map(|line| runs(line)).collect();
+    // Columns: single letters sharing a centre x (to a point), top to bottom.
+    let mut columns: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (k, w) in words.iter().enumerate() {
+        if letter(k).is_some() {
+            columns.entry(w.center_x().round() as i64).or_default().push(k);
+        }
+    }
+    for column in columns.values_mut() {
+        column.sort_by(|a, b| words[*a].center_y().total_cmp(&words[*b].center_y()));
+        marks.extend(runs(column));
+    }
+    marks
 }
 
 /// Addresses and device ids on the page, each once; two addresses stacked at one symbol are
@@ -319,12 +365,36 @@ mod tests {
         ];
         let (words, lines) = layout(&runs);
         let legend = rows(&words, &lines, &Vocabulary::default());
-        let (found, undefined) = tag_instances(&words, &lines, &legend, 1);
+        let (found, undefined) = tag_instances(&words, &lines, &legend, 1, &|_| false);
         assert!(undefined.is_empty());
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["L4:1:1", "L4:1:2", "L4:1:3"]);
         assert!(found.iter().all(|f| f.kind == ComponentType::Luminaire));
         assert!(found[0].evidence.starts_with("legend: L4 = LED TROFFER"));
+    }
+
+    #[test]
+    fn letters_in_alphabetical_runs_along_a_line_or_down_a_column_are_grid_marks() {
+        let runs = [
+            run("A", 10.0, 10.0, 16.0, 18.0),
+            run("4000", 60.0, 10.0, 80.0, 18.0),
+            run("B", 110.0, 10.0, 116.0, 18.0),
+            run("C", 210.0, 10.0, 216.0, 18.0),
+            run("C", 500.0, 300.0, 506.0, 306.0),
+            run("1", 900.0, 100.0, 906.0, 108.0),
+            run("X", 1000.0, 100.0, 1006.0, 108.0),
+            run("Y", 1000.0, 200.0, 1006.0, 208.0),
+            run("Z", 1000.0, 300.0, 1006.0, 308.0),
+        ];
+        let (words, lines) = layout(&runs);
+        let marks = grid_marks(&words, &lines);
+        let mut texts: Vec<&str> = marks.iter().map(|&k| words[k].text.as_str()).collect();
+        texts.sort();
+        assert_eq!(texts, ["A", "B", "C", "X", "Y", "Z"]);
+        assert!(
+            !marks.iter().any(|&k| words[k].bbox.x0 == 500.0),
+            "a lone C on the plan is no grid mark"
+        );
     }
 
     #[test]
@@ -339,7 +409,7 @@ mod tests {
         ];
         let (words, lines) = layout(&runs);
         let legend = rows(&words, &lines, &Vocabulary::default());
-        assert!(tag_instances(&words, &lines, &legend, 1).0.is_empty());
+        assert!(tag_instances(&words, &lines, &legend, 1, &|_| false).0.is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! answer, so that a set's legend sheet can name the tags of its plan sheets
 //! ([`drawings_core::schedule::Schedule::build`]); a page with no text says so in a warning.
 
-use crate::count::{Instance, addressed, inside, tag_instances};
+use crate::count::{Instance, addressed, grid_marks, inside, tag_instances};
 use crate::grid::Grid;
 use crate::instruments::instruments;
 use crate::words::layout;
@@ -69,16 +69,20 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
     }
     let mut components = find_tags(text, schemes);
     let rows = legend::rows(&words, &lines, &schemes.vocabulary);
-    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page);
-    // Words that are already a device's or a legend row's are no address.
-    let taken_words: HashSet<usize> = rows.iter().flat_map(|r| r.words.iter().copied()).collect();
+    // Words that are already a device's, a legend row's or a grid mark are no other device.
+    let mut taken_words: HashSet<usize> = rows.iter().flat_map(|r| r.words.iter().copied()).collect();
+    taken_words.extend(grid_marks(&words, &lines));
     let mut tagged: Grid<()> = Grid::new(TAKEN_CELL);
-    for bbox in components
-        .iter()
-        .filter_map(|c| c.bbox)
-        .chain(instances.iter().map(|i| i.bbox))
-    {
+    for bbox in components.iter().filter_map(|c| c.bbox) {
         tagged.insert(bbox, ());
+    }
+    let taken = |k: usize| {
+        let w = &words[k];
+        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
+    };
+    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page, &taken);
+    for i in &instances {
+        tagged.insert(i.bbox, ());
     }
     let taken = |k: usize| {
         let w = &words[k];
