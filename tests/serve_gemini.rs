@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{Server, component_ids, files_under, fixture, normalize, upload, wait_terminal};
+use support::{Server, component_ids, expected_ids, files_under, fixture, normalize, upload, wait_terminal};
 
 fn gemini_env(fake: &FakeGemini) -> Vec<(&'static str, String)> {
     vec![
@@ -78,11 +78,20 @@ async fn a_multi_page_drawing_is_analyzed_by_gemini_end_to_end() {
         );
     }
 
-    // The model's components reach components.json and the schedule.
+    // The model's components reach components.json and the schedule, merged with what only the
+    // text layer names (the fake's ids are not on the drawing, so nothing folds).
     let components = get_json(&server, done["result"]["components"].as_str().unwrap()).await;
     let mut expected: Vec<String> = (1..=4).flat_map(default_components).map(|id| normalize(&id)).collect();
+    expected.extend(expected_ids("security-plan.pdf"));
     expected.sort();
     assert_eq!(component_ids(&components), expected);
+    let sources: BTreeSet<&str> = components["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["source"].as_str())
+        .collect();
+    assert_eq!(sources, BTreeSet::from(["gemini", "text_layer"]));
     let csv = reqwest::get(server.url(done["result"]["schedule_csv"].as_str().unwrap()))
         .await
         .unwrap()
@@ -141,7 +150,7 @@ async fn rate_limits_overloads_and_a_truncated_reply_are_absorbed() {
     let answered: BTreeSet<u32> = fake.answered_pages().into_iter().collect();
     assert_eq!(answered, BTreeSet::from([1, 2, 3, 4]));
     let components = get_json(&server, done["result"]["components"].as_str().unwrap()).await;
-    assert_eq!(component_ids(&components).len(), 12);
+    assert_eq!(component_ids(&components).len(), 12 + expected_ids("security-plan.pdf").len());
 }
 
 #[tokio::test]
@@ -184,7 +193,7 @@ async fn a_page_answered_before_kill_9_is_never_asked_again() {
         );
     }
     let components = get_json(&server, done["result"]["components"].as_str().unwrap()).await;
-    assert_eq!(component_ids(&components).len(), 12);
+    assert_eq!(component_ids(&components).len(), 12 + expected_ids("security-plan.pdf").len());
 }
 
 #[tokio::test]

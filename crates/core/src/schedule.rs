@@ -206,6 +206,54 @@ impl Schedule {
     }
 }
 
+/// Merges the offline reading of a page into a model's answer for it: a device both name (the
+/// same id, or the same type where the model's box holds the label) is the model's, noted as
+/// read from the text too; a device only the text names is added as the text layer's. The
+/// page's legend rows and undefined tags come from the text, so a set's legend still counts.
+pub fn merge_answers(model: &mut PageAnalysis, offline: PageAnalysis) {
+    let same = |m: &Component, o: &Component| {
+        normalize_id(&m.id) == normalize_id(&o.id)
+            || (m.kind == o.kind
+                && match (m.bbox, o.bbox) {
+                    (Some(mb), Some(ob)) => {
+                        let (x, y) = ob.center();
+                        let pad = 0.5 * mb.width().max(mb.height());
+                        x >= mb.x0 - pad && x <= mb.x1 + pad && y >= mb.y0 - pad && y <= mb.y1 + pad
+                    }
+                    _ => false,
+                })
+    };
+    let mut added = Vec::new();
+    for o in offline.components {
+        match model.components.iter_mut().find(|m| same(m, &o)) {
+            Some(m) => {
+                m.tag = m.tag.take().or(o.tag);
+                let also = format!(
+                    "also read from the text layer: {}",
+                    o.evidence.as_deref().unwrap_or(&o.id)
+                );
+                m.evidence = Some(match m.evidence.take() {
+                    Some(e) => format!("{e}; {also}"),
+                    None => also,
+                });
+            }
+            None => added.push(o),
+        }
+    }
+    model.components.extend(added);
+    if model.legend.is_empty() {
+        model.legend = offline.legend;
+    }
+    if model.undefined_tags.is_empty() {
+        model.undefined_tags = offline.undefined_tags;
+    }
+    for w in offline.warnings {
+        if !model.warnings.contains(&w) {
+            model.warnings.push(w);
+        }
+    }
+}
+
 /// Plan labels of one sheet that a legend on another sheet of the set defines: each is an
 /// instance of that tag, numbered per page after the page's own (`L4:3:1`).
 fn tags_defined_elsewhere(pages: &[PageAnalysis]) -> Vec<Component> {
@@ -457,6 +505,60 @@ mod tests {
                 .starts_with("legend on page 1")
         );
         assert!(s.warnings.iter().all(|w| w.code != warning::NO_LEGEND_FOUND));
+    }
+
+    #[test]
+    fn a_model_answer_keeps_its_devices_and_gains_what_only_the_text_names() {
+        let at = |x: f32| crate::BBox {
+            x0: x,
+            y0: 0.0,
+            x1: x + 20.0,
+            y1: 20.0,
+        };
+        let mut model = PageAnalysis {
+            components: vec![
+                Component {
+                    bbox: Some(at(0.0)),
+                    source: crate::ComponentSource::Gemini,
+                    ..component("D-1", 1, 0.9)
+                },
+                Component {
+                    bbox: Some(at(100.0)),
+                    source: crate::ComponentSource::Gemini,
+                    ..component("seen-only-by-model", 1, 0.9)
+                },
+            ],
+            ..Default::default()
+        };
+        let offline = PageAnalysis {
+            components: vec![
+                Component {
+                    bbox: Some(at(5.0)),
+                    evidence: Some("legend: D".into()),
+                    ..component("DOOR-7", 1, 0.8)
+                },
+                component("A-101-DR-B2", 1, 0.8),
+            ],
+            legend: vec![LegendEntry {
+                tag: "D".into(),
+                description: "DOOR".into(),
+                kind: ComponentType::Door,
+                system: "doors".into(),
+            }],
+            ..Default::default()
+        };
+        merge_answers(&mut model, offline);
+        let ids: Vec<&str> = model.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["D-1", "seen-only-by-model", "A-101-DR-B2"]);
+        assert!(
+            model.components[0]
+                .evidence
+                .as_deref()
+                .unwrap()
+                .contains("also read from the text layer: legend: D")
+        );
+        assert_eq!(model.components[2].source, crate::ComponentSource::TextLayer);
+        assert_eq!(model.legend.len(), 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod budget;
 mod handle;
 mod meter;
 mod observe;
+mod offline;
 mod page_parts;
 mod stages;
 

@@ -52,7 +52,7 @@ fn pdf_failure(stage: Stage, page: Option<u32>, e: PdfError) -> StepError {
     }
 }
 
-fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
+pub(crate) fn analyze_failure(page: u32, e: AnalyzeError) -> StepError {
     let retryable = e.class.is_retryable();
     let err = JobError {
         code: e.code,
@@ -177,7 +177,11 @@ impl Processor {
             .map_err(|e| store_failure(Some(stage), e))
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, stage: Stage, key: &str) -> Result<T, StepError> {
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        stage: Stage,
+        key: &str,
+    ) -> Result<T, StepError> {
         let body = self
             .backends
             .blobs
@@ -385,6 +389,13 @@ impl Processor {
                     .await?,
             );
         }
+        if self.reads_beside_a_model()
+            && let Some(offline) = self.offline_reading(stage, &job).await?
+        {
+            for (model, text) in pages.iter_mut().zip(offline) {
+                crate::schedule::merge_answers(model, text);
+            }
+        }
         let schedule = Schedule::build(&pages);
         let xlsx = schedule
             .to_xlsx()
@@ -414,29 +425,20 @@ impl Processor {
     async fn evaluation(&self, handle: &JobHandle) -> Result<bool, StepError> {
         let stage = Stage::Evaluation;
         let job = handle.snapshot().await;
-        let schedule: Schedule = self.get_json(stage, &job.id.blob_key(crate::RESULT_FILES[0])).await?;
-        let mut expected = Vec::new();
-        if let Some(reference) = &self.reference {
-            for page in 0..job.progress.total {
-                let text: PageText = self.get_json(stage, &page_text_key(&job.id, page)).await?;
-                let input = PageInput {
-                    page,
-                    page_count: job.progress.total,
-                    text,
-                    image: None,
-                };
-                let found = reference
-                    .analyze_page(input)
-                    .await
-                    .map_err(|e| analyze_failure(page, e))?;
-                expected.extend(found.components.into_iter().map(|c| c.id));
-            }
+        // The analyzer's own answer, before the schedule merged the offline reading into it.
+        let mut answered = Vec::new();
+        for page in 0..job.progress.total {
+            let analysis: PageAnalysis = self.get_json(stage, &page_analysis_key(&job.id, page)).await?;
+            answered.extend(analysis.components);
         }
-        let report = evaluate(
-            self.reference.as_ref().map(|r| r.name()),
-            &expected,
-            &schedule.components,
-        );
+        let expected: Vec<String> = self
+            .offline_reading(stage, &job)
+            .await?
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p.components.into_iter().map(|c| c.id))
+            .collect();
+        let report = evaluate(self.reference.as_ref().map(|r| r.name()), &expected, &answered);
         self.put_json(stage, &job.id.blob_key("evaluation.json"), &report)
             .await?;
         Ok(true)
