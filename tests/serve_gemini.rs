@@ -150,7 +150,10 @@ async fn rate_limits_overloads_and_a_truncated_reply_are_absorbed() {
     let answered: BTreeSet<u32> = fake.answered_pages().into_iter().collect();
     assert_eq!(answered, BTreeSet::from([1, 2, 3, 4]));
     let components = get_json(&server, done["result"]["components"].as_str().unwrap()).await;
-    assert_eq!(component_ids(&components).len(), 12 + expected_ids("security-plan.pdf").len());
+    assert_eq!(
+        component_ids(&components).len(),
+        12 + expected_ids("security-plan.pdf").len()
+    );
 }
 
 #[tokio::test]
@@ -193,7 +196,10 @@ async fn a_page_answered_before_kill_9_is_never_asked_again() {
         );
     }
     let components = get_json(&server, done["result"]["components"].as_str().unwrap()).await;
-    assert_eq!(component_ids(&components).len(), 12 + expected_ids("security-plan.pdf").len());
+    assert_eq!(
+        component_ids(&components).len(),
+        12 + expected_ids("security-plan.pdf").len()
+    );
 }
 
 #[tokio::test]

@@ -311,7 +311,12 @@ fn legend_warnings(pages: &[PageAnalysis], tag_totals: &BTreeMap<String, u32>) -
             Vec::new()
         };
     }
-    let unused: Vec<&str> = defined.into_iter().filter(|t| !tag_totals.contains_key(*t)).collect();
+    // Bare letters in a legend often name symbols or systems rather than plan labels; only
+    // tags with a digit (`L4`, `P5`) are expected to stand on a plan.
+    let unused: Vec<&str> = defined
+        .into_iter()
+        .filter(|t| t.chars().any(|c| c.is_ascii_digit()) && !tag_totals.contains_key(*t))
+        .collect();
     if unused.is_empty() {
         return Vec::new();
     }

@@ -88,6 +88,19 @@ pub(crate) const SPLIT_PREFIXES: &[&str] = &["NAC", "SLC", "LOOP", "LP"];
 /// The address or device id `text` is, if any.
 pub(crate) fn parse(text: &str) -> Option<Address> {
     let text = text.trim_matches(|c: char| "()[],;:".contains(c));
+    let address = parse_any(text)?;
+    // Loops, panels, circuits and devices count from 1: `L0-009` is some other number.
+    let numbers = address
+        .id
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty());
+    numbers
+        .clone()
+        .all(|n| n.parse::<u32>().is_ok_and(|n| n > 0))
+        .then_some(address)
+}
+
+fn parse_any(text: &str) -> Option<Address> {
     if let Some(c) = LOOP.captures(text) {
         if let (Some(lp), Some(letter), Some(dev)) = (c.get(1), c.get(2), c.get(3)) {
             let kind = match letter.as_str() {

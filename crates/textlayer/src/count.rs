@@ -93,7 +93,8 @@ fn one_above_the_other(a: BBox, b: BBox) -> bool {
 
 /// The tag a plan label names: the label itself, or what comes before a circuit (`P5/2A-12`).
 fn label_tag(text: &str) -> &str {
-    let text = text.trim_end_matches([',', ';', '.', ':']);
+    // `PB*`: the asterisk marks an existing device to be removed or reused; it is still one.
+    let text = text.trim_end_matches([',', ';', '.', ':', '*']);
     text.split(['/', ',', ':', '(']).next().unwrap_or(text)
 }
 

@@ -152,6 +152,22 @@ const RULES: &[(&str, ComponentType, &str)] = &[
     ("panel board", T::DistributionBoard, EL),
     ("switchboard", T::DistributionBoard, EL),
     ("consumer unit", T::DistributionBoard, EL),
+    ("junction box", T::Other, EL),
+    ("pull box", T::Other, CM),
+    ("cable box", T::Other, CM),
+    ("cable vault", T::Other, CM),
+    ("splice vault", T::Other, CM),
+    ("handhole", T::Other, CM),
+    // Cabinets of equipment, not casework (`BASE CABINET` names no device).
+    ("its cabinet", T::FieldPanel, CM),
+    ("signal cabinet", T::FieldPanel, CM),
+    ("controller cabinet", T::FieldPanel, CM),
+    ("equipment cabinet", T::FieldPanel, CM),
+    ("ups cabinet", T::FieldPanel, CM),
+    ("meter cabinet", T::FieldPanel, CM),
+    ("toll cabinet", T::FieldPanel, CM),
+    ("vms cabinet", T::FieldPanel, CM),
+    ("controller", T::FieldPanel, CM),
     ("occupancy sensor", T::Switch, LT),
     ("vacancy sensor", T::Switch, LT),
     ("dimmer", T::Switch, LT),
@@ -172,6 +188,10 @@ const RULES: &[(&str, ComponentType, &str)] = &[
 
 /// Words that name a non-device: a row saying any of them teaches no device tag.
 const NOT_DEVICES: &[&str] = &[
+    "cable",
+    "cables",
+    "fiber",
+    "fibre",
     "pier",
     "piers",
     "footing",
@@ -243,17 +263,26 @@ impl Vocabulary {
     /// The device a description names, if any.
     pub fn classify(&self, description: &str) -> Option<Meaning> {
         let words = words(description);
-        if words.is_empty() || words.iter().any(|w| NOT_DEVICES.contains(&w.as_str())) {
-            return None;
-        }
-        let matches = |rule: &str| rule.split(' ').all(|r| words.iter().any(|w| w == r || plural_of(w, r)));
-        self.extra
+        // A rule's words must stand together in the description, in order (a pair either way
+        // round: `LED LINEAR` is a `linear led`).
+        let matches = |rule: &str| {
+            let rule: Vec<&str> = rule.split(' ').collect();
+            let reversed: Vec<&str> = rule.iter().rev().copied().collect();
+            let orders: &[&[&str]] = if rule.len() == 2 { &[&rule, &reversed] } else { &[&rule] };
+            orders.iter().any(|order| {
+                words
+                    .windows(order.len())
+                    .any(|w| w.iter().zip(order.iter()).all(|(w, r)| w == r || plural_of(w, r)))
+            })
+        };
+        let meaning = self
+            .extra
             .iter()
             .find(|r| matches(&r.words.to_ascii_lowercase()))
             .map(|r| Meaning {
                 kind: r.kind,
                 system: r.system.clone(),
-                rule: r.words.clone(),
+                rule: r.words.to_ascii_lowercase(),
             })
             .or_else(|| {
                 RULES
@@ -264,7 +293,14 @@ impl Vocabulary {
                         system: (*system).to_owned(),
                         rule: (*rule).to_owned(),
                     })
-            })
+            })?;
+        // A word that names a non-device makes the row something else (`CCTV CABLE`, a pier
+        // with a light on it), unless the rule itself says it (`CABLE BOX`).
+        let rule_words: Vec<&str> = meaning.rule.split(' ').collect();
+        let other = words
+            .iter()
+            .any(|w| NOT_DEVICES.contains(&w.as_str()) && !rule_words.iter().any(|r| w == r || plural_of(w, r)));
+        (!other).then_some(meaning)
     }
 }
 
@@ -306,6 +342,13 @@ mod tests {
         assert_eq!(kind("Card readers"), Some(T::CardReader));
         assert_eq!(kind("ALARM KEYPAD"), Some(T::Keypad));
         assert_eq!(kind("Access control point"), Some(T::AccessPoint));
+        assert_eq!(kind("PULL BOX"), Some(T::Other));
+        assert_eq!(kind("CCTV CAMERA CABINET"), Some(T::Camera));
+        assert_eq!(kind("ITS CABINET"), Some(T::FieldPanel));
+        assert_eq!(kind("BASE CABINET W/ DRAWERS"), None);
+        assert_eq!(kind("CCTV CABLE, ANTENNA CABLE"), None);
+        assert_eq!(kind("CABLE BOX"), Some(T::Other));
+        assert_eq!(kind("RELOCATED POWER FROM METER TO SERVICE CABINET"), None);
     }
 
     #[test]
