@@ -28,11 +28,17 @@ const STRONG_PLOT_WORDS: &[&str] = &[
     "LEKO",
     "GOBO",
     "GOBOS",
+    "FOLLOWSPOT",
+    "SPOTLIGHT",
+    "PARCAN",
+    "PAR64",
+    "CYC",
 ];
 /// Words a lighting plot uses, among others.
 const PLOT_WORDS: &[&str] = &["ELECTRIC", "ELECTRICS", "CHANNEL", "DIMMER", "PLOT", "BATTEN", "LX"];
-/// Distinct plot words a sheet needs, one of them strong.
+/// Distinct plot words a sheet needs with one of them strong, or without.
 const MIN_PLOT_WORDS: usize = 2;
+const MIN_WEAK_PLOT_WORDS: usize = 3;
 /// Units a position needs before its ids count.
 const MIN_UNITS: usize = 3;
 
@@ -49,7 +55,8 @@ pub(crate) fn instruments(
         .filter(|t| PLOT_WORDS.contains(&t.as_str()) || STRONG_PLOT_WORDS.contains(&t.as_str()))
         .collect();
     let strong = vocabulary.iter().any(|t| STRONG_PLOT_WORDS.contains(&t.as_str()));
-    if !strong || vocabulary.len() < MIN_PLOT_WORDS {
+    let enough = if strong { MIN_PLOT_WORDS } else { MIN_WEAK_PLOT_WORDS };
+    if vocabulary.len() < enough {
         return Vec::new();
     }
     let mut by_position: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
@@ -124,6 +131,12 @@ mod tests {
             .map(|i| i.id)
             .collect();
         assert_eq!(ids, ["E3-1@1", "E3-2@1", "E3-3@1", "E3-4@1"]);
+    }
+
+    #[test]
+    fn three_everyday_plot_words_make_a_lighting_plot_too() {
+        let (words, lines) = layout(&plot(&["1ST", "ELECTRIC", "CHANNEL", "DIMMER"]));
+        assert_eq!(instruments(&words, &lines, &|_| false, 1).len(), 4);
     }
 
     #[test]
