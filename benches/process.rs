@@ -13,7 +13,7 @@ use pdfium_render::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use support::{Run, measure};
+use support::{Run, measure, process_job};
 
 const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
 
@@ -70,15 +70,7 @@ fn main() {
     let me = std::env::current_exe().expect("current exe");
     let (mut process, mut render) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let out = tempfile::tempdir().expect("tempdir");
-        process.push(measure(
-            Command::new(env!("CARGO_BIN_EXE_drawings"))
-                .arg("process")
-                .arg(&file)
-                .arg("--out")
-                .arg(out.path())
-                .env("RUST_LOG", "error"),
-        ));
+        process.push(process_job(&file));
         render.push(measure(Command::new(&me).arg("--render-only").arg(&file)));
     }
     let peak = |r: &[Run]| r.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);

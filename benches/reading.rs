@@ -18,9 +18,8 @@ use drawings_core::ports::{PageText, PdfEngine, PdfLimits, RenderOptions, TextRu
 use drawings_pdf::PdfiumEngine;
 use drawings_textlayer::{TagSchemes, read_page};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-use support::measure;
+use support::process_job;
 
 const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
 const RUNS: usize = 5;
@@ -96,22 +95,7 @@ fn main() {
             .map(|p| engine.extract_page(&pdf, p, &small).expect("extract").text)
             .collect();
         let reading = median((0..RUNS).map(|_| read_all(&pages, &schemes)).collect());
-        let job = median(
-            (0..3)
-                .map(|_| {
-                    let out = tempfile::tempdir().expect("tempdir");
-                    measure(
-                        Command::new(env!("CARGO_BIN_EXE_drawings"))
-                            .arg("process")
-                            .arg(&file)
-                            .arg("--out")
-                            .arg(out.path())
-                            .env("RUST_LOG", "error"),
-                    )
-                    .wall
-                })
-                .collect(),
-        );
+        let job = median((0..3).map(|_| process_job(&file).wall).collect());
         println!("file: {} ({count} pages)", file.display());
         println!("drawings process, end to end (anchor): {:>9.3} s", job.as_secs_f64());
         println!(

@@ -43,3 +43,16 @@ pub fn measure(cmd: &mut Command) -> Run {
         stdout,
     }
 }
+
+/// `drawings process FILE` into a temporary directory, measured.
+pub fn process_job(file: &std::path::Path) -> Run {
+    let out = tempfile::tempdir().expect("tempdir");
+    measure(
+        Command::new(env!("CARGO_BIN_EXE_drawings"))
+            .arg("process")
+            .arg(file)
+            .arg("--out")
+            .arg(out.path())
+            .env("RUST_LOG", "error"),
+    )
+}
