@@ -39,6 +39,9 @@ impl GeminiClient {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
+            // A redirect would carry `x-goog-api-key` to whatever host the answer names; the
+            // API never redirects, so a 3xx is an error (see `GeminiError::from_response`).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GeminiError::new(GeminiErrorKind::Connection, format!("building the HTTP client: {e}")))?;
         let limiter = RateLimiter::shared(

@@ -94,6 +94,9 @@ impl GeminiError {
             401 | 403 => GeminiErrorKind::Auth,
             404 => GeminiErrorKind::NotFound,
             408 | 500 | 502 | 503 | 504 => GeminiErrorKind::Server,
+            // The client does not follow redirects (they would carry the API key elsewhere),
+            // and the API never sends one: asking again would get the same answer.
+            300..=399 => GeminiErrorKind::InvalidRequest,
             _ => GeminiErrorKind::InvalidRequest,
         };
         GeminiError {

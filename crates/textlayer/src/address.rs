@@ -85,6 +85,19 @@ pub(crate) struct Address {
 /// make one address with it.
 pub(crate) const SPLIT_PREFIXES: &[&str] = &["NAC", "SLC", "LOOP", "LP"];
 
+/// `L1`, `LOOP2`, `SLC01`: a loop written on its own.
+pub(crate) fn is_loop(text: &str) -> bool {
+    static LOOP_ALONE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:L|LP|LOOP|SLC)\d{1,2}$").expect("loop pattern"));
+    LOOP_ALONE.is_match(text)
+}
+
+/// `D023`, `M005`: a device letter and number written on their own.
+pub(crate) fn is_device(text: &str) -> bool {
+    static DEVICE_ALONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[DM]\d{2,3}$").expect("device pattern"));
+    DEVICE_ALONE.is_match(text)
+}
+
 /// The address or device id `text` is, if any.
 pub(crate) fn parse(text: &str) -> Option<Address> {
     let text = text.trim_matches(|c: char| "()[],;:".contains(c));

@@ -95,7 +95,14 @@ fn one_above_the_other(a: BBox, b: BBox) -> bool {
 fn label_tag(text: &str) -> &str {
     // `PB*`: the asterisk marks an existing device to be removed or reused; it is still one.
     let text = text.trim_end_matches([',', ';', '.', ':', '*']);
-    text.split(['/', ',', ':', '(']).next().unwrap_or(text)
+    let text = text.split(['/', ',', ':', '(']).next().unwrap_or(text);
+    // `L4a`: a lowercase letter after the number is the switching leg, not another tag.
+    let stem = text.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    if stem.len() < text.len() && stem.len() + 2 >= text.len() && stem.ends_with(|c: char| c.is_ascii_digit()) {
+        stem
+    } else {
+        text
+    }
 }
 
 /// Instances of the legend's tags on the plan, page `page` (1-based), numbered per tag; and
@@ -307,13 +314,19 @@ pub(crate) fn addressed(
     out
 }
 
-/// `NAC` `1-3` written as two words, read as the one address `NAC1-3` at the number.
+/// An address written as two words, read at its second: `NAC` `1-3` (a circuit prefix and its
+/// number) or `L1` `D023` (the loop and the device).
 fn joined_address(words: &[Word], line: &[usize], at: usize) -> Option<Address> {
     let prev = &words[*line.get(at.checked_sub(1)?)?];
     let w = &words[line[at]];
-    let close = w.bbox.x0 - prev.bbox.x1 <= PHRASE_GAP * w.height().max(prev.height());
+    if w.bbox.x0 - prev.bbox.x1 > PHRASE_GAP * w.height().max(prev.height()) {
+        return None;
+    }
     let prefix = prev.text.to_ascii_uppercase();
-    (close && address::SPLIT_PREFIXES.contains(&prefix.as_str()))
+    if address::SPLIT_PREFIXES.contains(&prefix.as_str()) {
+        return address::parse(&format!("{prefix}{}", w.text));
+    }
+    (address::is_loop(&prefix) && address::is_device(&w.text))
         .then(|| address::parse(&format!("{prefix}{}", w.text)))
         .flatten()
 }
@@ -363,13 +376,14 @@ mod tests {
             run("L4", 300.2, 200.1, 310.2, 206.1),
             run("L4", 500.0, 200.0, 510.0, 206.0),
             run("L4/2A-12", 500.0, 400.0, 530.0, 406.0),
+            run("L4a", 700.0, 400.0, 712.0, 406.0),
         ];
         let (words, lines) = layout(&runs);
         let legend = rows(&words, &lines, &Vocabulary::default());
         let (found, undefined) = tag_instances(&words, &lines, &legend, 1, &|_| false);
         assert!(undefined.is_empty());
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
-        assert_eq!(ids, ["L4:1:1", "L4:1:2", "L4:1:3"]);
+        assert_eq!(ids, ["L4:1:1", "L4:1:2", "L4:1:3", "L4:1:4"]);
         assert!(found.iter().all(|f| f.kind == ComponentType::Luminaire));
         assert!(found[0].evidence.starts_with("legend: L4 = LED TROFFER"));
     }
@@ -446,6 +460,20 @@ mod tests {
         let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["N1-3"]);
+    }
+
+    #[test]
+    fn a_loop_and_a_device_written_apart_are_one_address() {
+        let runs = [
+            run("L2", 100.0, 100.0, 108.0, 106.0),
+            run("M014", 110.0, 100.0, 126.0, 106.0),
+        ];
+        let (words, lines) = layout(&runs);
+        let ids: Vec<String> = addressed(&words, &lines, &|_| false, &Vocabulary::default())
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ids, ["L2M014"]);
     }
 
     #[test]

@@ -53,7 +53,14 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
         )),
         TextSource::Pdf => {}
     }
-    let (words, lines) = layout(&text.runs);
+    let (mut words, lines) = layout(&text.runs);
+    if text.source == TextSource::Ocr {
+        for w in &mut words {
+            if let Some(fixed) = ocr_tag(&w.text) {
+                w.text = fixed;
+            }
+        }
+    }
     if words.len() < MIN_WORDS {
         if text.source == TextSource::Pdf {
             warnings.push(Warning::page(
@@ -131,6 +138,25 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
     }
 }
 
+/// A tag as OCR misreads its number: `Ll`, `LI`, `L|` for `L1`, `PO` for `P0`. Only short
+/// tag-shaped words change, so words of text stay as read.
+fn ocr_tag(text: &str) -> Option<String> {
+    let split = text.find(|c: char| !c.is_ascii_uppercase())?;
+    let (letters, rest) = text.split_at(split);
+    if letters.is_empty() || letters.len() > 3 || rest.is_empty() || rest.chars().count() > 2 {
+        return None;
+    }
+    let digits: String = rest
+        .chars()
+        .map(|c| match c {
+            'l' | 'I' | '|' | 'i' => '1',
+            'O' | 'o' => '0',
+            c => c,
+        })
+        .collect();
+    (digits != rest && digits.chars().all(|c| c.is_ascii_digit())).then(|| format!("{letters}{digits}"))
+}
+
 fn component(i: Instance, page: u32) -> Component {
     Component {
         id: i.id,
@@ -144,5 +170,20 @@ fn component(i: Instance, page: u32) -> Component {
         reason: None,
         tag: i.tag,
         evidence: Some(i.evidence),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ocr_tag;
+
+    #[test]
+    fn ocr_misreadings_of_a_tag_number_are_read_as_digits() {
+        assert_eq!(ocr_tag("Ll").as_deref(), Some("L1"));
+        assert_eq!(ocr_tag("L|").as_deref(), Some("L1"));
+        assert_eq!(ocr_tag("EMl").as_deref(), Some("EM1"));
+        assert_eq!(ocr_tag("P5"), None);
+        assert_eq!(ocr_tag("LIGHT"), None);
+        assert_eq!(ocr_tag("Lx"), None);
     }
 }

@@ -106,8 +106,8 @@ impl JobStore for SqliteJobStore {
                     return Err(SqliteError::Conflict(format!("job {}", job.id)));
                 }
                 tx.execute(
-                    "INSERT INTO jobs (id, version, idempotency_key, status, expires_at, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO jobs (id, version, idempotency_key, status, expires_at, body, client, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         job.id.as_str(),
                         version_column(job.version)?,
@@ -115,6 +115,8 @@ impl JobStore for SqliteJobStore {
                         job.status.as_str(),
                         job.expires_at.timestamp(),
                         encode(&job)?,
+                        job.input.client_name,
+                        job.created_at.timestamp_millis(),
                     ],
                 )?;
                 tx.commit()?;
@@ -167,16 +169,32 @@ impl JobStore for SqliteJobStore {
     }
 }
 
-/// Newest first (rows are inserted in creation order). The client and dead-letter filters
-/// run in SQL; the time filter ends the walk at the first older job.
+/// One client's jobs, newest first, through the `(client, created_at)` index: a tenant's
+/// listing reads its own rows only, never the whole table.
+pub(crate) const LIST_FOR_CLIENT: &str = "SELECT id, version, body FROM jobs \
+     WHERE client = ?1 AND created_at >= ?2 \
+       AND (?3 = 0 OR json_extract(body, '$.dead_letter') IS NOT NULL) \
+     ORDER BY created_at DESC, rowid DESC";
+
+/// Every client's jobs (operator listings), newest first (rows are inserted in creation
+/// order); the time filter ends the walk at the first older job.
+const LIST_ALL: &str = "SELECT id, version, body FROM jobs \
+     WHERE (?1 = 0 OR json_extract(body, '$.dead_letter') IS NOT NULL) \
+     ORDER BY rowid DESC";
+
 fn list(conn: &Connection, query: &JobQuery) -> Result<Vec<Job>, SqliteError> {
-    let mut statement = conn.prepare(
-        "SELECT id, version, body FROM jobs \
-         WHERE (?1 IS NULL OR json_extract(body, '$.input.client_name') = ?1) \
-           AND (?2 = 0 OR json_extract(body, '$.dead_letter') IS NOT NULL) \
-         ORDER BY rowid DESC",
-    )?;
-    let mut rows = statement.query(params![query.client, query.dead_lettered])?;
+    let mut statement;
+    let mut rows = match &query.client {
+        Some(client) => {
+            statement = conn.prepare(LIST_FOR_CLIENT)?;
+            let since = query.created_since.map_or(i64::MIN, |t| t.timestamp_millis());
+            statement.query(params![client, since, query.dead_lettered])?
+        }
+        None => {
+            statement = conn.prepare(LIST_ALL)?;
+            statement.query(params![query.dead_lettered])?
+        }
+    };
     let mut jobs = Vec::new();
     while let Some(row) = rows.next()? {
         let (id, version, body): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
@@ -244,7 +262,7 @@ fn encode(job: &Job) -> Result<String, SqliteError> {
 }
 
 /// The version column is what writes are conditioned on, so it wins over the JSON's copy.
-fn decode(id: &str, version: i64, body: &str) -> Result<Job, SqliteError> {
+pub(super) fn decode(id: &str, version: i64, body: &str) -> Result<Job, SqliteError> {
     let mut job: Job = serde_json::from_str(body).map_err(|source| SqliteError::Corrupt {
         id: id.to_owned(),
         source,

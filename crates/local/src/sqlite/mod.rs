@@ -20,7 +20,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Bumped when the schema changes; a database from a newer build is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `jobs.client` and `jobs.created_at` and the index on them.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another connection's lock before giving up (`Transient`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,7 +33,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     idempotency_key TEXT UNIQUE,
     status          TEXT NOT NULL,
     expires_at      INTEGER NOT NULL, -- unix seconds, like DynamoDB's TTL attribute
-    body            TEXT NOT NULL     -- the whole Job as JSON
+    body            TEXT NOT NULL,    -- the whole Job as JSON
+    client          TEXT,             -- input.client_name, copied out for the listing index
+    created_at      INTEGER           -- unix ms, copied out for the listing index
 );
 CREATE TABLE IF NOT EXISTS messages (
     id            TEXT PRIMARY KEY NOT NULL,
@@ -46,6 +49,11 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
 CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
 ";
+
+/// Created after the version-1 migration: on a version-1 database the columns exist only then.
+/// `GET /jobs` is per client, newest first; without this it scanned every tenant's rows while
+/// holding the one connection.
+pub(crate) const LIST_INDEX: &str = "jobs_client_created";
 
 /// An open SQLite database with the drawings schema. Cheap to clone: clones share one
 /// connection.
@@ -110,6 +118,10 @@ impl Database {
             });
         }
         tx.execute_batch(SCHEMA)?;
+        migrate_v1_listing_columns(&tx)?;
+        tx.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {LIST_INDEX} ON jobs (client, created_at)"
+        ))?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(Database {
@@ -140,6 +152,34 @@ impl Database {
     fn changed(&self) -> &Notify {
         &self.inner.changed
     }
+}
+
+/// A version-1 `jobs` table lacks `client` and `created_at` (`CREATE TABLE IF NOT EXISTS`
+/// left it as it was): add them and fill them from each row's JSON.
+fn migrate_v1_listing_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), SqliteError> {
+    let has_client: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('jobs') WHERE name = 'client'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_client {
+        return Ok(());
+    }
+    tx.execute_batch("ALTER TABLE jobs ADD COLUMN client TEXT; ALTER TABLE jobs ADD COLUMN created_at INTEGER;")?;
+    let rows: Vec<(String, i64, String)> = {
+        let mut statement = tx.prepare("SELECT id, version, body FROM jobs")?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, version, body) in rows {
+        let job = job_store::decode(&id, version, &body)?;
+        tx.execute(
+            "UPDATE jobs SET client = ?1, created_at = ?2 WHERE id = ?3",
+            rusqlite::params![job.input.client_name, job.created_at.timestamp_millis(), id],
+        )?;
+    }
+    Ok(())
 }
 
 /// Now as unix milliseconds, the queue's clock.
