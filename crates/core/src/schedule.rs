@@ -313,20 +313,35 @@ fn legend_warnings(pages: &[PageAnalysis], tag_totals: &BTreeMap<String, u32>) -
     }
     // Bare letters in a legend often name symbols or systems rather than plan labels; only
     // tags with a digit (`L4`, `P5`) are expected to stand on a plan.
+    let mut warnings = Vec::new();
+    let mut checked = std::collections::BTreeSet::new();
+    for entry in pages.iter().flat_map(|p| p.legend.iter()) {
+        let Some(printed) = entry.quantity else { continue };
+        let counted = tag_totals.get(&entry.tag).copied().unwrap_or(0);
+        if checked.insert(entry.tag.as_str()) && counted != printed {
+            warnings.push(Warning::job(
+                warning::QUANTITY_MISMATCH,
+                format!(
+                    "The legend lists {printed} × {} ({}); {counted} were counted on the plans. Check the plans for labels drawn as symbols only, or the legend's count.",
+                    entry.tag, entry.description
+                ),
+            ));
+        }
+    }
     let unused: Vec<&str> = defined
         .into_iter()
         .filter(|t| t.chars().any(|c| c.is_ascii_digit()) && !tag_totals.contains_key(*t))
         .collect();
-    if unused.is_empty() {
-        return Vec::new();
+    if !unused.is_empty() {
+        warnings.push(Warning::job(
+            warning::TAG_NOT_ON_PLAN,
+            format!(
+                "The legend defines tags that no plan label uses: {}. They may be drawn as symbols only, or not used on these sheets.",
+                unused.join(", ")
+            ),
+        ));
     }
-    vec![Warning::job(
-        warning::TAG_NOT_ON_PLAN,
-        format!(
-            "The legend defines tags that no plan label uses: {}. They may be drawn as symbols only, or not used on these sheets.",
-            unused.join(", ")
-        ),
-    )]
+    warnings
 }
 
 /// Why a schedule is empty, in words a user can act on.
@@ -472,6 +487,7 @@ mod tests {
                 description: "SUSPENDED LED LINEAR".into(),
                 kind: ComponentType::Luminaire,
                 system: "lighting".into(),
+                quantity: None,
             }],
             analyzer: "text-layer".into(),
             ..Default::default()
@@ -549,6 +565,7 @@ mod tests {
                 description: "DOOR".into(),
                 kind: ComponentType::Door,
                 system: "doors".into(),
+                quantity: None,
             }],
             ..Default::default()
         };
@@ -564,6 +581,30 @@ mod tests {
         );
         assert_eq!(model.components[2].source, crate::ComponentSource::TextLayer);
         assert_eq!(model.legend.len(), 1);
+    }
+
+    #[test]
+    fn a_legend_quantity_the_plans_do_not_match_is_a_warning() {
+        let legend = |quantity| PageAnalysis {
+            legend: vec![LegendEntry {
+                tag: "L4".into(),
+                description: "LED TROFFER".into(),
+                kind: ComponentType::Luminaire,
+                system: "lighting".into(),
+                quantity: Some(quantity),
+            }],
+            components: vec![Component {
+                tag: Some("L4".into()),
+                ..component("L4:1:1", 1, 0.8)
+            }],
+            analyzer: "text-layer".into(),
+            ..Default::default()
+        };
+        let codes = |s: Schedule| s.warnings.into_iter().map(|w| w.code).collect::<Vec<_>>();
+        assert!(codes(Schedule::build(&[legend(1)])).is_empty());
+        let warned = Schedule::build(&[legend(3)]);
+        assert_eq!(codes(warned.clone()), [warning::QUANTITY_MISMATCH]);
+        assert!(warned.warnings[0].message.starts_with("The legend lists 3 × L4"));
     }
 
     #[test]

@@ -52,3 +52,5 @@ pub const NO_LEGEND_FOUND: &str = "NO_LEGEND_FOUND";
 pub const NO_DEVICES_FOUND: &str = "NO_DEVICES_FOUND";
 /// A legend defines a tag that never appears on the plan.
 pub const TAG_NOT_ON_PLAN: &str = "TAG_NOT_ON_PLAN";
+/// A legend prints a quantity for a tag that differs from the count on the plans.
+pub const QUANTITY_MISMATCH: &str = "QUANTITY_MISMATCH";

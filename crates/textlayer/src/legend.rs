@@ -40,6 +40,8 @@ const CELL_GAP: f32 = 3.0;
 const MAX_CELLS: usize = 3;
 /// Widest gap inside one row, in text heights: past it, the text belongs to something else.
 const MAX_ROW_GAP: f32 = 15.0;
+/// How far right of a row its quantity may stand, in text heights.
+const QUANTITY_REACH: f32 = 60.0;
 /// Most words a description may have; longer text is a note.
 const MAX_DESCRIPTION_WORDS: usize = 16;
 /// Most headings a page is read for: a sheet has a handful, and each row asks every one.
@@ -58,6 +60,8 @@ pub(crate) struct LegendRow {
     pub headed: bool,
     /// The row's words (indices into the page's words).
     pub words: Vec<usize>,
+    /// The quantity the row prints, on a sheet whose legend has a quantity column.
+    pub quantity: Option<u32>,
 }
 
 /// What a heading makes of the rows under it.
@@ -166,6 +170,11 @@ fn describe(cells: &[Vec<&str>], vocabulary: &Vocabulary) -> Option<(String, Mea
 /// The legend rows of a page.
 pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary) -> Vec<LegendRow> {
     let heads = headings(words, lines);
+    // A legend or schedule with a quantity column prints each tag's count last in its row.
+    let counted = words.iter().any(|w| {
+        let t = w.text.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_uppercase();
+        t == "QTY" || t == "QUANTITY"
+    });
     let mut rows = Vec::new();
     for line in lines {
         let mut i = 0;
@@ -207,6 +216,17 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
                 words_in_row > MAX_DESCRIPTION_WORDS || cells.iter().flatten().any(|d| d.eq_ignore_ascii_case("shall"));
             if !prose && let Some((description, meaning)) = describe(&cells, vocabulary) {
                 let bbox = line[i..end].iter().fold(w.bbox, |b, &k| b.union(words[k].bbox));
+                // The count is the row's last cell, or the next word when the quantity column
+                // stands further off than a row's cells do.
+                let count = |n: &str| n.parse::<u32>().ok().filter(|n| (1..10_000).contains(n));
+                let quantity = match cells.last().map(Vec::as_slice) {
+                    _ if !counted => None,
+                    Some([n]) if cells.len() > 1 && count(n).is_some() => count(n),
+                    _ => line
+                        .get(end)
+                        .filter(|_| gap_before(end) <= QUANTITY_REACH * w.height())
+                        .and_then(|&k| count(&words[k].text)),
+                };
                 rows.push(LegendRow {
                     tag: tag.to_owned(),
                     description,
@@ -214,6 +234,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
                     bbox,
                     headed: heading.is_some(),
                     words: line[i..end].to_vec(),
+                    quantity,
                 });
             }
             i = end;
@@ -260,6 +281,22 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].meaning.kind, ComponentType::Luminaire);
         assert_eq!(r[0].description, "SUSPENDED LINEAR LED");
+    }
+
+    #[test]
+    fn a_quantity_column_gives_each_row_its_printed_count() {
+        let r = legend(&[
+            run("LUMINAIRE", 10.0, 0.0, 60.0, 8.0),
+            run("SCHEDULE", 62.0, 0.0, 110.0, 8.0),
+            run("QTY", 300.0, 0.0, 320.0, 8.0),
+            run("L4", 10.0, 20.0, 20.0, 26.0),
+            run("LED", 40.0, 20.0, 55.0, 26.0),
+            run("TROFFER", 57.0, 20.0, 90.0, 26.0),
+            run("20", 300.0, 20.0, 310.0, 26.0),
+        ]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].quantity, Some(20));
+        assert_eq!(r[0].description, "LED TROFFER");
     }
 
     #[test]

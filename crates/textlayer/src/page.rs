@@ -128,6 +128,7 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
             description: r.description,
             kind: r.meaning.kind,
             system: r.meaning.system,
+            quantity: r.quantity,
         })
         .collect();
     PageReading {

@@ -59,6 +59,9 @@ pub struct LegendEntry {
     pub kind: crate::ComponentType,
     /// The system it belongs to.
     pub system: String,
+    /// The quantity the row prints, where the legend has a quantity column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
 }
 
 /// A tag-shaped label standing alone on a plan.
