@@ -1,8 +1,18 @@
-//! The `text-layer` analyzer: finds device tags in a page's text layer by their positions,
-//! offline and deterministically. It is the default analyzer when no Gemini key is set, and
-//! the reference the evaluation stage checks a model against.
+//! The `text-layer` analyzer: reads the devices of a page from its positioned text (the PDF's
+//! text layer, or its OCR), offline and deterministically. It is the default analyzer when no
+//! Gemini key is set, and the reference the evaluation stage checks a model against.
 //!
-//! Rules, all driven by [`TagSchemes`]:
+//! [`read_page`] reads a page the way an estimator does (see `page.rs`): the legend, key and
+//! schedule rows teach the sheet's tags through the [`Vocabulary`] (`legend.rs`), each defined
+//! tag is counted where it stands on the plan (`count.rs`), device addresses and ids name one
+//! device each (`address.rs`), lighting-plot instrument ids (`instruments.rs`) and door
+//! schedules (`door_schedule.rs`) list theirs; and the sheet's own tag styles below. A page
+//! hands on its legend rows and the tags it does not define, so a set's legend sheet counts
+//! on its plan sheets (`drawings_core::schedule::Schedule::build`). Every component says
+//! where its type came from (`evidence`); a page with no text says so (`warnings`). The work
+//! is near-linear in the words of a page: neighbours are looked up in a grid (`grid.rs`).
+//!
+//! The sheet's own tag styles, driven by [`TagSchemes`] ([`find_tags`]):
 //! - tag boxes: `A B2 005 BB` (system letter, level, point number, package), usually four
 //!   separate runs side by side inside a drawn box;
 //! - id-style tags: `A-101-DR-B2`, `A.101.DR.B2`, `A_101_DR_B2`, typed by the device code;
@@ -31,11 +41,14 @@
 //!   "equipment":    {"SRA": {"type": "other", "system": "security_equipment"}},
 //!   "short_ids":    {"A": {"type": "door", "system": "access_control"}},
 //!   "room_words":   ["PLATFORM"],
+//!   "vocabulary":   [{"words": "fire telephone", "type": "intercom", "system": "fire_alarm"}],
 //!   "locations":    {"tag_boxes": false, "id_tags": true,
 //!                    "max_distance_heights": 25.0, "max_distance_pt": 150.0}
 //! }
 //! ```
 //!
+//! - `vocabulary`: legend description rules tried before the built-in ones (words that must
+//!   stand together in a row's description → `{type, system}`; see [`Vocabulary`]).
 //! - `systems`: tag-box system letter (one of A-Z) → `{type, system}`; a map given replaces
 //!   the defaults (`A` access point, `C` camera, `D` door, `E` electrical, `I` intrusion,
 //!   `V` intercom).
@@ -54,8 +67,8 @@
 //!   written at the device); `max_distance_heights` and `max_distance_pt` bound how far the
 //!   label may be, in tag heights and in points.
 //!
-//! `type` is one of the schedule's types: `door`, `access_point`, `card_reader`,
-//! `exit_button`, `lock`, `position_switch`, `camera`, `intercom`, `other`.
+//! `type` is one of the schedule's types (`drawings_core::ComponentType::ALL`): `door`,
+//! `card_reader`, `smoke_detector`, `manual_call_point`, `receptacle`, `luminaire`, ... `other`.
 #![warn(missing_docs)]
 
 mod address;

@@ -369,6 +369,10 @@ mod tests {
         assert!(!s.systems.is_empty() && !s.device_codes.is_empty() && !s.short_ids.is_empty());
         assert!(!s.equipment.is_empty());
         assert!(!s.room_words.is_empty());
+        assert_eq!(
+            s.vocabulary.classify("FIRE TELEPHONE JACK").map(|m| m.kind),
+            Some(ComponentType::Intercom)
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         for field in [
             "\"systems\"",
@@ -376,6 +380,7 @@ mod tests {
             "\"short_ids\"",
             "\"equipment\"",
             "\"room_words\"",
+            "\"vocabulary\"",
             "\"tag_boxes\"",
             "\"id_tags\"",
             "\"max_distance_heights\"",
