@@ -68,7 +68,8 @@ impl Embedded {
     /// Opens (creating if needed) the stores in `data_dir`: the backends and the dead-letter
     /// queue, without the processor (what `drawings dlq` needs).
     pub fn open_stores(data_dir: &Path) -> Result<(Backends, Arc<dyn JobQueue>)> {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        // Owner-only: it holds every tenant's drawings and job records.
+        drawings_local::ensure_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
         let dead_letter = DeadLetter {
             queue: DEAD_LETTER_QUEUE.into(),

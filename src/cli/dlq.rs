@@ -3,6 +3,7 @@
 //! arguments, opens the backend and prints. Every command but `show` first drains messages
 //! still waiting on the dead-letter queue into records (what its consumer would have done).
 
+use super::printable;
 use crate::config::Config;
 use crate::embedded::Embedded;
 use anyhow::{Context, Result};
@@ -162,7 +163,10 @@ fn report_drain(report: &DrainReport) {
         );
     }
     for failure in &report.failed {
-        eprintln!("left on the dead-letter queue (it comes back; run the command again): {failure}");
+        eprintln!(
+            "left on the dead-letter queue (it comes back; run the command again): {}",
+            printable(&failure.to_string())
+        );
     }
 }
 
@@ -183,8 +187,9 @@ async fn redrive(dl: &DeadLetters, selection: &Selection, dry_run: bool, now: Da
             Err(e) => {
                 failed += 1;
                 eprintln!(
-                    "drawings: {}: not redriven ({e}); it stays listed, run the redrive again",
-                    job.id
+                    "drawings: {}: not redriven ({}); it stays listed, run the redrive again",
+                    job.id,
+                    printable(&e.to_string())
                 );
             }
         }
@@ -206,7 +211,7 @@ fn describe_redrive(outcome: &RedriveOutcome, job: &Job, now: DateTime<Utc>) -> 
             let what = DeadLetterEntry::from_job(job, now).map_or_else(String::new, |e| {
                 format!(
                     " (client {}, cause {}, stage {})",
-                    e.client.as_deref().unwrap_or("-"),
+                    printable(e.client.as_deref().unwrap_or("-")),
                     e.cause.map_or("-", |c| c.as_str()),
                     e.stage.map_or("-", |s| s.as_str())
                 )
@@ -246,7 +251,7 @@ async fn purge(dl: &DeadLetters, selection: &Selection, yes: bool, now: DateTime
             ),
             Err(e) => {
                 failed += 1;
-                eprintln!("drawings: {}: not purged ({e})", job.id);
+                eprintln!("drawings: {}: not purged ({})", job.id, printable(&e.to_string()));
             }
         }
     }
@@ -305,7 +310,7 @@ fn print_table(entries: &[DeadLetterEntry]) {
         .map(|e| {
             [
                 e.job_id.to_string(),
-                e.client.clone().unwrap_or_else(|| "-".into()),
+                printable(e.client.as_deref().unwrap_or("-")),
                 e.status.as_str().to_owned(),
                 e.stage.map_or("-", |s| s.as_str()).to_owned(),
                 e.cause.map_or("-", |c| c.as_str()).to_owned(),
@@ -334,8 +339,8 @@ fn print_table(entries: &[DeadLetterEntry]) {
 }
 
 fn print_job(job: &Job, now: DateTime<Utc>) -> Result<()> {
-    let client = job.input.client_name.as_deref().unwrap_or("-");
-    let file = job.input.file_name.as_deref().unwrap_or("-");
+    let client = printable(job.input.client_name.as_deref().unwrap_or("-"));
+    let file = printable(job.input.file_name.as_deref().unwrap_or("-"));
     println!("job {} ({}), client {client}, file {file}", job.id, job.status.as_str());
     match (&job.dead_letter, DeadLetterEntry::from_job(job, now)) {
         (Some(record), Some(entry)) => {
@@ -344,11 +349,11 @@ fn print_job(job: &Job, now: DateTime<Utc>) -> Result<()> {
                 time(Some(record.dead_at)),
                 age(entry.age_secs),
                 record.receive_count,
-                record.message_id,
+                printable(&record.message_id),
                 time(Some(record.first_sent_at))
             );
             if let (Some(code), Some(message)) = (entry.cause, &entry.cause_message) {
-                println!("cause: {code}: {message}");
+                println!("cause: {code}: {}", printable(message));
             }
         }
         _ => println!("not in the dead-letter list"),
@@ -364,11 +369,11 @@ fn print_job(job: &Job, now: DateTime<Utc>) -> Result<()> {
             time(Some(f.at)),
             f.attempt,
             f.error.code,
-            f.error.message
+            printable(&f.error.message)
         );
     }
     if let Some(record) = &job.dead_letter {
-        println!("dead message body:\n  {}", record.message_body);
+        println!("dead message body:\n  {}", printable(&record.message_body));
     }
     println!("job record:\n{}", serde_json::to_string_pretty(job)?);
     Ok(())

@@ -13,6 +13,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
+/// Text that came from a user, a drawing or a model, safe to print on an operator's terminal:
+/// control characters (escape sequences among them, which could recolour, retitle or rewrite
+/// the screen) become spaces.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// Tells the embedded workers to stop and waits for the deliveries they hold.
 pub async fn stop_workers(stop: watch::Sender<bool>, workers: JoinHandle<()>) {
     stop.send_replace(true);

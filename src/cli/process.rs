@@ -2,6 +2,7 @@
 //! pipeline as the server (so continuations and retries behave the same), with a progress bar
 //! on a terminal, then a summary table and the three result files in `--out`.
 
+use super::printable;
 use crate::config::Config;
 use crate::embedded::Embedded;
 use anyhow::{Context, Result, bail};
@@ -125,12 +126,6 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
         bail!("missing results");
     }
     Ok(written)
-}
-
-/// Text from a drawing or a model, safe to print on a terminal: control characters (escape
-/// sequences among them) become spaces.
-fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {

@@ -4,6 +4,7 @@
 //! `cost` (the one `GET /status` shows), so the report and the status views always agree.
 
 use super::dlq::Backend;
+use super::printable;
 use crate::config::Config;
 use crate::embedded::Embedded;
 use anyhow::{Context, Result};
@@ -202,8 +203,12 @@ fn render_text(r: &Report) -> String {
     ));
     for (client, c) in &r.by_client {
         out.push_str(&format!(
-            "{client:<24} {:>6} {:>6} {:>12.6} {:>12.6}\n",
-            c.jobs, c.pages, c.total_usd, c.gemini_usd
+            "{:<24} {:>6} {:>6} {:>12.6} {:>12.6}\n",
+            printable(client),
+            c.jobs,
+            c.pages,
+            c.total_usd,
+            c.gemini_usd
         ));
     }
     out

@@ -22,6 +22,7 @@
 use async_trait::async_trait;
 use drawings_core::BoxError;
 use drawings_core::Job;
+use drawings_core::callback_url::redact_callback_url;
 use drawings_core::ports::{BlobStore, CompletionNotifier, event_name};
 use drawings_core::status::status_view;
 use sha2::{Digest, Sha256};
@@ -125,7 +126,13 @@ impl CompletionNotifier for CallbackNotifier {
         };
         let inner = self.inner.clone();
         let job = job.clone();
-        let span = info_span!("callback", job_id = %job.id, event);
+        // Never the full URL: its query string often carries the receiver's token.
+        let span = info_span!(
+            "callback",
+            job_id = %job.id,
+            event,
+            url = %redact_callback_url(&url)
+        );
         inner.in_flight.fetch_add(1, Ordering::SeqCst);
         let delivery = async move {
             let _done = InFlight(&inner.in_flight);
@@ -230,10 +237,15 @@ impl Inner {
                     why: format!("the receiver answered {status}"),
                 })
             }
-            Err(e) => Err(Failed {
-                retryable: !e.is_builder(),
-                why: format!("{e}: {}", source_chain(&e)),
-            }),
+            // reqwest's message names the whole URL, query included: drop it (the span carries
+            // the redacted one).
+            Err(e) => {
+                let (retryable, chain) = (!e.is_builder(), source_chain(&e));
+                Err(Failed {
+                    retryable,
+                    why: format!("{}: {chain}", e.without_url()),
+                })
+            }
         }
     }
 }

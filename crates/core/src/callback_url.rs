@@ -37,6 +37,26 @@ pub fn check_callback_url(url: &str, allow_http: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// `url` as it may appear in a log line: `scheme://host[:port]/path`, without userinfo, query
+/// or fragment. Receivers often authenticate notices with a token in the query string (or
+/// credentials in the authority), and logs are read by more people than the job's owner.
+/// Anything that is not an absolute URL logs as `<invalid url>`.
+pub fn redact_callback_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<invalid url>".into();
+    };
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+        return "<invalid url>".into();
+    }
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let rest = &rest[..end];
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    // Userinfo ends at the last `@` of the authority (a password may hold one).
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let path = if path.is_empty() { "/" } else { path };
+    format!("{scheme}://{host}{path}")
+}
+
 /// The host of `host[:port]` or `[v6][:port]`, when both parts are well-formed.
 fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
@@ -70,6 +90,26 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_urls_keep_scheme_host_port_and_path_only() {
+        for (url, logged) in [
+            (
+                "https://hooks.example.com/drawings/done?token=s3cr3t&x=1",
+                "https://hooks.example.com/drawings/done",
+            ),
+            (
+                "https://user:p@ss@example.com:8443/h#frag",
+                "https://example.com:8443/h",
+            ),
+            ("http://[::1]:9001?token=s3cr3t", "http://[::1]:9001/"),
+            ("https://example.com", "https://example.com/"),
+            ("https://example.com/a/b/#x?token=s3cr3t", "https://example.com/a/b/"),
+            ("not a url?token=s3cr3t", "<invalid url>"),
+        ] {
+            assert_eq!(redact_callback_url(url), logged, "{url}");
+        }
+    }
 
     #[test]
     fn https_urls_with_a_host_are_accepted_everywhere() {

@@ -74,10 +74,11 @@ pub struct FsBlobStore {
 }
 
 impl FsBlobStore {
-    /// A store under `root`, created (with its parents) if missing.
+    /// A store under `root`, created (with its parents) if missing, owner-only (0700): blobs
+    /// are tenants' drawings and results.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(io("create", &root))?;
+        crate::private::ensure_private_dir(&root).map_err(io("create", &root))?;
         Ok(FsBlobStore { root })
     }
 
@@ -196,7 +197,8 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::
         key: path.display().to_string(),
         reason: "no parent",
     })?;
-    std::fs::create_dir_all(dir).map_err(|e| match e.kind() {
+    // Owner-only (0700); the file itself is created 0600 by `tempfile`, and the rename keeps it.
+    crate::private::create_dir_all(dir).map_err(|e| match e.kind() {
         ErrorKind::AlreadyExists | ErrorKind::NotADirectory => FsError::FileInTheWay(dir.to_owned()),
         _ => io("create", dir)(e),
     })?;

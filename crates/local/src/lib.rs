@@ -14,10 +14,12 @@
 
 mod fs_blob;
 mod log_notifier;
+mod private;
 mod sqlite;
 pub mod sweeper;
 pub mod worker;
 
 pub use fs_blob::FsBlobStore;
 pub use log_notifier::LogNotifier;
+pub use private::ensure_private_dir;
 pub use sqlite::{Database, DeadLetter, SqliteJobQueue, SqliteJobStore};

@@ -113,3 +113,21 @@ async fn readers_never_see_a_partial_body() {
     }
     writer.await.unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn blobs_are_owner_only_files_in_owner_only_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blobs");
+    let store = FsBlobStore::new(&root).unwrap();
+    store
+        .put("jobs/j1/pages/0.png", Bytes::from_static(b"png"), "image/png")
+        .await
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for d in ["", "jobs", "jobs/j1", "jobs/j1/pages"] {
+        assert_eq!(mode(&root.join(d)), 0o700, "directory {d:?}");
+    }
+    assert_eq!(mode(&root.join("jobs/j1/pages/0.png")), 0o600);
+}

@@ -35,6 +35,12 @@ pub(crate) enum SqliteError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot make the database file {path} owner-only")]
+    Permissions {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the database task did not finish")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -72,6 +78,7 @@ impl From<SqliteError> for StoreError {
             | SqliteError::Encode(_)
             | SqliteError::SchemaTooNew { .. }
             | SqliteError::CreateDir { .. }
+            | SqliteError::Permissions { .. }
             | SqliteError::Join(_) => StoreError::permanent(BACKEND, e),
         }
     }

@@ -273,3 +273,29 @@ pub(super) fn decode(id: &str, version: i64, body: &str) -> Result<Job, SqliteEr
     })?;
     Ok(job)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::LIST_INDEX;
+
+    #[test]
+    fn a_clients_listing_reads_through_the_client_created_index() {
+        let db = Database::open_in_memory().unwrap();
+        let conn = db.inner.conn.lock().unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {LIST_FOR_CLIENT}"))
+            .unwrap()
+            .query_map(params!["Acme", 0_i64, false], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains(&format!("USING INDEX {LIST_INDEX}")), "{plan}");
+        assert!(!plan.contains("SCAN jobs"), "no full scan: {plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "the index gives the order, no sort: {plan}"
+        );
+    }
+}

@@ -94,11 +94,12 @@ impl Database {
 
     fn open_inner(path: &Path) -> Result<Database, SqliteError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| SqliteError::CreateDir {
+            crate::private::create_dir_all(parent).map_err(|source| SqliteError::CreateDir {
                 path: PathBuf::from(parent),
                 source,
             })?;
         }
+        make_files_private(path)?;
         let conn = Connection::open(path)?;
         Self::init(conn, path.display().to_string())
     }
@@ -154,6 +155,38 @@ impl Database {
     }
 }
 
+/// The database holds every tenant's jobs: owner-only (0600). SQLite creates the `-wal` and
+/// `-shm` files with the main file's mode, so creating the main file 0600 before SQLite does
+/// covers them; files an earlier build left world-readable are tightened here.
+fn make_files_private(path: &Path) -> Result<(), SqliteError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let failed = |path: &Path| {
+            let path = path.to_owned();
+            move |source| SqliteError::Permissions { path, source }
+        };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(crate::private::FILE_MODE)
+            .open(path)
+            .map_err(failed(path))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            if file.exists() {
+                crate::private::restrict(&file, crate::private::FILE_MODE).map_err(failed(&file))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// A version-1 `jobs` table lacks `client` and `created_at` (`CREATE TABLE IF NOT EXISTS`
 /// left it as it was): add them and fill them from each row's JSON.
 fn migrate_v1_listing_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), SqliteError> {
@@ -190,4 +223,86 @@ fn now_ms() -> i64 {
 /// A duration in whole milliseconds, saturating (callers cap durations well below this).
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drawings_core::ports::{JobQuery, JobStore};
+    use drawings_testkit::full_job;
+
+    /// The schema as version 1 created it: no listing columns, no listing index.
+    const SCHEMA_V1: &str = "
+        CREATE TABLE jobs (id TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL,
+            idempotency_key TEXT UNIQUE, status TEXT NOT NULL, expires_at INTEGER NOT NULL,
+            body TEXT NOT NULL);
+        PRAGMA user_version = 1;";
+
+    #[tokio::test]
+    async fn a_version_1_database_gets_the_listing_columns_and_index_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("drawings.sqlite3");
+        let job = full_job();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (id, version, status, expires_at, body) VALUES (?1, ?2, 'queued', 0, ?3)",
+                rusqlite::params![
+                    job.id.as_str(),
+                    job.version as i64,
+                    serde_json::to_string(&job).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path).unwrap();
+        {
+            let conn = db.inner.conn.lock().unwrap();
+            let index: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [LIST_INDEX],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(index, 1);
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+            assert_eq!(version, SCHEMA_VERSION);
+        }
+        let listed = SqliteJobStore::new(db)
+            .list(&JobQuery {
+                client: job.input.client_name.clone(),
+                ..JobQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.iter().map(|j| &j.id).collect::<Vec<_>>(),
+            [&job.id],
+            "the old row was backfilled"
+        );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_its_wal_and_shm_and_its_directory_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let path = data.join("drawings.sqlite3");
+        // A database an earlier build left world-readable is tightened too.
+        let db = Database::open(&path).unwrap();
+        drop(db);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let db = Database::open(&path).unwrap();
+        SqliteJobStore::new(db.clone()).create(&full_job()).await.unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "data directory");
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            assert!(file.exists(), "{} exists while the database is open", file.display());
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
 }
