@@ -93,8 +93,9 @@ pub use vocabulary::{Meaning, Vocabulary, VocabularyRule};
 use async_trait::async_trait;
 use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText};
 use drawings_core::schedule::normalize_id;
-use drawings_core::{Component, ComponentSource, Usage};
+use drawings_core::{Component, ComponentSource, ErrorClass, ErrorCode, Usage};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Every tag on a page, in reading order (top to bottom, then left to right), each id once.
 /// `page` of each component is `text.page + 1`.
@@ -163,13 +164,15 @@ pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
 /// The offline analyzer over the text layer.
 #[derive(Debug, Clone, Default)]
 pub struct TextLayerAnalyzer {
-    schemes: TagSchemes,
+    schemes: Arc<TagSchemes>,
 }
 
 impl TextLayerAnalyzer {
     /// An analyzer using these tag schemes.
     pub fn new(schemes: TagSchemes) -> Self {
-        TextLayerAnalyzer { schemes }
+        TextLayerAnalyzer {
+            schemes: Arc::new(schemes),
+        }
     }
 
     /// The schemes in use.
@@ -189,16 +192,29 @@ impl Analyzer for TextLayerAnalyzer {
     }
 
     async fn analyze_page(&self, input: PageInput) -> Result<PageAnalysis, AnalyzeError> {
+        // A page holds up to hundreds of thousands of words from an untrusted file: the reading
+        // runs on the blocking pool, so a heavy page never holds a thread that serves requests.
+        let schemes = self.schemes.clone();
+        let page = input.page;
+        let reading = tokio::task::spawn_blocking(move || read_page(&input.text, &schemes))
+            .await
+            .map_err(|e| {
+                AnalyzeError::new(
+                    ErrorCode::Internal,
+                    ErrorClass::Permanent,
+                    format!("reading page {}: {e}", page + 1),
+                )
+            })?;
         let PageReading {
             mut components,
             warnings,
             legend,
             undefined_tags,
-        } = read_page(&input.text, &self.schemes);
+        } = reading;
         // The pipeline's page index is authoritative if a text layer was stored under another.
-        components.iter_mut().for_each(|c| c.page = input.page + 1);
+        components.iter_mut().for_each(|c| c.page = page + 1);
         Ok(PageAnalysis {
-            page: input.page,
+            page,
             components,
             usage: Usage::default(),
             analyzer: self.name(),
