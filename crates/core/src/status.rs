@@ -19,12 +19,15 @@ pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocume
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
-    /// Pages finished in the current per-page stage.
+    /// Pages finished in the current per-page stage; all of them once the per-page stages are
+    /// behind the job, none before they start.
     pub pages_done: u32,
     /// Pages in the document (0 until validation has run).
     pub pages_total: u32,
     /// 0 to 100 over the whole pipeline.
     pub percent: f64,
+    /// 0 to 100 within the current stage (100 once the job is finished).
+    pub stage_percent: f64,
 }
 
 /// Where the results are.
@@ -115,6 +118,28 @@ pub fn percent(job: &Job) -> f64 {
     (pct * 10.0).round() / 10.0
 }
 
+/// Pages done as a person reads it: the current per-page stage's count, every page once the
+/// per-page stages are done (a completed job read "0 of 4 pages, 100 %" before this).
+pub fn pages_done(job: &Job) -> u32 {
+    match job.current_stage {
+        _ if job.status == JobStatus::Completed => job.progress.total,
+        Some(stage) if stage.is_per_page() && !job.stage_done(stage) => job.progress.done.len() as u32,
+        _ if job.stage_done(Stage::DrawingAnalysis) => job.progress.total,
+        _ => 0,
+    }
+}
+
+/// Percent of the current stage: by page in a per-page stage, else 0 until it is done.
+pub fn stage_percent(job: &Job) -> f64 {
+    match job.current_stage {
+        _ if job.status == JobStatus::Completed => 100.0,
+        Some(stage) if stage.is_per_page() && !job.stage_done(stage) && job.progress.total > 0 => {
+            (1000.0 * job.progress.done.len() as f64 / job.progress.total as f64).round() / 10.0
+        }
+        _ => 0.0,
+    }
+}
+
 /// Seconds a client should wait before polling again; none once the job is finished.
 pub fn retry_after(job: &Job) -> Option<u32> {
     match job.status {
@@ -147,15 +172,10 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         current_stage: job.current_stage,
         stages_completed: job.stages_completed.clone(),
         progress: ProgressView {
-            // A finished job's per-page progress was reset by its last stages; it read
-            // "0 of 4 pages, 100 %" until this said all pages were done.
-            pages_done: if job.status == JobStatus::Completed {
-                job.progress.total
-            } else {
-                job.progress.done.len() as u32
-            },
+            pages_done: pages_done(job),
             pages_total: job.progress.total,
             percent: percent(job),
+            stage_percent: stage_percent(job),
         },
         created_at: job.created_at,
         updated_at: job.updated_at,
@@ -187,6 +207,23 @@ mod tests {
         assert_eq!(percent(&j), 30.0);
         j.status = JobStatus::Completed;
         assert_eq!(percent(&j), 100.0);
+    }
+
+    #[test]
+    fn pages_and_stage_progress_add_up_before_during_and_after_the_per_page_stages() {
+        let mut j = job();
+        j.progress.total = 4;
+        assert_eq!((pages_done(&j), stage_percent(&j)), (0, 0.0));
+        j.stages_completed = vec![Stage::Validation];
+        j.current_stage = Some(Stage::PdfProcessing);
+        j.progress.done = vec![0];
+        assert_eq!((pages_done(&j), stage_percent(&j)), (1, 25.0));
+        j.stages_completed = vec![Stage::Validation, Stage::PdfProcessing, Stage::DrawingAnalysis];
+        j.current_stage = Some(Stage::ScheduleGeneration);
+        j.progress.done = vec![];
+        assert_eq!((pages_done(&j), stage_percent(&j)), (4, 0.0));
+        j.status = JobStatus::Completed;
+        assert_eq!((pages_done(&j), stage_percent(&j), percent(&j)), (4, 100.0, 100.0));
     }
 
     #[test]
