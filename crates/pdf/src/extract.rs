@@ -48,7 +48,7 @@ pub(crate) fn extract_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{self, Placed};
+    use crate::fixtures::{self, Placed, assert_near};
     use drawings_core::BBox;
     use drawings_core::ErrorCode;
     use drawings_core::ports::{PageImage, TextRun};
@@ -65,20 +65,6 @@ mod tests {
                 runs.iter().map(|run| &run.text).collect::<Vec<_>>()
             )
         })
-    }
-
-    /// Every edge of `actual` is within `tolerance` points of `expected`.
-    fn assert_near(actual: BBox, expected: BBox, tolerance: f32) {
-        let pairs = [
-            (actual.x0, expected.x0),
-            (actual.y0, expected.y0),
-            (actual.x1, expected.x1),
-            (actual.y1, expected.y1),
-        ];
-        assert!(
-            pairs.iter().all(|(a, e)| (a - e).abs() <= tolerance),
-            "{actual:?} is not within {tolerance} of {expected:?}"
-        );
     }
 
     fn decoded_size(image: &PageImage) -> (u32, u32) {

@@ -380,3 +380,17 @@ pub(crate) fn corpus_files(dir: &std::path::Path, category: &str) -> Vec<PathBuf
         .filter(|path| path.is_file())
         .collect()
 }
+
+/// Every edge of `actual` is within `tolerance` points of `expected`.
+pub(crate) fn assert_near(actual: drawings_core::BBox, expected: drawings_core::BBox, tolerance: f32) {
+    let pairs = [
+        (actual.x0, expected.x0),
+        (actual.y0, expected.y0),
+        (actual.x1, expected.x1),
+        (actual.y1, expected.y1),
+    ];
+    assert!(
+        pairs.iter().all(|(a, e)| (a - e).abs() <= tolerance),
+        "{actual:?} is not within {tolerance} pt of {expected:?}"
+    );
+}

@@ -205,10 +205,10 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
                 {
                     break;
                 }
-                if cells.is_empty() || gap > CELL_GAP * h {
-                    cells.push(Vec::new());
+                match cells.last_mut() {
+                    Some(cell) if gap <= CELL_GAP * h => cell.push(next.text.as_str()),
+                    _ => cells.push(vec![next.text.as_str()]),
                 }
-                cells.last_mut().expect("a cell").push(next.text.as_str());
                 end += 1;
             }
             let words_in_row: usize = cells.iter().map(Vec::len).sum();

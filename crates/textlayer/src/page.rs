@@ -8,12 +8,12 @@
 use crate::count::{Instance, addressed, grid_marks, inside, tag_instances};
 use crate::grid::Grid;
 use crate::instruments::instruments;
-use crate::words::layout;
+use crate::words::{Word, layout};
 use crate::{TagSchemes, find_tags};
 use crate::{door_schedule, legend};
 use drawings_core::ports::{LegendEntry, PageText, TagLabel, TextSource};
 use drawings_core::warning::{self, Warning};
-use drawings_core::{Component, ComponentSource, ComponentType};
+use drawings_core::{BBox, Component, ComponentSource, ComponentType};
 use std::collections::HashSet;
 
 /// Grid cells over the boxes of devices already found, and how far from a word such a box's
@@ -77,33 +77,17 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
     let mut components = find_tags(text, schemes);
     let rows = legend::rows(&words, &lines, &schemes.vocabulary);
     // Words that are already a device's, a legend row's or a grid mark are no other device.
-    let mut taken_words: HashSet<usize> = rows.iter().flat_map(|r| r.words.iter().copied()).collect();
-    taken_words.extend(grid_marks(&words, &lines));
-    let mut tagged: Grid<()> = Grid::new(TAKEN_CELL);
-    for bbox in components.iter().filter_map(|c| c.bbox) {
-        tagged.insert(bbox, ());
-    }
-    let taken = |k: usize| {
-        let w = &words[k];
-        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
-    };
-    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page, &taken);
-    for i in &instances {
-        tagged.insert(i.bbox, ());
-    }
-    let taken = |k: usize| {
-        let w = &words[k];
-        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
-    };
-    let addresses = addressed(&words, &lines, &taken, &schemes.vocabulary);
-    for a in &addresses {
-        tagged.insert(a.bbox, ());
-    }
-    let taken = |k: usize| {
-        let w = &words[k];
-        taken_words.contains(&k) || tagged.near(w.bbox, TAKEN_REACH).any(|(b, _)| inside(w.bbox, *b, 0.0))
-    };
-    let lights = instruments(&words, &lines, &taken, page);
+    let mut taken = Taken::new(
+        rows.iter()
+            .flat_map(|r| r.words.iter().copied())
+            .chain(grid_marks(&words, &lines)),
+    );
+    taken.add(components.iter().filter_map(|c| c.bbox));
+    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page, &|k| taken.covers(&words, k));
+    taken.add(instances.iter().map(|i| i.bbox));
+    let addresses = addressed(&words, &lines, &|k| taken.covers(&words, k), &schemes.vocabulary);
+    taken.add(addresses.iter().map(|a| a.bbox));
+    let lights = instruments(&words, &lines, &|k| taken.covers(&words, k), page);
     let doors = door_schedule::rows(&words, &lines).into_iter().map(|row| Instance {
         id: row.number.clone(),
         tag: None,
@@ -136,6 +120,37 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
         warnings,
         legend,
         undefined_tags,
+    }
+}
+
+/// The words already spoken for: by index (legend rows, grid marks), or lying inside the box
+/// of a device found before.
+struct Taken {
+    words: HashSet<usize>,
+    boxes: Grid<()>,
+}
+
+impl Taken {
+    fn new(words: impl IntoIterator<Item = usize>) -> Self {
+        Taken {
+            words: words.into_iter().collect(),
+            boxes: Grid::new(TAKEN_CELL),
+        }
+    }
+
+    fn add(&mut self, boxes: impl IntoIterator<Item = BBox>) {
+        for bbox in boxes {
+            self.boxes.insert(bbox, ());
+        }
+    }
+
+    fn covers(&self, words: &[Word], k: usize) -> bool {
+        let w = &words[k];
+        self.words.contains(&k)
+            || self
+                .boxes
+                .near(w.bbox, TAKEN_REACH)
+                .any(|(b, _)| inside(w.bbox, *b, 0.0))
     }
 }
 

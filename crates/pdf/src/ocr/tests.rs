@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::PdfiumEngine;
-use crate::fixtures::{self, Placed};
+use crate::fixtures::{self, Placed, assert_near};
 use crate::open::{load_page, open_document};
 use drawings_core::BBox;
 use drawings_core::ports::{PdfEngine, TextRun};
@@ -138,19 +138,6 @@ fn ink_box(text: &str, x: f32, y: f32, size: f32) -> BBox {
         x1: x + fixtures::helvetica_width(text, size) - bearing * size,
         y1: baseline,
     }
-}
-
-fn assert_near(actual: BBox, expected: BBox, tolerance: f32) {
-    let pairs = [
-        (actual.x0, expected.x0),
-        (actual.y0, expected.y0),
-        (actual.x1, expected.x1),
-        (actual.y1, expected.y1),
-    ];
-    assert!(
-        pairs.iter().all(|(a, e)| (a - e).abs() <= tolerance),
-        "{actual:?} is not within {tolerance} pt of {expected:?}"
-    );
 }
 
 /// A stand-in for Tesseract: a shell script at a fresh path.
