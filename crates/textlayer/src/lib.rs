@@ -72,6 +72,7 @@
 #![warn(missing_docs)]
 
 mod address;
+mod addressed;
 mod count;
 mod door_schedule;
 mod equipment;

@@ -5,7 +5,8 @@
 //! answer, so that a set's legend sheet can name the tags of its plan sheets
 //! ([`drawings_core::schedule::Schedule::build`]); a page with no text says so in a warning.
 
-use crate::count::{Instance, addressed, grid_marks, inside, tag_instances};
+use crate::addressed::addressed;
+use crate::count::{Instance, grid_marks, inside, tag_instances};
 use crate::grid::Grid;
 use crate::instruments::instruments;
 use crate::words::{Word, layout};
