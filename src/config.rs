@@ -3,12 +3,14 @@
 
 use anyhow::{Context, Result, bail};
 use drawings_api::RateLimit;
+use drawings_api::edge::EdgeLimits;
 use drawings_core::cost::CloudPrices;
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
 use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
 use drawings_gemini::GeminiConfig;
 use drawings_pdf::{IsolationLimits, OcrSettings};
+use drawings_textlayer::ReadingLimits;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -44,7 +46,10 @@ pub struct Config {
     pub analyzer: AnalyzerKind,
     /// `DRAWINGS_TAG_SCHEMES`: a JSON file of tag schemes for the text-layer analyzer.
     pub tag_schemes: Option<PathBuf>,
-    /// Intake limits (`DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`).
+    /// Intake limits (`DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`) and the callback
+    /// policy (`DRAWINGS_CALLBACK_ALLOW_PRIVATE`, `true` or `false`, default `false`: local
+    /// development, allowing plain-http and loopback or private callback receivers), which the
+    /// completion-notice sender follows too.
     pub intake: IntakeConfig,
     /// Pipeline settings (`DRAWINGS_MAX_PAGES`, `DRAWINGS_MAX_PAGE_SIDE_PT`,
     /// `DRAWINGS_RENDER_DPI`, `DRAWINGS_MAX_PIXELS`, `DRAWINGS_LEASE_SECS`,
@@ -67,6 +72,10 @@ pub struct Config {
     /// `DRAWINGS_OCR` (`on` default, `off`) and `DRAWINGS_TESSERACT` (default `tesseract` on
     /// `PATH`): OCR of pages without a text layer.
     pub ocr: OcrSettings,
+    /// The text-layer analyzer's limits on reading one page: `DRAWINGS_PAGE_ANALYSIS_TIMEOUT_SECS`
+    /// (10), `DRAWINGS_PAGE_ANALYSIS_MAX_WORDS` (200000) and `DRAWINGS_PAGE_ANALYSIS_THREADS`
+    /// (pages read at once; default the available cores).
+    pub page_analysis: ReadingLimits,
     /// `RUST_LOG`: a tracing filter (default `info` for `serve`, `warn` otherwise).
     pub log_filter: Option<String>,
     /// Gemini, when `GEMINI_API_KEY` is set (see [`gemini_from_env`]).
@@ -77,6 +86,14 @@ pub struct Config {
     /// `DRAWINGS_RATE_LIMIT_PER_MINUTE` (120; 0: off) and `DRAWINGS_RATE_LIMIT_BURST` (30):
     /// requests per API key, per process.
     pub rate_limit: RateLimit,
+    /// `DRAWINGS_AUTH_FAILURES_PER_MINUTE` (10; 0: off) and `DRAWINGS_AUTH_FAILURE_BURST` (20):
+    /// failed authentications per source address before `serve` answers 429.
+    pub auth_failure_limit: RateLimit,
+    /// `serve`'s HTTP limits: `DRAWINGS_HTTP_HEADER_TIMEOUT_SECS` (10),
+    /// `DRAWINGS_HTTP_IDLE_TIMEOUT_SECS` (60), `DRAWINGS_HTTP_BODY_TIMEOUT_SECS` (30),
+    /// `DRAWINGS_HTTP_REQUEST_TIMEOUT_SECS` (300), `DRAWINGS_HTTP_MAX_CONNECTIONS` (512) and
+    /// `DRAWINGS_HTTP_MAX_HEADER_BYTES` (32768).
+    pub http: EdgeLimits,
     /// `DRAWINGS_API_KEY`: the key `submit` and `status` send in `x-api-key`.
     pub api_key: Option<Secret>,
     /// `DRAWINGS_CALLBACK_SECRET`: the HMAC key signing completion notices (none: no notices).
@@ -125,6 +142,20 @@ fn seconds(name: &str) -> Result<Option<Duration>> {
     }
 }
 
+/// `DRAWINGS_PAGE_ANALYSIS_*`: what reading one page's text may cost (see [`ReadingLimits`]).
+fn page_analysis_limits() -> Result<ReadingLimits> {
+    let defaults = ReadingLimits::default();
+    let limits = ReadingLimits {
+        page_timeout: seconds("DRAWINGS_PAGE_ANALYSIS_TIMEOUT_SECS")?.unwrap_or(defaults.page_timeout),
+        max_words: parsed("DRAWINGS_PAGE_ANALYSIS_MAX_WORDS")?.unwrap_or(defaults.max_words),
+        concurrent_pages: parsed("DRAWINGS_PAGE_ANALYSIS_THREADS")?.unwrap_or(defaults.concurrent_pages),
+    };
+    if limits.max_words == 0 || limits.concurrent_pages == 0 {
+        bail!("DRAWINGS_PAGE_ANALYSIS_MAX_WORDS and DRAWINGS_PAGE_ANALYSIS_THREADS must be at least 1");
+    }
+    Ok(limits)
+}
+
 impl Config {
     /// Reads the environment.
     pub fn from_env() -> Result<Config> {
@@ -140,9 +171,10 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("drawings-data"));
 
-        // The embedded server may notify plain-http receivers on any host (see callback_url).
+        // Local development only: plain-http callbacks and receivers on loopback or private
+        // hosts. Off, a notice goes to a public https address or nowhere (SSRF).
         let mut intake = IntakeConfig {
-            allow_http_callbacks: true,
+            allow_private_callbacks: parsed::<bool>("DRAWINGS_CALLBACK_ALLOW_PRIVATE")?.unwrap_or(false),
             ..IntakeConfig::default()
         };
         if let Some(n) = parsed::<u64>("DRAWINGS_MAX_UPLOAD_BYTES")? {
@@ -191,6 +223,12 @@ impl Config {
         if let Some(n) = parsed("DRAWINGS_MAX_CONTINUATIONS")? {
             pipeline.max_continuations = n;
         }
+        if let Some(per_page) = seconds("DRAWINGS_JOB_SECONDS_PER_PAGE")? {
+            pipeline.job_budget.per_page = per_page;
+        }
+        if let Some(max) = seconds("DRAWINGS_JOB_MAX_SECONDS")? {
+            pipeline.job_budget.max = max;
+        }
         if let Some(n) = parsed::<usize>("DRAWINGS_ANALYSIS_CONCURRENCY")? {
             pipeline.analysis_concurrency = n.clamp(1, 64);
         }
@@ -233,6 +271,14 @@ impl Config {
         if rate_limit.burst == 0 {
             bail!("DRAWINGS_RATE_LIMIT_BURST must be at least 1");
         }
+        let auth_failure_limit = RateLimit {
+            per_minute: parsed("DRAWINGS_AUTH_FAILURES_PER_MINUTE")?.unwrap_or(RateLimit::AUTH_FAILURES.per_minute),
+            burst: parsed("DRAWINGS_AUTH_FAILURE_BURST")?.unwrap_or(RateLimit::AUTH_FAILURES.burst),
+        };
+        if auth_failure_limit.burst == 0 {
+            bail!("DRAWINGS_AUTH_FAILURE_BURST must be at least 1");
+        }
+        let http = http_limits()?;
 
         Ok(Config {
             data_dir,
@@ -247,13 +293,37 @@ impl Config {
             log_filter: var("RUST_LOG"),
             pdfium_lib: var("PDFIUM_LIB").map(PathBuf::from),
             ocr,
+            page_analysis: page_analysis_limits()?,
             gemini,
             api_keys_file: var("DRAWINGS_API_KEYS_FILE").map(PathBuf::from),
             rate_limit,
+            auth_failure_limit,
+            http,
             api_key: var("DRAWINGS_API_KEY").map(Secret),
             callback_secret: var("DRAWINGS_CALLBACK_SECRET").map(Secret),
         })
     }
+}
+
+/// `serve`'s HTTP limits, `DRAWINGS_HTTP_*` over [`EdgeLimits::default`].
+fn http_limits() -> Result<EdgeLimits> {
+    let defaults = EdgeLimits::default();
+    let limits = EdgeLimits {
+        header_timeout: seconds("DRAWINGS_HTTP_HEADER_TIMEOUT_SECS")?.unwrap_or(defaults.header_timeout),
+        idle_timeout: seconds("DRAWINGS_HTTP_IDLE_TIMEOUT_SECS")?.unwrap_or(defaults.idle_timeout),
+        body_timeout: seconds("DRAWINGS_HTTP_BODY_TIMEOUT_SECS")?.unwrap_or(defaults.body_timeout),
+        request_timeout: seconds("DRAWINGS_HTTP_REQUEST_TIMEOUT_SECS")?.unwrap_or(defaults.request_timeout),
+        max_connections: parsed("DRAWINGS_HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
+        max_header_bytes: parsed("DRAWINGS_HTTP_MAX_HEADER_BYTES")?.unwrap_or(defaults.max_header_bytes),
+    };
+    if limits.max_connections == 0 {
+        bail!("DRAWINGS_HTTP_MAX_CONNECTIONS must be at least 1");
+    }
+    // Below this a request line and its ordinary headers would not fit.
+    if limits.max_header_bytes < 1024 {
+        bail!("DRAWINGS_HTTP_MAX_HEADER_BYTES must be at least 1024");
+    }
+    Ok(limits)
 }
 
 /// Gemini's settings: none without `GEMINI_API_KEY`; the `DRAWINGS_GEMINI_*` variables are

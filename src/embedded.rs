@@ -4,7 +4,6 @@
 use crate::config::{AnalyzerKind, Config};
 use anyhow::{Context, Result};
 use drawings_api::PrometheusRegistry;
-use drawings_api::callback::{CallbackConfig, CallbackNotifier};
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
@@ -12,9 +11,10 @@ use drawings_core::ports::{Analyzer, CompletionNotifier, JobQueue, NoNotices, Pd
 use drawings_gemini::{GeminiAnalyzer, GeminiClient};
 use drawings_local::sweeper::Sweeper;
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
-use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, RedrivePolicy, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
+use drawings_webhook::{CallbackConfig, CallbackNotifier};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +71,7 @@ impl Embedded {
         // Owner-only: it holds every tenant's drawings and job records.
         drawings_local::ensure_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
-        let dead_letter = DeadLetter {
+        let dead_letter = RedrivePolicy {
             queue: DEAD_LETTER_QUEUE.into(),
             max_receives: MAX_RECEIVES,
         };
@@ -96,7 +96,7 @@ impl Embedded {
             }
             None => TagSchemes::default(),
         };
-        let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(schemes));
+        let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(schemes).with_limits(config.page_analysis));
         let (analyzer, reference) = match config.analyzer {
             AnalyzerKind::TextLayer => (text_layer.clone(), Some(text_layer)),
             AnalyzerKind::Gemini => {
@@ -142,13 +142,18 @@ impl Embedded {
 }
 
 /// Completion notices to each job's `callback_url`, signed with `DRAWINGS_CALLBACK_SECRET`
-/// and delivered in the background; none without a secret (`serve` warns about that).
+/// and delivered in the background, to public https receivers unless
+/// `DRAWINGS_CALLBACK_ALLOW_PRIVATE` says this is local development; none without a secret
+/// (`serve` warns about that).
 fn completion_notices(config: &Config, backends: &Backends) -> Result<Arc<dyn CompletionNotifier>> {
     let Some(secret) = &config.callback_secret else {
         return Ok(Arc::new(NoNotices));
     };
-    let notifier = CallbackNotifier::new(CallbackConfig::new(secret.expose()), backends.blobs.clone())
-        .map_err(|e| anyhow::anyhow!("building the completion-notice client: {e}"))?;
+    let callbacks = CallbackConfig {
+        allow_private: config.intake.allow_private_callbacks,
+        ..CallbackConfig::new(secret.expose())
+    };
+    let notifier = CallbackNotifier::new(callbacks, backends.blobs.clone()).context("completion notices")?;
     Ok(Arc::new(notifier))
 }
 

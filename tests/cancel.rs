@@ -9,7 +9,7 @@ mod embedded_stack;
 use drawings_api::{AppState, router};
 use drawings_core::cancel::cancel;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::{Outcome, PipelineConfig};
+use drawings_core::pipeline::{Outcome, PipelineConfig, SkipReason};
 use drawings_core::ports::NoNotices;
 use drawings_core::{ErrorCode, JobId, JobStatus, Stage};
 use embedded_stack::{RecordingNotices, Stack, eventually, pipeline_config};
@@ -48,7 +48,7 @@ async fn a_job_cancelled_mid_analysis_stops_at_its_next_checkpoint_and_stays_can
     let outcome = running.await.unwrap();
 
     assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
-    assert!(outcome.ack(), "the message of a cancelled job is acknowledged");
+    assert!(outcome.is_done(), "the message of a cancelled job is acknowledged");
     assert_eq!(
         stack.analyzer.calls(),
         vec![0],
@@ -88,8 +88,8 @@ async fn a_job_cancelled_while_queued_is_never_started_and_its_message_is_droppe
         .handle(&delivery, Instant::now() + Duration::from_secs(600))
         .await;
 
-    assert_eq!(outcome, Outcome::Skipped("job already finished"));
-    assert!(outcome.ack());
+    assert_eq!(outcome, Outcome::Skipped(SkipReason::JobFinished));
+    assert!(outcome.is_done());
     let job = stack.job(&id).await;
     assert_eq!((job.status, job.attempts), (JobStatus::Cancelled, 0));
     assert_eq!(job.error.unwrap().stage, None, "it never reached a stage");

@@ -1,7 +1,8 @@
 //! Completion notices end to end: the processor, the cancel service and the dead-letter
 //! handler announce terminal jobs, and the HTTP adapter POSTs the signed status body to a
-//! receiver on 127.0.0.1, retrying 5xx, giving up on other answers, and never holding up
-//! the job it is about.
+//! receiver on 127.0.0.1 (allowed by the local development setting), retrying 5xx, giving up
+//! on other answers, and never holding up the job it is about. Without that setting, a job
+//! whose callback host resolves to 127.0.0.1 is finished and its notice refused.
 
 mod embedded_stack;
 
@@ -9,12 +10,12 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use bytes::Bytes;
-use drawings_api::callback::{CallbackConfig, CallbackNotifier, DeliveryMode, sign};
 use drawings_core::cancel::cancel;
 use drawings_core::dead_letter::{DeadLetterHandler, DeadLetterOutcome};
 use drawings_core::pipeline::Outcome;
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{ErrorCode, JobStatus};
+use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode, Lookup, NoticeHeaders, SigningKey};
 use embedded_stack::{RecordingNotices, Stack, eventually, pipeline_config};
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -73,20 +74,38 @@ async fn black_hole() -> String {
     url
 }
 
-/// A stack whose notices go through a [`CallbackNotifier`] configured by `tune`.
+/// A stack whose notices go through a [`CallbackNotifier`] configured by `tune`, allowed to
+/// reach the receivers of these tests on loopback over plain http.
 fn stack_with_callbacks(tune: impl FnOnce(&mut CallbackConfig)) -> (Stack, CallbackNotifier) {
     let mut config = CallbackConfig {
         first_retry: Duration::from_millis(50),
+        allow_private: true,
         ..CallbackConfig::new(SECRET)
     };
     tune(&mut config);
+    stack_with_notifier(|blobs| CallbackNotifier::new(config, blobs).unwrap())
+}
+
+fn stack_with_notifier(
+    make: impl FnOnce(Arc<dyn drawings_core::ports::BlobStore>) -> CallbackNotifier,
+) -> (Stack, CallbackNotifier) {
     let mut made = None;
     let stack = Stack::with_notices(Duration::ZERO, |blobs| {
-        let notifier = CallbackNotifier::new(config, blobs).unwrap();
+        let notifier = make(blobs);
         made = Some(notifier.clone());
         Arc::new(notifier)
     });
     (stack, made.unwrap())
+}
+
+/// A DNS that answers 127.0.0.1 for every name, as an attacker's would.
+struct LoopbackDns;
+
+#[async_trait::async_trait]
+impl Lookup for LoopbackDns {
+    async fn lookup(&self, _host: &str) -> std::io::Result<Vec<std::net::IpAddr>> {
+        Ok(vec![std::net::Ipv4Addr::LOCALHOST.into()])
+    }
 }
 
 /// Checks the headers and signature of one notice and returns its body as JSON.
@@ -94,9 +113,13 @@ fn verified(headers: &HeaderMap, body: &[u8], event: &str) -> Value {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(header("content-type"), "application/json");
     assert_eq!(header("x-drawings-event"), event);
-    assert_eq!(header("x-drawings-signature"), sign(SECRET.as_bytes(), body));
-    let sent_at: i64 = header("x-drawings-timestamp").parse().expect("unix seconds");
-    assert!((chrono::Utc::now().timestamp() - sent_at).abs() < 60);
+    let signed = NoticeHeaders {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+    };
+    let key = SigningKey::from_secret(SECRET).unwrap();
+    assert_eq!(key.verify(&signed, body, chrono::Utc::now().timestamp(), 60), Ok(()));
     serde_json::from_slice(body).unwrap()
 }
 
@@ -240,4 +263,37 @@ async fn a_bounded_delivery_gives_up_at_its_budget() {
         started.elapsed()
     );
     assert_eq!(notifier.in_flight(), 0, "nothing is left running after the budget");
+}
+
+#[tokio::test]
+async fn a_job_whose_callback_host_resolves_to_loopback_finishes_and_its_notice_is_refused() {
+    let (url, got) = receiver(vec![]).await;
+    let port = reqwest::Url::parse(&url).unwrap().port().unwrap();
+    let config = CallbackConfig {
+        first_retry: Duration::from_millis(50),
+        ..CallbackConfig::new(SECRET)
+    };
+    let (stack, notifier) =
+        stack_with_notifier(|blobs| CallbackNotifier::with_lookup(config, blobs, Arc::new(LoopbackDns)).unwrap());
+    let id = stack
+        .submit(
+            "single-sheet.pdf",
+            Some(&format!("https://hooks.example.com:{port}/hook")),
+        )
+        .await;
+    let delivery = stack.receive().await;
+    let outcome = stack
+        .processor(pipeline_config())
+        .handle(&delivery, Instant::now() + Duration::from_secs(600))
+        .await;
+    assert_eq!(outcome, Outcome::Completed);
+    assert_eq!(stack.job(&id).await.status, JobStatus::Completed);
+
+    eventually(Duration::from_secs(10), "the delivery to end", || {
+        notifier.in_flight() == 0
+    })
+    .await;
+    assert_eq!(notifier.outcomes().refused, 1);
+    assert_eq!(notifier.outcomes().delivered, 0);
+    assert_eq!(got.count(), 0, "the loopback receiver got the notice");
 }

@@ -111,12 +111,10 @@ async fn poisoned_jobs_are_listed_with_their_cause_and_redriven_from_their_check
 
     let entries = listed(dir.path());
     assert_eq!(entries.len(), 2, "{entries:?}");
-    for (id, client, cause) in [
-        (&plan, "Acme", "MODEL_SERVER_ERROR"),
-        (&sheet, "Globex", "MODEL_RATE_LIMITED"),
-    ] {
+    for (id, cause) in [(&plan, "MODEL_SERVER_ERROR"), (&sheet, "MODEL_RATE_LIMITED")] {
         let e = &entries[id];
-        assert_eq!(e["client"], client, "{e}");
+        // Submitted with authentication off: the form's client_name makes no owner.
+        assert!(e["client"].is_null(), "{e}");
         assert_eq!(e["cause"], cause, "{e}");
         assert_eq!(e["code"], "RETRIES_EXHAUSTED", "{e}");
         assert_eq!(e["stage"], "drawing_analysis", "{e}");
@@ -135,7 +133,6 @@ async fn poisoned_jobs_are_listed_with_their_cause_and_redriven_from_their_check
         sheet.as_str(),
         "MODEL_SERVER_ERROR",
         "MODEL_RATE_LIMITED",
-        "Globex",
     ] {
         assert!(table.contains(needle), "{needle} missing from:\n{table}");
     }

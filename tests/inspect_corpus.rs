@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use support::{fixture, root};
+use support::fixture;
 
 /// Longest a single `inspect` may take before it is killed and counted as a failure. Generous:
 /// the CPU bombs take PDFium tens of seconds per page, and the per-page limit of the PDF
@@ -242,14 +242,9 @@ fn expected_outcome(entry: &Entry) -> Option<&'static str> {
 
 #[test]
 fn inspect_ends_every_corpus_file_with_a_report_or_an_error_code() {
-    let dir = root().join("../shared/corpus");
-    if !dir.join("MANIFEST.tsv").is_file() {
-        eprintln!(
-            "SKIP inspect_ends_every_corpus_file_with_a_report_or_an_error_code: {} is absent",
-            dir.display()
-        );
+    let Some(dir) = drawings_testkit::corpus::dir("inspect_ends_every_corpus_file_with_a_report_or_an_error_code") else {
         return;
-    }
+    };
     let entries = manifest(&dir);
     assert!(entries.len() > 100, "MANIFEST.tsv lists {} files", entries.len());
     let total = entries.len();

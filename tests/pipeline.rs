@@ -2,125 +2,16 @@
 //! checkpoints, continuations, adopted results, duplicate deliveries, retries and the
 //! dead-letter path. Time is driven by the budget given to each delivery.
 
+mod pipeline_harness;
+
 use drawings_core::dead_letter::{DeadLetterHandler, DeadLetterOutcome};
-use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::pipeline::{Backends, Outcome, PipelineConfig, Processor};
-use drawings_core::ports::{
-    Analyzer, BlobStore, Delivery, JobQueue, PageAnalysis, PageText, TileManifestEntry, TileOptions,
-};
-use drawings_core::{ErrorCode, Job, JobId, JobStatus, Stage, Usage};
-use drawings_local::{Database, DeadLetter, FsBlobStore, SqliteJobQueue, SqliteJobStore};
-use drawings_pdf::PdfiumEngine;
-use drawings_testkit::decorators::{BlobOp, CountingAnalyzer, FailingBlobStore, RecordingNotifier};
-use drawings_textlayer::TextLayerAnalyzer;
-use std::path::PathBuf;
+use drawings_core::pipeline::{Outcome, PipelineConfig, SkipReason};
+use drawings_core::ports::{PageAnalysis, PageText, TileManifestEntry, TileOptions};
+use drawings_core::{ErrorCode, JobId, JobStatus, ResultFile, Stage, Usage};
+use drawings_testkit::decorators::{BlobOp, FailingBlobStore};
+use pipeline_harness::{Harness, config};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    backends: Backends,
-    dead: Arc<dyn JobQueue>,
-    analyzer: Arc<CountingAnalyzer<TextLayerAnalyzer>>,
-    notifier: Arc<RecordingNotifier>,
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)).unwrap()
-}
-
-impl Harness {
-    fn new() -> Harness {
-        Harness::with_blobs(|fs| Arc::new(fs))
-    }
-
-    fn with_blobs(wrap: impl FnOnce(FsBlobStore) -> Arc<dyn BlobStore>) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let notifier = Arc::new(RecordingNotifier::default());
-        let backends = Backends {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(
-                db.clone(),
-                "jobs",
-                Some(DeadLetter::new("jobs-dlq", 3)),
-            )),
-            blobs: wrap(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
-            notifier: notifier.clone(),
-            notices: Arc::new(drawings_core::ports::NoNotices),
-        };
-        let dead = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
-        Harness {
-            _dir: dir,
-            backends,
-            dead,
-            analyzer: Arc::new(CountingAnalyzer::new(TextLayerAnalyzer::default())),
-            notifier,
-        }
-    }
-
-    fn processor(&self, config: PipelineConfig) -> Processor {
-        let analyzer: Arc<dyn Analyzer> = self.analyzer.clone();
-        Processor::new(
-            self.backends.clone(),
-            Arc::new(PdfiumEngine::new()),
-            analyzer,
-            Some(Arc::new(TextLayerAnalyzer::default())),
-            config,
-        )
-    }
-
-    async fn submit(&self, name: &str) -> JobId {
-        let intake = Intake::new(self.backends.clone(), IntakeConfig::default());
-        intake
-            .submit(Upload {
-                body: fixture(name).into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .job
-            .id
-    }
-
-    async fn receive(&self) -> Option<Delivery> {
-        self.backends
-            .queue
-            .receive(1, Duration::from_secs(30), Duration::ZERO)
-            .await
-            .unwrap()
-            .pop()
-    }
-
-    /// One delivery as the embedded worker does it; a retried message is made visible at
-    /// once instead of after its backoff, so tests need not sleep.
-    async fn deliver(&self, processor: &Processor, budget: Duration) -> Option<Outcome> {
-        let delivery = self.receive().await?;
-        let outcome = processor.handle(&delivery, Instant::now() + budget).await;
-        if outcome.ack() {
-            self.backends.queue.delete(&delivery.receipt).await.unwrap();
-        } else {
-            self.backends
-                .queue
-                .set_visibility(&delivery.receipt, Duration::ZERO)
-                .await
-                .unwrap();
-        }
-        Some(outcome)
-    }
-
-    async fn job(&self, id: &JobId) -> Job {
-        self.backends.jobs.get(id).await.unwrap()
-    }
-}
-
-fn config() -> PipelineConfig {
-    PipelineConfig {
-        reserve: Duration::ZERO,
-        ..PipelineConfig::default()
-    }
-}
 
 #[tokio::test]
 async fn a_job_runs_every_stage_and_stores_every_output() {
@@ -133,25 +24,14 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
     assert_eq!(job.stages_completed, Stage::ALL.to_vec());
     assert_eq!((job.attempts, job.continuations), (1, 0));
     assert!(job.lease.is_none(), "a finished job keeps no lease");
-    let mut keys = vec![
-        "inspect.json".to_string(),
-        "components.json".into(),
-        "schedule.xlsx".into(),
-        "schedule.csv".into(),
-        "evaluation.json".into(),
-    ];
+    let files = id.files();
+    let mut keys = vec![files.inspection(), files.evaluation()];
+    keys.extend(ResultFile::ALL.map(|f| files.result(f)));
     for n in 0..4 {
-        keys.extend([
-            format!("pages/{n}.png"),
-            format!("pages/{n}.text.json"),
-            format!("analysis/{n}.json"),
-        ]);
+        keys.extend([files.page_image(n), files.page_text(n), files.page_analysis(n)]);
     }
     for key in keys {
-        assert!(
-            h.backends.blobs.head(&id.blob_key(&key)).await.unwrap().is_some(),
-            "{key} missing"
-        );
+        assert!(h.backends.blobs.head(&key).await.unwrap().is_some(), "{key} missing");
     }
     let mut calls = h.analyzer.calls();
     calls.sort();
@@ -161,7 +41,7 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
         "every page analyzed once (concurrently, in any order)"
     );
     let evaluation: serde_json::Value =
-        serde_json::from_slice(&h.backends.blobs.get(&id.blob_key("evaluation.json")).await.unwrap()).unwrap();
+        serde_json::from_slice(&h.backends.blobs.get(&id.files().evaluation()).await.unwrap()).unwrap();
     assert_eq!(evaluation["recall"], 1.0, "{evaluation}");
 }
 
@@ -186,14 +66,14 @@ async fn with_tiles_on_every_page_has_a_tile_manifest_whose_tiles_cover_the_page
     let outcome = h.deliver(&h.processor(with_tiles), Duration::from_secs(600)).await;
     assert_eq!(outcome, Some(Outcome::Completed));
     for page in 0..4 {
-        let key = id.blob_key(&format!("pages/{page}.tiles.json"));
+        let key = id.files().page_tiles_manifest(page);
         let manifest: Vec<TileManifestEntry> =
             serde_json::from_slice(&h.backends.blobs.get(&key).await.unwrap()).unwrap();
         assert_eq!(manifest.len(), 6, "page {page}: {manifest:?}");
         let text: PageText = serde_json::from_slice(
             &h.backends
                 .blobs
-                .get(&id.blob_key(&format!("pages/{page}.text.json")))
+                .get(&id.files().page_text(page))
                 .await
                 .unwrap(),
         )
@@ -205,7 +85,7 @@ async fn with_tiles_on_every_page_has_a_tile_manifest_whose_tiles_cover_the_page
         );
         let mut covered = vec![false; (width * height) as usize];
         for (index, tile) in manifest.iter().enumerate() {
-            assert_eq!(tile.key, id.blob_key(&format!("pages/{page}/tiles/{index}.png")));
+            assert_eq!(tile.key, id.files().page_tile(page, index));
             assert_eq!(tile.dpi, dpi);
             assert!(tile.width_px <= 1024 && tile.height_px <= 1024, "{tile:?}");
             let png = h.backends.blobs.get(&tile.key).await.unwrap();
@@ -297,7 +177,7 @@ async fn a_page_analysis_stored_before_a_crash_is_adopted_and_not_paid_again() {
     h.backends
         .blobs
         .put(
-            &id.blob_key("analysis/2.json"),
+            &id.files().page_analysis(2),
             serde_json::to_vec(&paid).unwrap().into(),
             "application/json",
         )
@@ -331,7 +211,7 @@ async fn a_duplicate_delivery_of_a_leased_job_stands_back() {
     let before = h.job(&id).await;
     assert_eq!(
         h.deliver(&h.processor(config()), Duration::from_secs(60)).await,
-        Some(Outcome::Skipped("leased by another worker"))
+        Some(Outcome::Skipped(SkipReason::LeasedElsewhere))
     );
     assert_eq!(h.job(&id).await, before, "the duplicate must not touch the job");
     assert!(h.analyzer.calls().is_empty());

@@ -1,6 +1,7 @@
 //! Black-box tests of API keys on `drawings serve`: keys made by `drawings keys create` in the
 //! data directory, two clients who cannot read, list or cancel each other's jobs, no key →
-//! 401, revocation, and no start on a public address without keys.
+//! 401, revocation, no start on a public address without keys, `/metrics` for operator keys
+//! only, and bad keys from one address turned away with 429 past a burst.
 
 mod support;
 
@@ -32,8 +33,15 @@ fn create_key(data_dir: &Path, client: &str) -> String {
 }
 
 fn start(data_dir: &Path) -> Server {
+    start_with(data_dir, &[])
+}
+
+/// [`start`] with more environment variables.
+fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
     let file = data_dir.join("api-keys.json");
-    Server::start(data_dir, &[("DRAWINGS_API_KEYS_FILE", file.to_str().unwrap())])
+    let mut env = env.to_vec();
+    env.push(("DRAWINGS_API_KEYS_FILE", file.to_str().unwrap()));
+    Server::start(data_dir, &env)
 }
 
 /// A request as `key` (none: no header); the status and JSON body.
@@ -177,5 +185,81 @@ async fn serve_without_keys_on_loopback_runs_open_and_says_so() {
     let (status, health) = call(reqwest::Method::GET, server.url("/health"), None, None).await;
     assert_eq!((status, health["auth"].as_str()), (200, Some("off")));
     let (status, _) = call(reqwest::Method::GET, server.url("/jobs"), None, None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn metrics_answer_an_operator_key_and_refuse_a_clients_key_with_403() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = create_key(dir.path(), "acme");
+    let out = keys(dir.path(), &["create", "--client", "ops", "--operator"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let operator = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let listing = String::from_utf8(keys(dir.path(), &["list"]).stdout).unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("ops\t") && l.contains("operator")),
+        "{listing}"
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("acme\t") && !l.contains("operator")),
+        "{listing}"
+    );
+
+    let server = start(dir.path());
+    let (status, body) = call(reqwest::Method::GET, server.url("/metrics"), Some(&acme), None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "FORBIDDEN");
+    let response = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .header("x-api-key", &operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("drawings_jobs_completed_total"));
+    // An operator key is still its client's key, for that client's jobs only.
+    let (status, list) = call(reqwest::Method::GET, server.url("/jobs"), Some(&operator), None).await;
+    assert_eq!(status, 200, "{list}");
+}
+
+#[tokio::test]
+async fn bad_keys_from_one_address_get_429_past_their_burst_and_a_valid_key_still_works() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let acme = create_key(dir.path(), "acme");
+    let server = start_with(
+        dir.path(),
+        &[
+            ("DRAWINGS_AUTH_FAILURE_BURST", "3"),
+            ("DRAWINGS_AUTH_FAILURES_PER_MINUTE", "1"),
+        ],
+    );
+    let bad = "drw_0000000000000000000000000000000000000000000000000000000000000000";
+    for n in 0..3 {
+        let (status, body) = call(Method::GET, server.url("/jobs"), Some(bad), None).await;
+        assert_eq!(status, 401, "attempt {n}: {body}");
+    }
+    for key in [Some(bad), None] {
+        let response = reqwest::Client::new()
+            .get(server.url("/jobs"))
+            .header("x-api-key", key.unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 429, "{key:?}");
+        let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "Retry-After {retry}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "RATE_LIMITED", "{body}");
+    }
+    // A valid key is never refused for its address's failures: a tenant behind the same NAT
+    // as a prober keeps working.
+    let (status, _) = call(Method::GET, server.url("/jobs"), Some(&acme), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(Method::GET, server.url("/health"), None, None).await;
     assert_eq!(status, 200);
 }

@@ -139,11 +139,9 @@ async fn open(config: &Config, args: &DlqArgs) -> Result<DeadLetters> {
 
 #[cfg(feature = "aws")]
 async fn open_aws() -> Result<DeadLetters> {
-    let stack = drawings_lambdas::Stack::from_env()
-        .await
-        .context("configuring the AWS stack")?;
+    let (ports, dead_letters) = super::aws_ports().await?;
     // SQS's short receives sample a few servers; a second of long polling sees them all.
-    Ok(DeadLetters::new(stack.backends, stack.dead_letters).with_drain_wait(std::time::Duration::from_secs(1)))
+    Ok(DeadLetters::new(ports, dead_letters).with_drain_wait(std::time::Duration::from_secs(1)))
 }
 
 #[cfg(not(feature = "aws"))]

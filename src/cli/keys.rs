@@ -29,8 +29,11 @@ enum KeysCommand {
         /// The client the key belongs to: its jobs are recorded under this name.
         #[arg(long)]
         client: String,
+        /// Also allow the process-wide routes (`GET /metrics`, every client's counts).
+        #[arg(long)]
+        operator: bool,
     },
-    /// List clients and when their keys were made (never the keys).
+    /// List clients, when their keys were made and which are operator keys (never the keys).
     List,
     /// Remove every key of a client.
     Revoke {
@@ -61,16 +64,19 @@ pub fn load(path: &Path) -> Result<ApiKeys> {
 pub fn run(config: &Config, args: KeysArgs) -> Result<ExitCode> {
     let data_dir = args.data_dir.unwrap_or_else(|| config.data_dir.clone());
     let path = keys_file(config, &data_dir);
+    // Held from the read to the write: a command that read the file before another's write
+    // would otherwise save over it, losing a create or bringing back a revoked key.
+    let _lock = super::keys_file::lock(&path)?;
     let mut keys = load(&path)?;
     match args.command {
-        KeysCommand::Create { client } => {
+        KeysCommand::Create { client, operator } => {
             if !valid_client_name(&client) {
                 bail!(
                     "invalid client name {client:?}: 1 to 128 characters, no control characters or surrounding spaces"
                 );
             }
-            let key = keys.create(&client, chrono::Utc::now())?;
-            save(&path, &keys)?;
+            let key = keys.create_scoped(&client, operator, chrono::Utc::now())?;
+            super::keys_file::save(&path, &keys.to_json())?;
             println!("{key}");
             eprintln!(
                 "API key for client {client:?} added to {}. Keep it now: it cannot be shown again. \
@@ -89,9 +95,10 @@ pub fn run(config: &Config, args: KeysArgs) -> Result<ExitCode> {
             for record in records {
                 writeln!(
                     out,
-                    "{}\t{}",
+                    "{}\t{}{}",
                     record.client,
-                    record.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    record.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    if record.operator { "\toperator" } else { "" }
                 )?;
             }
         }
@@ -101,7 +108,7 @@ pub fn run(config: &Config, args: KeysArgs) -> Result<ExitCode> {
                 eprintln!("No keys for client {client:?} in {}.", path.display());
                 return Ok(ExitCode::FAILURE);
             }
-            save(&path, &keys)?;
+            super::keys_file::save(&path, &keys.to_json())?;
             eprintln!("Revoked {removed} key(s) of client {client:?}; restart `drawings serve` for it to take effect.");
             if keys.is_empty() {
                 eprintln!(
@@ -112,34 +119,4 @@ pub fn run(config: &Config, args: KeysArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes the file whole through a temporary file in the same directory (mode 0600 from its
-/// creation), then renames it over the old one, so a reader never sees half a file.
-fn save(path: &Path, keys: &ApiKeys) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("api-keys.json"),
-        std::process::id()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let write = || -> std::io::Result<()> {
-        let mut file = options.open(&temp)?;
-        file.write_all(keys.to_json().as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    };
-    write()
-        .inspect_err(|_| {
-            std::fs::remove_file(&temp).ok();
-        })
-        .with_context(|| format!("writing {}", path.display()))
 }

@@ -4,6 +4,7 @@ pub mod client;
 pub mod dlq;
 pub mod inspect;
 pub mod keys;
+mod keys_file;
 pub mod process;
 pub mod report;
 pub mod serve;
@@ -47,6 +48,18 @@ pub fn init_tracing(config: &Config, serving: bool) {
     } else {
         builder.compact().init();
     }
+}
+
+/// The AWS port set and dead-letter queue the operators' `--backend aws` commands work on:
+/// the resources named by the same settings as the functions' (`DRAWINGS_TABLE`, ...), with
+/// the SDK's usual credentials and region.
+#[cfg(feature = "aws")]
+async fn aws_ports() -> anyhow::Result<(
+    drawings_core::Ports,
+    std::sync::Arc<dyn drawings_core::ports::JobQueue>,
+)> {
+    let resources = drawings_aws::AwsResources::from_lookup(|k| std::env::var(k).ok())?;
+    Ok(resources.ports(&drawings_aws::AwsClients::from_env().await))
 }
 
 /// What `--backend aws` answers in a build without the `aws` feature.

@@ -1,14 +1,17 @@
 //! `drawings process FILE`: one job end to end in-process, through the same intake, queue and
 //! pipeline as the server (so continuations and retries behave the same), with a progress bar
-//! on a terminal, then a summary table and the three result files in `--out`.
+//! on a terminal, then a summary table and the three result files in `--out`, with
+//! `report.html`: the web UI's job view of the result as one self-contained file.
 
 use super::printable;
 use crate::config::Config;
 use crate::embedded::Embedded;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use drawings_api::ui::{Report, ReportPage, report_html};
 use drawings_core::intake::Upload;
+use drawings_core::ports::Inspection;
 use drawings_core::schedule::Schedule;
-use drawings_core::{Job, JobStatus, RESULT_FILES};
+use drawings_core::{Job, JobStatus, ResultFile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -109,11 +112,12 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
         .await
         .with_context(|| format!("creating {}", out.display()))?;
     let mut written = Vec::new();
-    for name in RESULT_FILES {
+    for file in ResultFile::ALL {
+        let name = file.name();
         let body = embedded
             .backends
             .blobs
-            .get(&job.id.blob_key(name))
+            .get(&job.id.files().result(file))
             .await
             .with_context(|| format!("reading {name}"))?;
         let path = out.join(name);
@@ -122,10 +126,47 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
             .with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
-    if written.len() != RESULT_FILES.len() {
-        bail!("missing results");
-    }
+    written.push(write_report(embedded, job, out).await?);
     Ok(written)
+}
+
+/// `report.html`: the web UI's job view as one file, with the page images and the result
+/// files inside, to open from disk or send to someone without a server.
+async fn write_report(embedded: &Embedded, job: &Job, out: &Path) -> Result<PathBuf> {
+    let blobs = &embedded.backends.blobs;
+    let files = job.id.files();
+    let inspection: Inspection = serde_json::from_slice(&blobs.get(&files.inspection()).await.context("reading inspect.json")?)
+        .context("parsing inspect.json")?;
+    let mut pages = Vec::with_capacity(inspection.pages.len());
+    for page in &inspection.pages {
+        let png = blobs
+            .get(&files.page_image(page.index))
+            .await
+            .with_context(|| format!("reading the image of page {}", page.index + 1))?;
+        pages.push(ReportPage {
+            page: page.index + 1,
+            width_pt: page.width_pt,
+            height_pt: page.height_pt,
+            png: png.to_vec(),
+        });
+    }
+    let components = blobs.get(&files.result(ResultFile::Components)).await?;
+    let csv = blobs.get(&files.result(ResultFile::ScheduleCsv)).await?;
+    let xlsx = blobs.get(&files.result(ResultFile::ScheduleXlsx)).await?;
+    let html = report_html(&Report {
+        job_id: job.id.as_str(),
+        file_name: job.input.file_name.as_deref().unwrap_or("drawing.pdf"),
+        components_json: &components,
+        schedule_csv: &csv,
+        schedule_xlsx: &xlsx,
+        pages,
+    })
+    .context("building report.html")?;
+    let path = out.join("report.html");
+    tokio::fs::write(&path, html)
+        .await
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 fn print_summary(job: &Job, schedule: &Schedule, written: &[PathBuf]) {

@@ -10,7 +10,8 @@ use crate::embedded::Embedded;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::Args;
-use drawings_core::cost::{CostView, RequestCounts};
+use drawings_core::cost::RequestCounts;
+use drawings_core::status::CostView;
 use drawings_core::dead_letter::parse_age;
 use drawings_core::ports::{JobQuery, JobStore};
 use drawings_core::{Job, JobStatus};
@@ -137,10 +138,7 @@ pub fn summarize(jobs: &[Job], since: DateTime<Utc>, until: DateTime<Utc>) -> Re
 
 #[cfg(feature = "aws")]
 async fn aws_jobs() -> Result<Arc<dyn JobStore>> {
-    let stack = drawings_lambdas::Stack::from_env()
-        .await
-        .context("configuring the AWS stack")?;
-    Ok(stack.backends.jobs)
+    Ok(super::aws_ports().await?.0.jobs)
 }
 
 #[cfg(not(feature = "aws"))]

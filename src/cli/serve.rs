@@ -10,11 +10,15 @@
 //! their `expires_at` are deleted with their files, as DynamoDB's TTL and the bucket's
 //! lifecycle rule do on AWS. Completion notices go to each job's `callback_url` when
 //! `DRAWINGS_CALLBACK_SECRET` is set; without it none is sent, which is logged at start.
+//!
+//! HTTP goes through the API crate's edge server (`drawings_api::edge`): a cap on connections,
+//! header, body, request and idle timeouts and a header size limit (`DRAWINGS_HTTP_*`), so
+//! silent or stalled clients cannot hold the server's sockets and memory.
 
 use crate::config::Config;
 use crate::embedded::Embedded;
 use anyhow::{Context, Result, bail};
-use drawings_api::{AppState, Auth, router_with_auth};
+use drawings_api::{AppState, Auth, edge, router_with_auth};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +32,12 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
     let embedded = Embedded::open(config, &data_dir)?;
     if config.callback_secret.is_none() {
         warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
+    }
+    if config.intake.allow_private_callbacks {
+        warn!(
+            "DRAWINGS_CALLBACK_ALLOW_PRIVATE is on: callback URLs may be plain http and reach loopback \
+             and private hosts. For local development only."
+        );
     }
     let sweeper = crate::embedded::sweeper(&data_dir)?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -46,8 +56,7 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{local}");
     info!(addr = %local, data_dir = %data_dir.display(), workers, "Serving.");
-    axum::serve(listener, router_with_auth(state, auth))
-        .with_graceful_shutdown(shutdown_signal())
+    edge::serve(listener, router_with_auth(state, auth), config.http, shutdown_signal())
         .await
         .context("serving HTTP")?;
     info!("Stopping workers after the deliveries in hand.");
@@ -61,7 +70,7 @@ fn auth_for(config: &Config, data_dir: &std::path::Path, addr: SocketAddr) -> Re
     let keys = super::keys::load(&path)?;
     if !keys.is_empty() {
         info!(keys = keys.len(), file = %path.display(), "API keys loaded.");
-        return Ok(Auth::with_keys(keys, config.rate_limit));
+        return Ok(Auth::with_limits(keys, config.rate_limit, config.auth_failure_limit));
     }
     if !addr.ip().is_loopback() {
         bail!(

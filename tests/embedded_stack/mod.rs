@@ -8,7 +8,7 @@ use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::pipeline::{Backends, PipelineConfig, Processor};
 use drawings_core::ports::{AnalyzeError, Analyzer, BlobStore, CompletionNotifier, Delivery, PageAnalysis, PageInput};
 use drawings_core::{Job, JobId};
-use drawings_local::{Database, DeadLetter, FsBlobStore, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, RedrivePolicy, FsBlobStore, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::decorators::RecordingNotifier;
 use drawings_textlayer::TextLayerAnalyzer;
@@ -104,7 +104,7 @@ impl Stack {
         let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(dir.path().join("blobs")).unwrap());
         let backends = Backends {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", Some(DeadLetter::new("jobs-dlq", 3)))),
+            queue: Arc::new(SqliteJobQueue::new(db, "jobs", Some(RedrivePolicy::new("jobs-dlq", 3)))),
             notices: make(blobs.clone()),
             blobs,
             notifier: alerts.clone(),
@@ -136,7 +136,12 @@ impl Stack {
 
     /// Submits a fixture, as the API does.
     pub async fn submit(&self, name: &str, callback_url: Option<&str>) -> JobId {
-        let intake = Intake::new(self.backends.clone(), IntakeConfig::default());
+        // The completion-notice tests' receivers are on loopback, over plain http.
+        let config = IntakeConfig {
+            allow_private_callbacks: true,
+            ..IntakeConfig::default()
+        };
+        let intake = Intake::new(self.backends.clone(), config);
         let upload = Upload {
             body: fixture(name).into(),
             callback_url: callback_url.map(str::to_owned),

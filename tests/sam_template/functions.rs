@@ -3,33 +3,103 @@
 use crate::support::*;
 
 #[test]
-fn functions_run_provided_al2023_on_arm64_with_active_tracing() {
+fn functions_run_provided_al2023_on_the_architecture_parameter_arm64_by_default() {
+    let architecture = &template()["Parameters"]["Architecture"];
+    assert_eq!(architecture["Type"], "String");
+    assert_eq!(architecture["Default"], "arm64");
+    assert_eq!(architecture["AllowedValues"], json!(["arm64", "x86_64"]));
     for function in FUNCTIONS {
         assert_eq!(function_setting(function, "Runtime"), "provided.al2023", "{function}");
         assert_eq!(
             function_setting(function, "Architectures"),
-            json!(["arm64"]),
+            json!([reference("Architecture")]),
             "{function}"
         );
         assert_eq!(function_setting(function, "Handler"), "bootstrap", "{function}");
-        assert_eq!(function_setting(function, "Tracing"), "Active", "{function}");
     }
-    assert_eq!(template()["Globals"]["Function"]["Tracing"], "Active");
     assert_eq!(resources_of_type("AWS::Serverless::Function").len(), 3);
 }
 
 #[test]
-fn function_code_is_cargo_lambdas_output_for_each_binary() {
-    for (function, bin) in [
-        ("IntakeFunction", "intake"),
-        ("ProcessorFunction", "processor"),
-        ("DlqFunction", "dlq"),
+fn xray_tracing_is_off_and_no_role_may_write_traces() {
+    // The functions emit no segments of their own; the README says tracing is off.
+    for function in FUNCTIONS {
+        assert!(
+            function_setting(function, "Tracing").is_null(),
+            "{function} traces: {}",
+            function_setting(function, "Tracing")
+        );
+        assert!(allowed(role_of(function), &["xray"]).is_empty(), "{function}");
+    }
+}
+
+#[test]
+fn sam_build_makes_each_function_and_the_layer_through_the_makefile() {
+    let makefile = std::fs::read_to_string(root().join("sam/Makefile")).expect("sam/Makefile");
+    for (name, uri) in [
+        ("IntakeFunction", "CodeUri"),
+        ("ProcessorFunction", "CodeUri"),
+        ("DlqFunction", "CodeUri"),
+        ("PdfiumLayer", "ContentUri"),
     ] {
+        // The Makefile sits in the template's directory, SAM's source directory for them.
+        assert_eq!(props(name)[uri], ".", "{name}");
+        assert_eq!(resource(name)["Metadata"]["BuildMethod"], "makefile", "{name}");
+        assert!(
+            makefile.lines().any(|l| l.starts_with(&format!("build-{name}:"))),
+            "sam/Makefile has no build-{name} target"
+        );
+    }
+    // Every target goes through the one build command, which checks the glibc floor.
+    assert!(makefile.contains("scripts/build-artifacts.sh"), "{makefile}");
+    assert!(makefile.contains("scripts/check-glibc.sh"), "{makefile}");
+    for bin in ["intake", "processor", "dlq"] {
+        assert!(
+            makefile.contains(&format!("/{bin}/bootstrap\" \"$(ARTIFACTS_DIR)/bootstrap\"")),
+            "{bin}"
+        );
+    }
+}
+
+#[test]
+fn every_function_publishes_a_live_alias_shifted_by_the_stage_and_rolled_back_on_its_alarms() {
+    assert_eq!(template()["Globals"]["Function"]["AutoPublishAlias"], "live");
+    let types: Vec<&str> = STAGES
+        .iter()
+        .map(|s| {
+            template()["Mappings"]["StageConfig"][s]["DeploymentType"]
+                .as_str()
+                .unwrap_or_else(|| panic!("StageConfig.{s}.DeploymentType"))
+        })
+        .collect();
+    assert_eq!(types[0], "AllAtOnce", "dev deploys at once");
+    for (stage, kind) in STAGES.iter().zip(&types).skip(1) {
+        assert!(
+            kind.starts_with("Canary10Percent"),
+            "{stage} deploys through a canary: {kind}"
+        );
+    }
+    for function in FUNCTIONS {
+        let preference = &props(function)["DeploymentPreference"];
         assert_eq!(
-            props(function)["CodeUri"],
-            format!("../target/lambda/{bin}/"),
+            preference["Type"],
+            json!({"Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, "DeploymentType"]}),
             "{function}"
         );
+        let alarms = preference["Alarms"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{function} rolls back on no alarm"));
+        assert!(!alarms.is_empty(), "{function}");
+        for alarm in alarms {
+            let name = alarm["Ref"].as_str().unwrap_or_else(|| panic!("{function}: {alarm}"));
+            assert_eq!(resource(name)["Type"], "AWS::CloudWatch::Alarm", "{function}: {name}");
+            // The alarm watches this function (or every function).
+            let watched = props(name).to_string();
+            assert!(
+                watched.contains(&format!(r#"{{"Ref":"{function}"}}"#)),
+                "{function}: {name} watches {watched}"
+            );
+        }
     }
 }
 
@@ -177,12 +247,11 @@ fn functions_get_the_documented_environment() {
 }
 
 #[test]
-fn pdfium_layer_is_built_for_arm64_al2023_and_attached_where_pdfium_lib_points() {
+fn pdfium_layer_is_built_for_the_architecture_parameter_and_attached_where_pdfium_lib_points() {
     let layer = props("PdfiumLayer");
     assert_eq!(resource("PdfiumLayer")["Type"], "AWS::Serverless::LayerVersion");
-    assert_eq!(layer["CompatibleArchitectures"], json!(["arm64"]));
+    assert_eq!(layer["CompatibleArchitectures"], json!([reference("Architecture")]));
     assert_eq!(layer["CompatibleRuntimes"], json!(["provided.al2023"]));
-    assert!(layer["ContentUri"].as_str().unwrap().starts_with("../"), "{layer}");
     for function in FUNCTIONS {
         let layers = as_list(&props(function)["Layers"]);
         let has_layer = layers.contains(&reference("PdfiumLayer"));

@@ -33,9 +33,9 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
     let processor = environment("ProcessorFunction");
     assert_eq!(
         processor["DRAWINGS_GEMINI_KEY_PARAMETER"],
-        reference("GeminiKeyParameterName")
+        json!({"Fn::Sub": "${SsmPrefix}/${Stage}/gemini-api-key"})
     );
-    assert!(template()["Parameters"]["GeminiKeyParameterName"]["Default"] == "/drawings/gemini-api-key");
+    assert_eq!(template()["Parameters"]["SsmPrefix"]["Default"], "/drawings");
     for function in FUNCTIONS {
         for name in environment(function).keys() {
             // A parameter's name is fine; a key's value is not.
@@ -48,7 +48,7 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
 
     let role = role_of("ProcessorFunction");
     let parameter_arn = json!({"Fn::Sub":
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiKeyParameterName}"});
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SsmPrefix}/${Stage}/gemini-api-key"});
     let ssm = allowed(role, &["ssm"]);
     assert_eq!(ssm.keys().cloned().collect::<BTreeSet<_>>(), set(&["ssm:GetParameter"]));
     assert_eq!(ssm["ssm:GetParameter"], vec![parameter_arn.clone()]);
@@ -57,6 +57,11 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
         .filter(|s| as_list(&s["Action"]).contains(&json!("kms:Decrypt")))
         .collect();
     assert_eq!(decrypt.len(), 1);
+    assert_eq!(
+        decrypt[0]["Resource"],
+        get_att("SecretsKey", "Arn"),
+        "only the stack's key"
+    );
     let condition = &decrypt[0]["Condition"]["StringEquals"];
     assert_eq!(
         condition["kms:ViaService"],
@@ -75,13 +80,10 @@ fn gemini_key_is_read_from_ssm_by_name_and_never_passed_as_a_parameter() {
 }
 
 #[test]
-fn api_keys_are_read_by_the_intake_alone_from_an_ssm_parameter_named_in_the_template() {
-    let param = &template()["Parameters"]["ApiKeysParameterName"];
-    assert_eq!(param["Type"], "String");
-    assert_eq!(param["Default"], "/drawings/api-keys");
+fn api_keys_are_read_by_the_intake_alone_from_the_stages_ssm_parameter() {
     assert_eq!(
         environment("IntakeFunction")["DRAWINGS_API_KEYS_PARAMETER"],
-        reference("ApiKeysParameterName")
+        json!({"Fn::Sub": "${SsmPrefix}/${Stage}/api-keys"})
     );
     for other in ["ProcessorFunction", "DlqFunction"] {
         assert!(
@@ -92,7 +94,7 @@ fn api_keys_are_read_by_the_intake_alone_from_an_ssm_parameter_named_in_the_temp
 
     let role = role_of("IntakeFunction");
     let parameter_arn = json!({"Fn::Sub":
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeysParameterName}"});
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SsmPrefix}/${Stage}/api-keys"});
     let ssm = allowed(role, &["ssm"]);
     assert_eq!(ssm.keys().cloned().collect::<BTreeSet<_>>(), set(&["ssm:GetParameter"]));
     assert_eq!(ssm["ssm:GetParameter"], vec![parameter_arn.clone()]);
@@ -101,6 +103,11 @@ fn api_keys_are_read_by_the_intake_alone_from_an_ssm_parameter_named_in_the_temp
         .filter(|s| as_list(&s["Action"]).contains(&json!("kms:Decrypt")))
         .collect();
     assert_eq!(decrypt.len(), 1);
+    assert_eq!(
+        decrypt[0]["Resource"],
+        get_att("SecretsKey", "Arn"),
+        "only the stack's key"
+    );
     let condition = &decrypt[0]["Condition"]["StringEquals"];
     assert_eq!(
         condition["kms:ViaService"],
@@ -110,6 +117,58 @@ fn api_keys_are_read_by_the_intake_alone_from_an_ssm_parameter_named_in_the_temp
     for other in ["ProcessorFunction", "DlqFunction"] {
         let readable: Vec<Value> = allowed(role_of(other), &["ssm"]).into_values().flatten().collect();
         assert!(!readable.contains(&parameter_arn), "{other} can read the API keys");
+    }
+}
+
+#[test]
+fn every_secret_is_named_for_its_stage_and_kept_under_the_stacks_own_kms_key() {
+    // The stage is part of every secret's name by construction, so a dev key is never
+    // looked up by staging or prod.
+    let prefix = &template()["Parameters"]["SsmPrefix"];
+    assert_eq!(prefix["Type"], "String");
+    for (function, variable) in [
+        ("ProcessorFunction", "DRAWINGS_GEMINI_KEY_PARAMETER"),
+        ("IntakeFunction", "DRAWINGS_API_KEYS_PARAMETER"),
+    ] {
+        let name = environment(function)[variable]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            name.starts_with("${SsmPrefix}/${Stage}/"),
+            "{function} {variable}={name}"
+        );
+    }
+    for (name, p) in template()["Parameters"].as_object().unwrap() {
+        assert!(
+            !name.ends_with("ParameterName"),
+            "{name}: a secret's name must not drop the stage"
+        );
+        let default = p["Default"].as_str().unwrap_or_default();
+        assert!(
+            !default.contains("api-key"),
+            "{name} defaults to a stage-less secret {default}"
+        );
+    }
+
+    let key = resource("SecretsKey");
+    assert_eq!(key["Type"], "AWS::KMS::Key");
+    assert_eq!(key["Properties"]["EnableKeyRotation"], true);
+    assert_eq!(
+        key["DeletionPolicy"], "Retain",
+        "parameters under a deleted key are lost"
+    );
+    assert_eq!(props("SecretsKeyAlias")["TargetKeyId"], reference("SecretsKey"));
+    assert_eq!(
+        template()["Outputs"]["SecretsKeyAlias"]["Value"],
+        reference("SecretsKeyAlias")
+    );
+    // No role may use any other key (no aws/ssm, no key/*), nor the key for anything else.
+    for function in FUNCTIONS {
+        for (action, resources) in allowed(role_of(function), &["kms"]) {
+            assert_eq!(action, "kms:Decrypt", "{function}");
+            assert_eq!(resources, vec![get_att("SecretsKey", "Arn")], "{function}");
+        }
     }
 }
 
@@ -167,14 +226,14 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
         {"Fn::Sub": "${JobsTable.Arn}/index/by_day"},
     ]);
     // The store's `update` is a versioned PutItem, so every function that changes a job needs
-    // PutItem; ListBucket lets a missing key answer 404 instead of 403.
+    // PutItem; its only UpdateItem is the processor's lease (`acquire_lease`); ListBucket
+    // lets a missing key answer 404 instead of 403.
     let expected: [(&str, Vec<(&str, &Value)>); 3] = [
         (
             "IntakeFunction",
             vec![
                 ("dynamodb:GetItem", &table),
                 ("dynamodb:PutItem", &table),
-                ("dynamodb:UpdateItem", &table),
                 ("dynamodb:Query", &list_indexes),
                 ("s3:GetObject", &both),
                 ("s3:PutObject", &both),
@@ -206,7 +265,6 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
             vec![
                 ("dynamodb:GetItem", &table),
                 ("dynamodb:PutItem", &table),
-                ("dynamodb:UpdateItem", &table),
                 ("sqs:ReceiveMessage", &dlq),
                 ("sqs:DeleteMessage", &dlq),
                 ("sqs:ChangeMessageVisibility", &dlq),
@@ -223,4 +281,57 @@ fn data_permissions_name_their_resources_and_no_more_actions_than_each_function_
             .collect();
         assert_eq!(actual, want, "{function}");
     }
+}
+
+#[test]
+fn dynamodb_update_item_is_only_the_processors_lease() {
+    // Why only the processor's role holds dynamodb:UpdateItem: the AWS job store issues it in
+    // `acquire_lease` alone, and only the pipeline (the processor) takes a lease. moto does
+    // not enforce IAM, so this is the check that a new UpdateItem gets its grant.
+    let store = source_files(&root().join("crates/aws/src"));
+    let mut found = 0;
+    for (path, text) in &store {
+        for (at, _) in text.match_indices(".update_item()") {
+            let function = text[..at].rsplit("async fn ").next().unwrap_or_default();
+            assert!(
+                function.starts_with("acquire_lease"),
+                "{}: UpdateItem outside acquire_lease; grant it to the roles that call it",
+                path.display()
+            );
+            found += 1;
+        }
+    }
+    assert!(
+        found >= 1,
+        "no UpdateItem in the AWS store any more; drop the processor's grant"
+    );
+    for (path, text) in source_files(&root().join("crates")) {
+        let callers = text.matches(".acquire_lease(").count();
+        let in_pipeline = path.components().any(|c| c.as_os_str() == "pipeline");
+        let test_support = path
+            .components()
+            .any(|c| c.as_os_str() == "testkit" || c.as_os_str() == "tests");
+        assert!(
+            callers == 0 || in_pipeline || test_support,
+            "{} takes a lease: its function's role needs dynamodb:UpdateItem",
+            path.display()
+        );
+    }
+}
+
+/// `(path, text)` of every `.rs` file under `dir`.
+fn source_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                out.extend(source_files(&path));
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            out.push((path, text));
+        }
+    }
+    out
 }

@@ -47,3 +47,26 @@ fn samconfig_parses_and_deploys_each_stage_as_its_own_stack() {
         .unwrap();
     assert_eq!(default, "Stage=dev");
 }
+
+#[test]
+fn each_stage_is_tagged_with_its_name_which_the_cost_budget_filters_on() {
+    let config = python_json(
+        "import json, sys, tomllib\nprint(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))",
+        &root().join("sam/samconfig.toml"),
+    );
+    for env in STAGES {
+        let tags = config[env]["deploy"]["parameters"]["tags"].as_str().unwrap_or_default();
+        assert!(
+            tags.split_whitespace().any(|t| t == format!("stage={env}")),
+            "{env}: the budget counts resources tagged stage={env}: {tags:?}"
+        );
+    }
+    for output in [
+        "SecretsKeyAlias",
+        "GeminiKeyParameter",
+        "ApiKeysParameter",
+        "Architecture",
+    ] {
+        assert!(template()["Outputs"][output]["Value"].is_object(), "output {output}");
+    }
+}

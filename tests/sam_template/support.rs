@@ -206,9 +206,9 @@ pub fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// The three alarms, found by the metric they watch.
-pub fn alarm_on(metric: &str) -> &'static Value {
-    let found: Vec<_> = resources_of_type("AWS::CloudWatch::Alarm")
+/// The alarms on `metric` (in any namespace), by logical id.
+pub fn alarms_on(metric: &str) -> Vec<(&'static str, &'static Value)> {
+    resources_of_type("AWS::CloudWatch::Alarm")
         .into_iter()
         .filter(|(_, a)| {
             a["Properties"]["MetricName"] == metric
@@ -216,9 +216,39 @@ pub fn alarm_on(metric: &str) -> &'static Value {
                     .as_array()
                     .is_some_and(|ms| ms.iter().any(|m| m["MetricStat"]["Metric"]["MetricName"] == metric))
         })
-        .collect();
+        .map(|(name, a)| (name, &a["Properties"]))
+        .collect()
+}
+
+/// The one alarm on `metric`.
+pub fn alarm_on(metric: &str) -> &'static Value {
+    let found = alarms_on(metric);
     assert_eq!(found.len(), 1, "expected one alarm on {metric}, found {}", found.len());
-    &found[0].1["Properties"]
+    found[0].1
+}
+
+/// The metrics an alarm reads, `(namespace, name, dimensions)`, whether it watches one metric
+/// or several through metric math.
+pub fn alarm_metrics(alarm: &Value) -> Vec<(Value, Value, Value)> {
+    match alarm["Metrics"].as_array() {
+        Some(metrics) => metrics
+            .iter()
+            .filter(|m| m["MetricStat"].is_object())
+            .map(|m| {
+                let metric = &m["MetricStat"]["Metric"];
+                (
+                    metric["Namespace"].clone(),
+                    metric["MetricName"].clone(),
+                    metric["Dimensions"].clone(),
+                )
+            })
+            .collect(),
+        None => vec![(
+            alarm["Namespace"].clone(),
+            alarm["MetricName"].clone(),
+            alarm["Dimensions"].clone(),
+        )],
+    }
 }
 
 pub fn assert_alerts_topic(alarm: &Value) {

@@ -21,18 +21,9 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("fixtures").join(name)
 }
 
-/// A file of the shared corpus, or `None` (with a note on stderr) when the corpus is absent.
+/// A file of the shared corpus, or `None` (with one SKIP line) when it is absent.
 pub fn corpus(path: &str) -> Option<PathBuf> {
-    let p = root().join("../shared/corpus").join(path);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} is absent (the shared corpus is not on this machine)",
-            p.display()
-        );
-        None
-    }
+    drawings_testkit::corpus::file(path, path)
 }
 
 /// Expected component ids of a fixture, from `<name>.expected.json`.
@@ -252,16 +243,13 @@ pub fn full_pipe() -> (PipeReader, PipeWriter) {
 
 /// The environment an operator sets for `--backend aws`, pointed at moto.
 pub fn aws_env(endpoint: &str, resources: &StackResources) -> Vec<(&'static str, String)> {
-    vec![
+    let mut env = vec![
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("DRAWINGS_TABLE", resources.table.clone()),
-        ("DRAWINGS_QUEUE_URL", resources.queue_url.clone()),
-        ("DRAWINGS_DLQ_URL", resources.dlq_url.clone()),
-        ("DRAWINGS_BUCKET", resources.bucket.clone()),
-        ("DRAWINGS_ALERT_TOPIC_ARN", resources.topic_arn.clone()),
-    ]
+    ];
+    env.extend(resources.resources().settings());
+    env
 }

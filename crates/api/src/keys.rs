@@ -9,6 +9,8 @@
 //! ```json
 //! {"keys": [{"client": "acme", "sha256": "<64 hex>", "created_at": "2026-01-01T00:00:00Z"}]}
 //! ```
+//!
+//! An entry with `"operator": true` is an operator key: also allowed the process-wide routes.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,10 @@ pub struct KeyRecord {
     pub sha256: String,
     /// When the key was made.
     pub created_at: DateTime<Utc>,
+    /// Whether the key also opens the process-wide routes (`GET /metrics`), which show every
+    /// client's counts. Absent in files written before it existed: those keys are client keys.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub operator: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -144,11 +150,17 @@ impl ApiKeys {
     /// Makes a key for `client`, adds its hash and returns the key: the only time its text
     /// exists outside the caller.
     pub fn create(&mut self, client: &str, now: DateTime<Utc>) -> Result<String, KeysError> {
+        self.create_scoped(client, false, now)
+    }
+
+    /// [`ApiKeys::create`], for an operator key when `operator` (see [`KeyRecord::operator`]).
+    pub fn create_scoped(&mut self, client: &str, operator: bool, now: DateTime<Utc>) -> Result<String, KeysError> {
         let key = generate_key()?;
         let record = KeyRecord {
             client: client.to_owned(),
             sha256: hash_key(&key),
             created_at: now,
+            operator,
         };
         self.push(self.records.len(), record)?;
         Ok(key)
@@ -266,6 +278,23 @@ mod tests {
         assert!(keys.authenticate(&a1).is_none() && keys.authenticate(&a2).is_none());
         assert_eq!(keys.authenticate(&b).unwrap().client, "beta");
         assert_eq!(keys.len(), 1);
+    }
+
+    #[test]
+    fn the_operator_scope_round_trips_and_files_without_it_load_as_client_keys() {
+        let mut keys = ApiKeys::new();
+        let ops = keys.create_scoped("ops", true, Utc::now()).unwrap();
+        let acme = keys.create("acme", Utc::now()).unwrap();
+        let json = keys.to_json();
+        assert_eq!(json.matches("\"operator\": true").count(), 1, "{json}");
+        let again = ApiKeys::from_json(json.as_bytes()).unwrap();
+        assert!(again.authenticate(&ops).unwrap().operator);
+        assert!(!again.authenticate(&acme).unwrap().operator);
+        let old = format!(
+            r#"{{"keys":[{{"client":"acme","sha256":"{}","created_at":"2026-01-01T00:00:00Z"}}]}}"#,
+            hash_key(&acme)
+        );
+        assert!(!ApiKeys::from_json(old.as_bytes()).unwrap().records()[0].operator);
     }
 
     #[test]

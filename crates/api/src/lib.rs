@@ -4,27 +4,32 @@
 //! Every route but `GET /health` and `GET /openapi.json` sits behind [`Auth`]: with keys, a
 //! request needs one in `x-api-key` and sees only its client's jobs (see the `auth` module).
 //! `GET /openapi.json` describes the API; the router is built from the same annotated
-//! handlers as the document (see the `openapi` module).
+//! handlers as the document (see the `openapi` module). `drawings serve` serves the router
+//! through [`edge::serve`], which bounds connections and the time a client may take.
 #![warn(missing_docs)]
 
 mod auth;
-pub mod callback;
 mod cancel;
+pub mod edge;
 mod error;
 mod jobs;
 mod keys;
+mod labels;
 mod metrics;
 mod openapi;
+mod pages;
 mod rate_limit;
 mod request_id;
 mod results;
 mod submit;
+pub mod ui;
 mod uploads;
 
 pub use auth::{API_KEY_HEADER, Auth, Caller};
 pub use error::ApiError;
 pub use jobs::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use keys::{ApiKeys, KEY_PREFIX, KeyRecord, KeysError, generate_key, hash_key, valid_client_name};
+pub use labels::MAX_LABEL_BYTES;
 pub use metrics::PrometheusRegistry;
 pub use rate_limit::RateLimit;
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
@@ -78,6 +83,7 @@ pub fn router_with_auth(state: AppState, auth: Auth) -> Router {
         .layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)
+        .merge(ui::router())
 }
 
 /// Whether the server asks for API keys.

@@ -5,8 +5,14 @@
 //!
 //! Names get the prefix `drawings_`, and counters the suffix `_total`. Durations are
 //! histograms (`_bucket`, `_sum`, `_count`) over fixed buckets from 5 ms to 15 min.
+//!
+//! The metrics are the whole process's, every client's counts and spend together, so with
+//! keys the route takes an operator key (`drawings keys create --operator`) and answers a
+//! client's key `403 FORBIDDEN`.
 
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -161,11 +167,23 @@ impl PrometheusRegistry {
     responses(
         (status = 200, description = "Every metric with its `HELP` and `TYPE`.",
             body = String, content_type = "text/plain"),
+        (status = 403, description = "`FORBIDDEN`: the key is a client's, not an operator's.",
+            body = crate::error::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: this deployment publishes its metrics to CloudWatch.",
             body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    if !caller.is_operator() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "the metrics cover every client: they need an operator key (drawings keys create --operator)",
+        ));
+    }
     let registry = state.metrics.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -15,13 +15,13 @@
 
 use crate::auth::{API_KEY_HEADER, OPEN_PATHS};
 use crate::error::ErrorBody;
-use crate::{AppState, cancel, jobs, metrics, results, submit, uploads};
+use crate::{AppState, cancel, jobs, metrics, pages, results, submit, uploads};
 use axum::Extension;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use drawings_core::status::RESULT_FILES;
+use drawings_core::ResultFile;
 use std::borrow::Cow;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
@@ -58,6 +58,8 @@ pub(crate) fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(uploads::create_upload))
         .routes(routes!(results::status))
         .routes(routes!(results::result_file))
+        .routes(routes!(pages::page_list))
+        .routes(routes!(pages::page_image))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(cancel::cancel_job))
         .routes(routes!(metrics::metrics))
@@ -110,10 +112,18 @@ pub(crate) fn finish(mut doc: Document) -> Served {
                 add(
                     responses,
                     429,
-                    "`RATE_LIMITED`: the key is over its rate limit.",
+                    "`RATE_LIMITED`: the key is over its rate limit, or the caller's address failed \
+                     to authenticate too often.",
                     [retry_after],
                 );
             }
+            add(
+                &mut operation.responses,
+                408,
+                "`REQUEST_TIMEOUT`: the request body stalled, or the request took longer than the \
+                 server's limit (`drawings serve`).",
+                [],
+            );
             add(
                 &mut operation.responses,
                 500,
@@ -171,7 +181,7 @@ fn add<const N: usize>(
         .or_insert_with(|| RefOr::T(response.build()));
 }
 
-/// `{file}` takes one of [`RESULT_FILES`]; anything else is a `404`.
+/// `{file}` takes one of the [`ResultFile`] names; anything else is a `404`.
 fn restrict_file_parameter(item: &mut utoipa::openapi::PathItem) {
     for operation in operations(item) {
         for parameter in operation.parameters.iter_mut().flatten() {
@@ -181,7 +191,7 @@ fn restrict_file_parameter(item: &mut utoipa::openapi::PathItem) {
                 parameter.schema = Some(
                     ObjectBuilder::new()
                         .schema_type(Type::String)
-                        .enum_values(Some(RESULT_FILES))
+                        .enum_values(Some(ResultFile::ALL.map(ResultFile::name)))
                         .into(),
                 );
             }

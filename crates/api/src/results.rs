@@ -11,7 +11,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use drawings_core::status::{RESULT_FILES, StatusView, XLSX_CONTENT_TYPE, retry_after, status_view};
+use drawings_core::ResultFile;
+use drawings_core::status::{StatusView, retry_after, status_view};
 use drawings_core::{ErrorClass, ErrorCode, Job, JobId, JobStatus};
 
 /// The path's parameters; a rejection (a segment that is not UTF-8 once decoded) is a 404
@@ -94,9 +95,9 @@ pub(crate) async fn result_file(
     params: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (job_id, file) = path_params(params)?;
-    if !RESULT_FILES.contains(&file.as_str()) {
+    let Some(file) = ResultFile::parse(&file) else {
         return Err(ApiError::not_found("result file"));
-    }
+    };
     let job = load_own_job(&state, &caller, &job_id).await?;
     if job.status != JobStatus::Completed {
         return Err(ApiError::new(
@@ -109,13 +110,12 @@ pub(crate) async fn result_file(
             ),
         ));
     }
-    let body = state.backends.blobs.get(&job.id.blob_key(&file)).await?;
-    let content_type = match file.rsplit('.').next() {
-        Some("json") => "application/json",
-        Some("csv") => "text/csv; charset=utf-8",
-        _ => XLSX_CONTENT_TYPE,
+    let body = state.backends.blobs.get(&job.id.files().result(file)).await?;
+    let content_type = match file {
+        ResultFile::ScheduleCsv => "text/csv; charset=utf-8",
+        other => other.content_type(),
     };
-    let disposition = format!("attachment; filename=\"{file}\"");
+    let disposition = format!("attachment; filename=\"{}\"", file.name());
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

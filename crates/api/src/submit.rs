@@ -11,24 +11,32 @@
 //! With authentication on, the job belongs to the key's client: its `input.client_name` is
 //! the key's client whatever the form or JSON says (the field is then ignored, not an
 //! error), and the `Idempotency-Key` is scoped to the client, so two clients using the same
-//! key never meet each other's jobs.
+//! key never meet each other's jobs. With authentication off the job belongs to no client:
+//! the form's `client_name` is ignored too (it would otherwise make whoever named a client
+//! that client's owner once keys are configured), and the open callers' keys have a scope of
+//! their own, so none can pre-claim a client's.
+//!
+//! File names and labels are limited to 256 bytes (see the `labels` module); a body that
+//! stalls or drags past the server's limits is a `408 REQUEST_TIMEOUT` (see the `edge` module).
 
 use crate::auth::Caller;
 use crate::error::ErrorBody;
+use crate::labels::{MAX_LABEL_BYTES, file_name_header, label, text_field};
 use crate::{ApiError, AppState};
 use axum::Extension;
 use axum::body::Body;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use drawings_core::intake::{Accepted, Upload, valid_idempotency_key};
+use drawings_core::callback_url::MAX_CALLBACK_URL_BYTES;
+use drawings_core::intake::{Accepted, Upload};
 use drawings_core::{ErrorCode, JobId, JobStatus};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -43,13 +51,14 @@ pub(crate) struct UploadedSubmit {
     /// The `upload_id` from `POST /uploads`: 32 lowercase hex digits.
     #[schema(pattern = "^[0-9a-f]{32}$")]
     upload_id: String,
-    /// The file's name, shown in the status.
+    /// The file's name, shown in the status: at most 256 bytes of UTF-8.
     #[serde(default)]
     file_name: Option<String>,
-    /// A label for the job; with API keys the key's client replaces it.
+    /// Ignored (at most 256 bytes): the job belongs to the API key's client, to none with
+    /// authentication off.
     #[serde(default)]
     client_name: Option<String>,
-    /// A label for the job.
+    /// A label for the job: at most 256 bytes of UTF-8.
     #[serde(default)]
     project_name: Option<String>,
     /// Where the completion notice is POSTed: an absolute http(s) URL of at most 2048 bytes.
@@ -66,10 +75,11 @@ pub(crate) struct SubmitForm {
     /// The PDF.
     #[schema(value_type = String, format = Binary)]
     drawing_file: Vec<u8>,
-    /// A label for the job; with API keys the key's client replaces it.
+    /// Ignored (at most 256 bytes): the job belongs to the API key's client, to none with
+    /// authentication off. The file part's filename, at most 256 bytes, is the job's file name.
     #[schema(nullable = false)]
     client_name: Option<String>,
-    /// A label for the job.
+    /// A label for the job: at most 256 bytes of UTF-8.
     #[schema(nullable = false)]
     project_name: Option<String>,
     /// Where the completion notice is POSTed: an absolute http(s) URL of at most 2048 bytes.
@@ -105,7 +115,7 @@ pub(crate) struct AcceptedBody {
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[A-Za-z0-9\-_.:]{1,128}$",
             description = "The same key with the same bytes answers the same job (`Idempotent-Replayed: true`); \
                 with other bytes, `409 IDEMPOTENCY_CONFLICT`."),
-        ("X-File-Name" = Option<String>, Header, nullable = false, description = "The file's name, with a raw body."),
+        ("X-File-Name" = Option<String>, Header, nullable = false, description = "The file's name, with a raw body: at most 256 bytes."),
         ("X-Callback-Url" = Option<String>, Header, nullable = false, max_length = 2048, pattern = "^https?://",
             description = "Where the completion notice is POSTed, with a raw body."),
     ),
@@ -132,8 +142,10 @@ pub(crate) struct AcceptedBody {
                 description = "Download a result once the job has completed.")),
         )),
         (status = 400, description = "`EMPTY_BODY`, `INVALID_PDF` (no `%PDF-` header) or `INVALID_REQUEST` \
-            (malformed JSON or multipart, bad header, bad `callback_url` or `upload_id`).", body = ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no file was `PUT` for that `upload_id`.", body = ErrorBody),
+            (malformed JSON or multipart, bad header, bad `callback_url` or `upload_id`, a file name or label \
+            over 256 bytes: `details` `{\"field\", \"max_bytes\"}`).", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no file was `PUT` for that `upload_id`, or it is another \
+            client's.", body = ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_CONFLICT`: the key was used with other bytes; \
             `details.job_id` names the first job.", body = ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`, decided from `Content-Length` before the body \
@@ -171,23 +183,28 @@ pub(crate) async fn process_drawing(
             .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::EmptyBody, "the JSON body is empty"))?;
         let upload = Upload {
             body: Bytes::new(),
-            file_name: submit.file_name.and_then(clean_text),
-            client_name: submit.client_name.and_then(clean_text),
-            project_name: submit.project_name.and_then(clean_text),
+            file_name: label("file_name", submit.file_name)?,
+            client_name: label("client_name", submit.client_name)?,
+            project_name: label("project_name", submit.project_name)?,
             idempotency_key,
             callback_url: submit.callback_url.and_then(url_text),
         };
-        let upload = for_caller(&caller, upload)?;
-        let accepted = state.intake.submit_uploaded(&submit.upload_id, upload).await?;
+        let upload = caller.take_ownership(upload)?;
+        let accepted = state
+            .intake
+            .submit_uploaded(&submit.upload_id, caller.client(), upload)
+            .await?;
         return Ok(accepted_response(&accepted));
     }
     let mut upload = if content_type.starts_with("multipart/form-data") {
         read_multipart(&state, request).await?
     } else if content_type.starts_with("application/pdf") || content_type.starts_with("application/octet-stream") {
+        // Checked before the body is read: a refused name costs the client no upload.
+        let file_name = file_name_header(&headers)?;
         let body = read_limited(request.into_body(), state.intake.config().max_upload_bytes as usize).await?;
         Upload {
             body,
-            file_name: header_text(&headers, "x-file-name"),
+            file_name,
             callback_url: header_text(&headers, "x-callback-url"),
             ..Default::default()
         }
@@ -200,37 +217,8 @@ pub(crate) async fn process_drawing(
         ));
     };
     upload.idempotency_key = idempotency_key;
-    let accepted = state.intake.submit(for_caller(&caller, upload)?).await?;
+    let accepted = state.intake.submit(caller.take_ownership(upload)?).await?;
     Ok(accepted_response(&accepted))
-}
-
-/// The upload as the caller's: the key's client as `client_name`, the idempotency key scoped
-/// to that client (`sha256(client NUL key)` in hex, itself a valid key). Unchanged when
-/// authentication is off.
-fn for_caller(caller: &Caller, mut upload: Upload) -> Result<Upload, ApiError> {
-    let Some(client) = caller.client() else {
-        return Ok(upload);
-    };
-    if upload.client_name.as_deref().is_some_and(|given| given != client) {
-        tracing::debug!(given = ?upload.client_name, "client_name replaced by the key's client.");
-    }
-    upload.client_name = Some(client.to_owned());
-    if let Some(key) = upload.idempotency_key.take() {
-        // Checked here: the scoped form would pass the intake's check whatever the client sent.
-        if !valid_idempotency_key(&key) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidRequest,
-                "Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 - _ . :",
-            ));
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(client.as_bytes());
-        hasher.update([0]);
-        hasher.update(key.as_bytes());
-        upload.idempotency_key = Some(hex::encode(hasher.finalize()));
-    }
-    Ok(upload)
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -240,11 +228,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-}
-
-/// A metadata text as the form fields take it: trimmed, and dropped when empty or over 256 bytes.
-fn clean_text(text: String) -> Option<String> {
-    Some(text.trim().to_owned()).filter(|s| !s.is_empty() && s.len() <= 256)
 }
 
 /// A callback URL as given, trimmed; dropped when empty (the intake checks the rest).
@@ -271,12 +254,16 @@ pub(crate) async fn read_json<T: DeserializeOwned>(body: Body) -> Result<Option<
 async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut buffer = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.map(|f| f.into_data().unwrap_or_default()) else {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidRequest,
-                "the upload was interrupted",
-            ));
+        let data = match frame {
+            Ok(frame) => frame.into_data().unwrap_or_default(),
+            Err(e) if crate::edge::is_timeout(&e) => return Err(crate::edge::body_timed_out()),
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidRequest,
+                    "the upload was interrupted",
+                ));
+            }
         };
         if buffer.len() + data.len() > limit {
             discard(body).await;
@@ -316,37 +303,58 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// The answer to a multipart body that could not be read: 413 past the body limit (`limit`
+/// is the upload limit it stands for), 408 when it stalled, else 400 naming the field
+/// (`None`: between fields).
+pub(crate) fn multipart_error(e: MultipartError, field: Option<&'static str>, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(limit);
+    }
+    if crate::edge::is_timeout(&e) {
+        return crate::edge::body_timed_out();
+    }
+    let message = match field {
+        Some(name) => format!("malformed multipart field `{name}`: {e}"),
+        None => format!("malformed multipart body: {e}"),
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
+}
+
 async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
-    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message);
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| bad(format!("malformed multipart body: {e}")))?;
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            format!("malformed multipart body: {e}"),
+        )
+    })?;
     let limit = state.intake.config().max_upload_bytes as usize;
     let mut upload = Upload::default();
     let mut file: Option<Bytes> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(limit)),
-            Err(e) => return Err(bad(format!("malformed multipart body: {e}"))),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let data = match field.bytes().await {
-            Ok(data) => data,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(limit)),
-            Err(e) => return Err(bad(format!("malformed multipart field `{name}`: {e}"))),
-        };
-        let text = || String::from_utf8(data.to_vec()).ok().and_then(clean_text);
-        match name.as_str() {
+    // Fields other than these are skipped unread (the parser drains them).
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, None, limit))?
+    {
+        match field.name().unwrap_or_default() {
             "drawing_file" => {
-                upload.file_name = file_name;
-                file = Some(data.clone());
+                upload.file_name = label("file_name", field.file_name().map(str::to_owned))?;
+                let data = field.bytes().await;
+                file = Some(data.map_err(|e| multipart_error(e, Some("drawing_file"), limit))?);
             }
-            "client_name" => upload.client_name = text(),
-            "project_name" => upload.project_name = text(),
-            "callback_url" => upload.callback_url = String::from_utf8(data.to_vec()).ok().and_then(url_text),
+            "client_name" => {
+                let text = text_field(&mut field, "client_name", MAX_LABEL_BYTES, limit).await?;
+                upload.client_name = label("client_name", text)?;
+            }
+            "project_name" => {
+                let text = text_field(&mut field, "project_name", MAX_LABEL_BYTES, limit).await?;
+                upload.project_name = label("project_name", text)?;
+            }
+            "callback_url" => {
+                let text = text_field(&mut field, "callback_url", MAX_CALLBACK_URL_BYTES, limit).await?;
+                upload.callback_url = text.and_then(url_text);
+            }
             _ => {}
         }
     }

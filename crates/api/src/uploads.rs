@@ -1,10 +1,14 @@
 //! `POST /uploads`: a presigned PUT for a file too big to send through API Gateway and the
 //! intake Lambda (their payload caps are a few MB; drawings reach 100 MB). The client PUTs
-//! the PDF to `upload_url`, then submits `{"upload_id"}` to `POST /process-drawing`.
+//! the PDF to `upload_url`, then submits `{"upload_id"}` to `POST /process-drawing`. With API
+//! keys the upload belongs to the key's client: another client's submit of its id answers
+//! `404` as if it did not exist.
 
+use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::submit::read_json;
 use crate::{ApiError, AppState};
+use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -72,9 +76,17 @@ pub(crate) struct UploadHeaders {
     )
 )]
 
-pub(crate) async fn create_upload(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub(crate) async fn create_upload(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let asked: UploadRequest = read_json(request.into_body()).await?.unwrap_or_default();
-    let ticket = state.intake.start_upload(asked.content_length, state.link_ttl).await?;
+    // The upload is the caller's: only the same client can submit it (see the intake).
+    let ticket = state
+        .intake
+        .start_upload(caller.client(), asked.content_length, state.link_ttl)
+        .await?;
     tracing::debug!(upload_id = %ticket.upload_id, file_name = ?asked.file_name, "Upload requested.");
     let body = UploadTicketBody {
         upload_id: ticket.upload_id.as_str().to_owned(),

@@ -107,7 +107,7 @@ impl Harness {
         self.backends
             .blobs
             .put(
-                &id.blob_key("schedule.csv"),
+                &id.files().result(drawings_core::ResultFile::ScheduleCsv),
                 Bytes::from_static(b"id,type\n"),
                 "text/csv",
             )
@@ -320,4 +320,21 @@ async fn with_authentication_off_health_says_so_and_every_job_is_listed() {
     let (status, list, _) = h.get("/jobs", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["jobs"][0]["job_id"], body["job_id"]);
+}
+
+#[tokio::test]
+async fn metrics_are_forbidden_to_a_clients_key_but_not_to_an_operator_key() {
+    let mut keys = ApiKeys::new();
+    let acme = keys.create("acme", chrono::Utc::now()).unwrap();
+    let ops = keys.create_scoped("ops", true, chrono::Utc::now()).unwrap();
+    let h = Harness::with_auth(Auth::with_keys(keys, generous()), acme.clone(), ops.clone());
+    let (status, body, _) = h.get("/metrics", Some(&acme)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "FORBIDDEN");
+    // This router has no registry (as on Lambda): the operator passes the check and meets the 404.
+    let (status, body, _) = h.get("/metrics", Some(&ops)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An operator key is still its own client's key for jobs.
+    let (status, body, _) = h.get("/jobs", Some(&ops)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -166,7 +166,7 @@ async fn a_valid_callback_url_is_stored_with_the_job() {
 
     let boundary = "XyZ";
     let form = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"callback_url\"\r\n\r\nhttp://127.0.0.1:9/hook\r\n\
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"callback_url\"\r\n\r\nhttps://hooks.example.com/multipart\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"drawing_file\"; filename=\"a.pdf\"\r\n\
          Content-Type: application/pdf\r\n\r\n{}\r\n--{boundary}--\r\n",
         String::from_utf8_lossy(PDF)
@@ -180,8 +180,8 @@ async fn a_valid_callback_url_is_stored_with_the_job() {
     let id = JobId::parse(body["job_id"].as_str().unwrap()).unwrap();
     assert_eq!(
         h.job(&id).await.input.callback_url.as_deref(),
-        Some("http://127.0.0.1:9/hook"),
-        "plain http is fine for a loopback receiver"
+        Some("https://hooks.example.com/multipart"),
+        "the multipart field is stored like the header"
     );
 }
 

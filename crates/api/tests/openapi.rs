@@ -26,12 +26,14 @@ use tower::ServiceExt;
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 /// Every route the router serves.
-const ROUTES: [(&str, &str); 9] = [
+const ROUTES: [(&str, &str); 11] = [
     ("DELETE", "/jobs/{job_id}"),
     ("GET", "/health"),
     ("GET", "/jobs"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
+    ("GET", "/results/{job_id}/pages"),
+    ("GET", "/results/{job_id}/pages/{page}"),
     ("GET", "/results/{job_id}/{file}"),
     ("GET", "/status/{job_id}"),
     ("POST", "/process-drawing"),
@@ -147,7 +149,10 @@ async fn the_document_is_public_parses_and_lists_every_route_the_router_serves()
     let job_id = JobId::generate().to_string();
     for (method, path, operation) in operations(&doc) {
         // Each documented operation is answered by its handler, not by the router's fallbacks.
-        let uri = path.replace("{job_id}", &job_id).replace("{file}", "components.json");
+        let uri = path
+            .replace("{job_id}", &job_id)
+            .replace("{file}", "components.json")
+            .replace("{page}", "1");
         let (status, _, body) = h.call(method.parse().unwrap(), &uri, None).await;
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_ne!(body["error"]["message"], "no such route", "{method} {path}");

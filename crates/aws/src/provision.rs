@@ -228,6 +228,17 @@ pub struct StackResources {
 }
 
 impl StackResources {
+    /// The resources as a deployment's settings name them.
+    pub fn resources(&self) -> crate::AwsResources {
+        crate::AwsResources {
+            table: self.table.clone(),
+            queue_url: self.queue_url.clone(),
+            dlq_url: self.dlq_url.clone(),
+            bucket: self.bucket.clone(),
+            alert_topic_arn: self.topic_arn.clone(),
+        }
+    }
+
     /// Creates a stack's resources named `{prefix}-{role}-{suffix}` (roles: `jobs`, `queue`,
     /// `dlq`, `blobs`, `alerts`). Pass a fresh suffix (a UUID's 32 hex digits) for a
     /// stack of its own; keep both lowercase and the prefix short, since bucket names are

@@ -5,7 +5,9 @@
 //! is what the port asks for. Objects are written with SSE-S3 (`AES256`) explicitly.
 //! Presigned PUT URLs sign no extra headers, so a client can upload with a plain `PUT`;
 //! objects uploaded that way get the bucket's default encryption (SSE-S3 on every bucket
-//! since January 2023, and set by the SAM template).
+//! since January 2023, and set by the SAM template). A presigned PUT cannot cap the size (the
+//! SDK presigns no POST policy with `content-length-range`): whoever reads an uploaded object
+//! reads it with [`BlobStore::get_at_most`], a ranged GET that stops at the limit.
 
 use crate::error::{AwsError, classify};
 use async_trait::async_trait;
@@ -15,7 +17,7 @@ use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use drawings_core::StoreError;
 use drawings_core::ports::{BlobMeta, BlobStore};
 use std::time::Duration;
@@ -86,6 +88,40 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|e| StoreError::transient(BACKEND, e))?;
         Ok(body.into_bytes())
+    }
+
+    async fn get_at_most(&self, key: &str, limit: u64) -> Result<Bytes, StoreError> {
+        if limit == 0 {
+            // No range names zero bytes; only whether the key exists is left to tell.
+            return match self.head(key).await? {
+                Some(_) => Ok(Bytes::new()),
+                None => Err(StoreError::not_found(format!("blob {key}"))),
+            };
+        }
+        let request = self.client.get_object().bucket(&self.bucket).key(key);
+        // S3 sends no byte past the range, whatever the object became since any `head`.
+        let out = match request.range(format!("bytes=0-{}", limit - 1)).send().await {
+            Ok(out) => out,
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
+                return Err(StoreError::not_found(format!("blob {key}")));
+            }
+            // 416: no byte of the range exists, which from byte 0 means the object is empty.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => return Ok(Bytes::new()),
+            Err(e) => return Err(classify(BACKEND, e)),
+        };
+        // Counted here too, so a server that ignored the range still cannot make this hold
+        // more than the limit.
+        let mut body = out.body;
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| StoreError::transient(BACKEND, e))?;
+            let room = usize::try_from(limit).unwrap_or(usize::MAX) - bytes.len();
+            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if chunk.len() >= room {
+                break;
+            }
+        }
+        Ok(bytes.freeze())
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {

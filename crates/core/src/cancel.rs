@@ -11,9 +11,7 @@
 
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
 use crate::job::{Job, JobId, JobStatus};
-use crate::pipeline::Backends;
-use crate::ports::JobStore;
-use chrono::Utc;
+use crate::ports::{Decision, JobStore, Ports};
 use tracing::info;
 
 /// The error recorded on a cancelled job.
@@ -44,45 +42,45 @@ pub struct Cancellation {
 
 /// Cancels the job `id` if it is queued or processing.
 pub async fn cancel_job(jobs: &dyn JobStore, id: &JobId) -> Result<Cancellation, CancelError> {
-    for _ in 0..5 {
-        let mut job = match jobs.get(id).await {
-            Ok(job) => job,
-            Err(e) if e.class() == ErrorClass::NotFound => return Err(CancelError::NotFound),
-            Err(e) => return Err(CancelError::Store(e)),
-        };
-        match job.status {
-            JobStatus::Cancelled => return Ok(Cancellation { job, changed: false }),
-            JobStatus::Completed | JobStatus::Failed => return Err(CancelError::Finished(Box::new(job))),
-            JobStatus::Queued | JobStatus::Processing => {}
-        }
-        job.status = JobStatus::Cancelled;
-        job.error = Some(JobError {
-            code: ErrorCode::Cancelled,
-            message: CANCELLED_MESSAGE.into(),
-            stage: job.current_stage,
-            retryable: false,
-        });
-        job.lease = None;
-        job.updated_at = Utc::now();
-        match jobs.update(&job).await {
-            Ok(stored) => {
-                info!(job_id = %stored.id, stage = ?stored.current_stage, "Job cancelled.");
-                return Ok(Cancellation {
-                    job: stored,
-                    changed: true,
+    // A worker checkpointing in between makes `modify` read again and decide again.
+    let decided = jobs
+        .modify(id, |job| match job.status {
+            JobStatus::Cancelled => Decision::Keep(Seen::AlreadyCancelled),
+            JobStatus::Completed | JobStatus::Failed => Decision::Keep(Seen::Finished),
+            JobStatus::Queued | JobStatus::Processing => {
+                job.status = JobStatus::Cancelled;
+                job.error = Some(JobError {
+                    code: ErrorCode::Cancelled,
+                    message: CANCELLED_MESSAGE.into(),
+                    stage: job.current_stage,
+                    retryable: false,
                 });
+                job.lease = None;
+                Decision::Write(Seen::Cancelled)
             }
-            // A worker checkpointed in between: read again and decide again.
-            Err(e) if e.class() == ErrorClass::Conflict => continue,
-            Err(e) if e.class() == ErrorClass::NotFound => return Err(CancelError::NotFound),
-            Err(e) => return Err(CancelError::Store(e)),
+        })
+        .await;
+    match decided {
+        Ok((job, Seen::Cancelled)) => {
+            info!(job_id = %job.id, stage = ?job.current_stage, "Job cancelled.");
+            Ok(Cancellation { job, changed: true })
         }
+        Ok((job, Seen::AlreadyCancelled)) => Ok(Cancellation { job, changed: false }),
+        Ok((job, Seen::Finished)) => Err(CancelError::Finished(Box::new(job))),
+        Err(e) if e.class() == ErrorClass::NotFound => Err(CancelError::NotFound),
+        Err(e) => Err(CancelError::Store(e)),
     }
-    Err(CancelError::Store(StoreError::conflict(format!("job {id}"))))
+}
+
+/// What a cancel found.
+enum Seen {
+    Cancelled,
+    AlreadyCancelled,
+    Finished,
 }
 
 /// [`cancel_job`], then the completion notice when this call is what cancelled the job.
-pub async fn cancel(backends: &Backends, id: &JobId) -> Result<Job, CancelError> {
+pub async fn cancel(backends: &Ports, id: &JobId) -> Result<Job, CancelError> {
     let cancellation = cancel_job(backends.jobs.as_ref(), id).await?;
     if cancellation.changed {
         backends.notices.job_finished(&cancellation.job).await;
@@ -94,51 +92,45 @@ pub async fn cancel(backends: &Backends, id: &JobId) -> Result<Job, CancelError>
 mod tests {
     use super::*;
     use crate::job::{Lease, Stage, test_job};
+    use chrono::Utc;
     use crate::ports::{Created, JobQuery};
+    use crate::memory::MemoryJobStore;
     use async_trait::async_trait;
-    use std::collections::HashMap;
     use std::sync::Mutex;
 
-    /// A versioned in-memory store; `interfere` bumps the version of the next read job once
-    /// before the write lands, as a worker's checkpoint would.
+    /// The memory store, where `interfere` has the next read followed at once by a worker's
+    /// checkpoint (a page marked done), so the write after it loses the race.
     #[derive(Default)]
     struct MemStore {
-        jobs: Mutex<HashMap<JobId, Job>>,
+        store: MemoryJobStore,
         interfere: Mutex<u32>,
     }
 
     #[async_trait]
     impl JobStore for MemStore {
         async fn get(&self, id: &JobId) -> Result<Job, StoreError> {
-            let mut jobs = self.jobs.lock().unwrap();
-            let job = jobs.get_mut(id).ok_or_else(|| StoreError::not_found("job"))?;
-            let snapshot = job.clone();
-            let mut interfere = self.interfere.lock().unwrap();
-            if *interfere > 0 {
-                *interfere -= 1;
-                job.version += 1;
-                job.progress.mark_done(7);
+            let snapshot = self.store.get(id).await?;
+            let interferes = {
+                let mut interfere = self.interfere.lock().unwrap();
+                let fires = *interfere > 0;
+                *interfere = interfere.saturating_sub(1);
+                fires
+            };
+            if interferes {
+                let mut checkpoint = snapshot.clone();
+                checkpoint.progress.mark_done(7);
+                self.store.update(&checkpoint).await?;
             }
             Ok(snapshot)
         }
         async fn create(&self, job: &Job) -> Result<Created, StoreError> {
-            self.jobs.lock().unwrap().insert(job.id.clone(), job.clone());
-            Ok(Created::New)
+            self.store.create(job).await
         }
         async fn update(&self, job: &Job) -> Result<Job, StoreError> {
-            let mut jobs = self.jobs.lock().unwrap();
-            let stored = jobs.get_mut(&job.id).ok_or_else(|| StoreError::not_found("job"))?;
-            if stored.version != job.version {
-                return Err(StoreError::conflict("job"));
-            }
-            *stored = Job {
-                version: job.version + 1,
-                ..job.clone()
-            };
-            Ok(stored.clone())
+            self.store.update(job).await
         }
-        async fn list(&self, _query: &JobQuery) -> Result<Vec<Job>, StoreError> {
-            Ok(Vec::new())
+        async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
+            self.store.list(query).await
         }
     }
 

@@ -7,7 +7,6 @@
 //! The embedded server has no per-job bill: its figures say what the same work would cost
 //! on Lambda ([`ComputeBasis::AsIfLambda`]), at the processor's memory size.
 
-use crate::job::Job;
 use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 
@@ -44,45 +43,6 @@ impl AddAssign for RequestCounts {
         self.read_units += rhs.read_units;
         self.write_units += rhs.write_units;
         self.queue += rhs.queue;
-    }
-}
-
-/// Bytes a job item has on top of its JSON (key, version, lease and index attributes).
-const ITEM_OVERHEAD_BYTES: usize = 256;
-
-fn item_bytes(job: &Job) -> usize {
-    serde_json::to_vec(job).map_or(4096, |b| b.len()) + ITEM_OVERHEAD_BYTES
-}
-
-/// Read units of one strongly consistent read of `job` (4 KB each).
-pub fn read_units(job: &Job) -> u64 {
-    item_bytes(job).div_ceil(4096) as u64
-}
-
-/// Write units of one write of `job`: 1 KB each, once for the table and once per index the
-/// AWS table projects the item into (`by_day` always, `by_client` when the job has a client
-/// name, `dead_letters` while it is dead-lettered).
-pub fn write_units(job: &Job) -> u64 {
-    let copies = 2 + u64::from(job.input.client_name.is_some()) + u64::from(job.dead_letter.is_some());
-    item_bytes(job).div_ceil(1024) as u64 * copies
-}
-
-impl RequestCounts {
-    /// What intake spends on a new job: the PDF's PUT, the record's create (a two-item
-    /// transaction, at twice the units, when it carries an idempotency key) and the message.
-    pub fn at_intake(job: &Job) -> RequestCounts {
-        let units = write_units(job);
-        RequestCounts {
-            blob_put: 1,
-            job_write: 1,
-            write_units: if job.idempotency_key.is_some() {
-                2 * (units + 1)
-            } else {
-                units
-            },
-            queue: 1,
-            ..RequestCounts::default()
-        }
     }
 }
 
@@ -268,53 +228,9 @@ impl JobCost {
     }
 }
 
-/// The `cost` of `GET /status`: the model's price from `usage`, plus compute and requests.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostView {
-    /// Gemini tokens, priced (equal to `usage.usd`).
-    pub gemini_usd: f64,
-    /// Processor compute.
-    pub compute_usd: f64,
-    /// Lambda invocations, S3, DynamoDB and SQS requests.
-    pub requests_usd: f64,
-    /// The sum of the three.
-    pub total_usd: f64,
-    /// Processor wall time.
-    pub compute_seconds: f64,
-    /// Memory the compute is priced at, MB.
-    pub memory_mb: u32,
-    /// `lambda`, or `as_if_lambda` on the embedded server.
-    pub basis: ComputeBasis,
-    /// Requests by kind.
-    pub requests: RequestCounts,
-    /// Date of the AWS price table.
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub as_of: Option<String>,
-}
-
-impl CostView {
-    /// The cost of `job` so far.
-    pub fn of(job: &Job) -> CostView {
-        let c = &job.cost;
-        CostView {
-            gemini_usd: job.usage.usd,
-            compute_usd: c.compute_usd,
-            requests_usd: c.requests_usd,
-            total_usd: job.usage.usd + c.compute_usd + c.requests_usd,
-            compute_seconds: c.compute_seconds,
-            memory_mb: c.memory_mb,
-            basis: c.basis,
-            requests: c.requests,
-            as_of: c.as_of.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::test_job;
 
     #[test]
     fn a_delivery_is_priced_at_the_configured_memory_and_list_prices() {
@@ -348,23 +264,6 @@ mod tests {
     }
 
     #[test]
-    fn the_view_totals_gemini_compute_and_requests() {
-        let mut job = test_job();
-        job.usage.usd = 0.01;
-        job.cost.add(
-            &Measured {
-                compute_seconds: 2.0,
-                requests: RequestCounts::at_intake(&job),
-            },
-            &CostSettings::default(),
-        );
-        let view = CostView::of(&job);
-        assert_eq!(view.total_usd, view.gemini_usd + view.compute_usd + view.requests_usd);
-        assert!(view.compute_usd > 0.0 && view.requests_usd > 0.0);
-        assert_eq!(view.basis, ComputeBasis::AsIfLambda);
-    }
-
-    #[test]
     fn a_price_table_needs_every_price_and_no_negative_one() {
         let good = serde_json::to_vec(&CloudPrices::default()).unwrap();
         assert_eq!(CloudPrices::from_json(&good).unwrap(), CloudPrices::default());
@@ -378,14 +277,5 @@ mod tests {
             CloudPrices::from_json(&bad),
             Err(PricesError::Invalid("sqs_requests_per_million"))
         ));
-    }
-
-    #[test]
-    fn write_units_count_every_index_copy_of_the_item() {
-        let mut job = test_job();
-        let plain = write_units(&job);
-        job.input.client_name = Some("acme".into());
-        assert_eq!(write_units(&job), plain / 2 * 3);
-        assert_eq!(read_units(&job), 1);
     }
 }

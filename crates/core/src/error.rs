@@ -55,8 +55,14 @@ pub enum ErrorCode {
     InvalidRequest,
     /// The request carries no API key, or one that is not (or no longer) valid.
     Unauthorized,
-    /// The API key made more requests than its rate limit allows; retry after `Retry-After`.
+    /// The API key made more requests than its rate limit allows, or the caller's address
+    /// failed to authenticate too often; retry after `Retry-After`.
     RateLimited,
+    /// The key is valid but not allowed this route (`GET /metrics` needs an operator key).
+    Forbidden,
+    /// The client took too long to send its request (headers, or the body stalled or dragged
+    /// past the server's limit); nothing was stored.
+    RequestTimeout,
     /// The job or result does not exist.
     NotFound,
     /// The result is not there yet: the job has not completed.
@@ -106,6 +112,12 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// A bug or an unexpected state; reported, never silent.
     Internal,
+    /// The text-layer analyzer could not read a page within its time limit (a page too
+    /// complex, e.g. thousands of labels printed over one another); the same page fails again.
+    PageAnalysisTimeout,
+    /// A page holds more words of text than the text-layer analyzer reads; the same page
+    /// fails again.
+    PageTooComplex,
 }
 
 impl ErrorCode {
@@ -123,6 +135,8 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::ResultNotReady => "RESULT_NOT_READY",
             ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
@@ -146,7 +160,24 @@ impl ErrorCode {
             ErrorCode::JobFinished => "JOB_FINISHED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::PageAnalysisTimeout => "PAGE_ANALYSIS_TIMEOUT",
+            ErrorCode::PageTooComplex => "PAGE_TOO_COMPLEX",
         }
+    }
+}
+
+impl ErrorCode {
+    /// Whether the uploaded file itself caused the failure: the client is told, operators
+    /// are not paged.
+    pub fn is_input_error(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidPdf
+                | ErrorCode::EncryptedPdf
+                | ErrorCode::TooManyPages
+                | ErrorCode::PageTooLarge
+                | ErrorCode::PayloadTooLarge
+        )
     }
 }
 
@@ -250,7 +281,7 @@ pub struct JobError {
     pub message: String,
     /// The stage that failed, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stage: Option<crate::Stage>,
+    pub stage: Option<crate::stage::Stage>,
     /// Whether submitting the same file again may succeed.
     pub retryable: bool,
 }

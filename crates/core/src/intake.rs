@@ -3,19 +3,23 @@
 //! never costs the intake path more than a hash.
 //!
 //! A file too big for the request (API Gateway and Lambda cap payloads at a few MB) comes in
-//! two steps: [`Intake::start_upload`] hands out a presigned PUT for `uploads/{id}.pdf`, and
-//! [`Intake::submit_uploaded`] reads that blob and runs it through [`Intake::submit`] like a
-//! direct upload, so both paths share every check, the idempotency handling and job creation.
+//! two steps (the `uploads` submodule): [`Intake::start_upload`] hands out a presigned PUT
+//! bound to the client, and [`Intake::submit_uploaded`] reads that blob and runs it through
+//! [`Intake::submit`] like a direct upload, so both paths share every check, the idempotency
+//! handling and job creation.
 
 use crate::error::{ErrorClass, ErrorCode, StoreError};
 use crate::job::{Job, JobId, JobInput, JobStatus};
-use crate::pipeline::Backends;
+use crate::ports::Ports;
 use crate::ports::{Created, MessageKind, QueueMessage};
 use bytes::Bytes;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use tracing::{info, warn};
+
+mod uploads;
+
+pub use uploads::{UploadId, UploadTicket};
 
 /// Intake limits.
 #[derive(Debug, Clone)]
@@ -24,8 +28,9 @@ pub struct IntakeConfig {
     pub max_upload_bytes: u64,
     /// How long the job and its files are kept.
     pub ttl: Duration,
-    /// Whether a `callback_url` may be plain `http` to any host (embedded), not only to loopback.
-    pub allow_http_callbacks: bool,
+    /// Local development (`DRAWINGS_CALLBACK_ALLOW_PRIVATE`): a `callback_url` may be plain
+    /// `http` and point at loopback, private or link-local hosts (see [`crate::callback_url`]).
+    pub allow_private_callbacks: bool,
 }
 
 impl Default for IntakeConfig {
@@ -33,7 +38,7 @@ impl Default for IntakeConfig {
         IntakeConfig {
             max_upload_bytes: 100 * 1024 * 1024,
             ttl: Duration::days(30),
-            allow_http_callbacks: false,
+            allow_private_callbacks: false,
         }
     }
 }
@@ -53,53 +58,6 @@ pub struct Upload {
     pub idempotency_key: Option<String>,
     /// Optional completion-notice URL (see [`crate::callback_url`]).
     pub callback_url: Option<String>,
-}
-
-/// The id of a presigned upload: 32 lowercase hex digits, random, so it cannot be guessed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UploadId(String);
-
-impl UploadId {
-    /// A fresh random id.
-    pub fn generate() -> Self {
-        UploadId(uuid::Uuid::new_v4().simple().to_string())
-    }
-
-    /// Parses an id received from a client; `None` when it cannot be one of ours, so a
-    /// malformed id never reaches a backend as a key.
-    pub fn parse(s: &str) -> Option<Self> {
-        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        ok.then(|| UploadId(s.to_owned()))
-    }
-
-    /// The id as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Where the client's PUT lands (`uploads/{id}.pdf`).
-    pub fn blob_key(&self) -> String {
-        format!("uploads/{}.pdf", self.0)
-    }
-}
-
-impl fmt::Display for UploadId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A presigned upload handed to a client.
-#[derive(Debug, Clone)]
-pub struct UploadTicket {
-    /// The id to submit once the file is there.
-    pub upload_id: UploadId,
-    /// The presigned URL to `PUT` the PDF to.
-    pub url: String,
-    /// When the URL stops working.
-    pub expires_at: DateTime<Utc>,
-    /// The largest file a submit accepts.
-    pub max_bytes: u64,
 }
 
 /// An accepted upload.
@@ -153,7 +111,7 @@ impl IntakeError {
 
 /// Accepts uploads.
 pub struct Intake {
-    backends: Backends,
+    backends: Ports,
     config: IntakeConfig,
 }
 
@@ -164,7 +122,7 @@ pub fn valid_idempotency_key(key: &str) -> bool {
 
 impl Intake {
     /// An intake service.
-    pub fn new(backends: Backends, config: IntakeConfig) -> Self {
+    pub fn new(backends: Ports, config: IntakeConfig) -> Self {
         Intake { backends, config }
     }
 
@@ -201,8 +159,8 @@ impl Intake {
             ));
         }
         if let Some(url) = &upload.callback_url {
-            crate::callback_url::check_callback_url(url, self.config.allow_http_callbacks)
-                .map_err(|message| IntakeError::rejected(ErrorCode::InvalidRequest, message))?;
+            crate::callback_url::check_callback_url(url, self.config.allow_private_callbacks)
+                .map_err(|e| IntakeError::rejected(ErrorCode::InvalidRequest, e.to_string()))?;
         }
         Self::check_idempotency_key(upload.idempotency_key.as_deref())
     }
@@ -219,87 +177,6 @@ impl Intake {
         Ok(())
     }
 
-    /// Hands out a presigned PUT for a new upload, valid for `ttl`. `declared_bytes`, when the
-    /// client says how big the file is, is checked against the limit at once, so nobody
-    /// uploads 100 MB only to be turned away on submit.
-    pub async fn start_upload(
-        &self,
-        declared_bytes: Option<u64>,
-        ttl: std::time::Duration,
-    ) -> Result<UploadTicket, IntakeError> {
-        if let Some(bytes) = declared_bytes {
-            self.check_declared_size(bytes)?;
-        }
-        let upload_id = UploadId::generate();
-        // Taken before presigning, so the advertised expiry is never later than the real one.
-        let now = Utc::now();
-        let url = self
-            .backends
-            .blobs
-            .presign_put(&upload_id.blob_key(), ttl)
-            .await
-            .map_err(IntakeError::Unavailable)?
-            .ok_or_else(|| {
-                IntakeError::rejected(
-                    ErrorCode::UploadsNotSupported,
-                    "this deployment has no presigned uploads; send the PDF directly to POST /process-drawing",
-                )
-            })?;
-        let expires_at = now + Duration::from_std(ttl).unwrap_or(Duration::MAX);
-        info!(%upload_id, "Upload URL issued.");
-        Ok(UploadTicket {
-            upload_id,
-            url,
-            expires_at,
-            max_bytes: self.config.max_upload_bytes,
-        })
-    }
-
-    /// Submits a file the client PUT to a presigned upload URL. `upload` carries the metadata
-    /// and the idempotency key; its body is replaced by the uploaded bytes, which then go
-    /// through [`Intake::submit`] exactly like a direct upload.
-    ///
-    /// The bytes are copied to the job's own `input.pdf` rather than referenced: the upload
-    /// URL stays writable until it expires, and the job's input must never change under its
-    /// recorded sha256. Once a job holds the bytes the upload blob is deleted (best-effort);
-    /// a rejected or failed submit leaves it for the client to fix and retry.
-    pub async fn submit_uploaded(&self, upload_id: &str, upload: Upload) -> Result<Accepted, IntakeError> {
-        let id = UploadId::parse(upload_id).ok_or_else(|| {
-            IntakeError::rejected(ErrorCode::InvalidRequest, "upload_id must be 32 lowercase hex digits")
-        })?;
-        // A request that cannot succeed is turned away before the upload is read.
-        Self::check_idempotency_key(upload.idempotency_key.as_deref())?;
-        let key = id.blob_key();
-        let missing = || {
-            IntakeError::rejected(
-                ErrorCode::NotFound,
-                "upload not found; PUT the file to upload_url first",
-            )
-        };
-        // Check the size before reading: a presigned PUT does not stop a client from storing
-        // far more than the limit, and the intake must not load that into memory.
-        let size = self
-            .backends
-            .blobs
-            .head(&key)
-            .await
-            .map_err(IntakeError::Unavailable)?
-            .ok_or_else(missing)?
-            .size;
-        self.check_declared_size(size)?;
-        let body = match self.backends.blobs.get(&key).await {
-            Ok(body) => body,
-            Err(e) if e.class() == ErrorClass::NotFound => return Err(missing()),
-            Err(e) => return Err(IntakeError::Unavailable(e)),
-        };
-        let accepted = self.submit(Upload { body, ..upload }).await?;
-        info!(job_id = %accepted.job.id, upload_id = %id, replayed = accepted.replayed, "Upload submitted.");
-        if let Err(e) = self.backends.blobs.delete(&key).await {
-            warn!(upload_id = %id, error = %e, "Could not delete a submitted upload.");
-        }
-        Ok(accepted)
-    }
-
     /// Stores the PDF, creates the job and enqueues it. With an idempotency key, a repeat
     /// of the same bytes returns the first job; other bytes are a conflict.
     pub async fn submit(&self, upload: Upload) -> Result<Accepted, IntakeError> {
@@ -307,7 +184,7 @@ impl Intake {
         let sha256 = hex::encode(Sha256::digest(&upload.body));
         let id = JobId::generate();
         let input = JobInput {
-            blob_key: id.blob_key("input.pdf"),
+            blob_key: id.files().input(),
             sha256,
             bytes: upload.body.len() as u64,
             file_name: upload.file_name,

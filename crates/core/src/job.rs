@@ -2,6 +2,7 @@
 //! items at 400 KB), with every output stored in blobs and only referenced here.
 
 use crate::error::JobError;
+pub use crate::stage::Stage;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -29,9 +30,9 @@ impl JobId {
         &self.0
     }
 
-    /// The blob key of one of this job's files (`jobs/{id}/{name}`).
-    pub fn blob_key(&self, name: &str) -> String {
-        format!("jobs/{}/{}", self.0, name)
+    /// Where this job's files live ([`JobFiles`](crate::layout::JobFiles)).
+    pub fn files(&self) -> crate::layout::JobFiles<'_> {
+        crate::layout::JobFiles::of(self)
     }
 }
 
@@ -73,56 +74,6 @@ impl JobStatus {
             JobStatus::Failed => "failed",
             JobStatus::Cancelled => "cancelled",
         }
-    }
-}
-
-/// The pipeline's stages, in order. Their names are part of the API.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Size, magic bytes, encryption, page limits, can PDFium open it.
-    Validation,
-    /// Per page: text layer with positions and a rendered image.
-    PdfProcessing,
-    /// Per page: the analyzer finds components.
-    DrawingAnalysis,
-    /// Merge pages, dedupe ids, write the schedule.
-    ScheduleGeneration,
-    /// Deterministic cross-check of the analyzer against the text layer.
-    Evaluation,
-}
-
-impl Stage {
-    /// Every stage in the order the pipeline runs them.
-    pub const ALL: [Stage; 5] = [
-        Stage::Validation,
-        Stage::PdfProcessing,
-        Stage::DrawingAnalysis,
-        Stage::ScheduleGeneration,
-        Stage::Evaluation,
-    ];
-
-    /// Whether the stage works page by page and checkpoints after each page.
-    pub fn is_per_page(self) -> bool {
-        matches!(self, Stage::PdfProcessing | Stage::DrawingAnalysis)
-    }
-
-    /// The stage name as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Validation => "validation",
-            Stage::PdfProcessing => "pdf_processing",
-            Stage::DrawingAnalysis => "drawing_analysis",
-            Stage::ScheduleGeneration => "schedule_generation",
-            Stage::Evaluation => "evaluation",
-        }
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -306,6 +257,15 @@ impl Job {
             self.failures.drain(..excess);
         }
         self.error = Some(error);
+    }
+
+    /// The job ends as `status` (failed or cancelled) with `error`: the error recorded, the
+    /// lease dropped.
+    pub fn end(&mut self, status: JobStatus, error: JobError, at: DateTime<Utc>) {
+        debug_assert!(status.is_terminal());
+        self.status = status;
+        self.record_failure(error, at);
+        self.lease = None;
     }
 
     /// A new queued job for an uploaded drawing.

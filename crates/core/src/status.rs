@@ -1,19 +1,15 @@
 //! The status view (`GET /status/{job_id}`): what a client polls, derived from the job
 //! record alone, with result links once the job has completed.
 
-use crate::cost::CostView;
+use crate::cost::{ComputeBasis, RequestCounts};
 use crate::error::{JobError, StoreError};
 use crate::job::{Job, JobId, JobStatus, Stage, Usage};
+use crate::layout::ResultFile;
 use crate::ports::BlobStore;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The names of the result files, in the order of [`ResultLinks`]' fields.
-pub const RESULT_FILES: [&str; 3] = ["components.json", "schedule.xlsx", "schedule.csv"];
-
-/// Media type of `schedule.xlsx`.
-pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Progress through the pipeline.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -149,9 +145,9 @@ pub fn retry_after(job: &Job) -> Option<u32> {
     }
 }
 
-async fn result_link(job: &Job, blobs: &dyn BlobStore, name: &str, ttl: Duration) -> Result<String, StoreError> {
-    let presigned = blobs.presign_get(&job.id.blob_key(name), ttl).await?;
-    Ok(presigned.unwrap_or_else(|| format!("/results/{}/{}", job.id, name)))
+async fn result_link(job: &Job, blobs: &dyn BlobStore, file: ResultFile, ttl: Duration) -> Result<String, StoreError> {
+    let presigned = blobs.presign_get(&job.id.files().result(file), ttl).await?;
+    Ok(presigned.unwrap_or_else(|| format!("/results/{}/{}", job.id, file.name())))
 }
 
 /// Builds the status view. Result links are presigned URLs where the blob store has them
@@ -159,9 +155,9 @@ async fn result_link(job: &Job, blobs: &dyn BlobStore, name: &str, ttl: Duration
 pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -> Result<StatusView, StoreError> {
     let result = if job.status == JobStatus::Completed {
         Some(ResultLinks {
-            components: result_link(job, blobs, RESULT_FILES[0], link_ttl).await?,
-            schedule_xlsx: result_link(job, blobs, RESULT_FILES[1], link_ttl).await?,
-            schedule_csv: result_link(job, blobs, RESULT_FILES[2], link_ttl).await?,
+            components: result_link(job, blobs, ResultFile::Components, link_ttl).await?,
+            schedule_xlsx: result_link(job, blobs, ResultFile::ScheduleXlsx, link_ttl).await?,
+            schedule_csv: result_link(job, blobs, ResultFile::ScheduleCsv, link_ttl).await?,
         })
     } else {
         None
@@ -189,6 +185,49 @@ pub async fn status_view(job: &Job, blobs: &dyn BlobStore, link_ttl: Duration) -
         error: job.error.clone(),
         warnings: job.warnings.clone(),
     })
+}
+
+/// The `cost` of `GET /status`: the model's price from `usage`, plus compute and requests.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostView {
+    /// Gemini tokens, priced (equal to `usage.usd`).
+    pub gemini_usd: f64,
+    /// Processor compute.
+    pub compute_usd: f64,
+    /// Lambda invocations, S3, DynamoDB and SQS requests.
+    pub requests_usd: f64,
+    /// The sum of the three.
+    pub total_usd: f64,
+    /// Processor wall time.
+    pub compute_seconds: f64,
+    /// Memory the compute is priced at, MB.
+    pub memory_mb: u32,
+    /// `lambda`, or `as_if_lambda` on the embedded server.
+    pub basis: ComputeBasis,
+    /// Requests by kind.
+    pub requests: RequestCounts,
+    /// Date of the AWS price table.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub as_of: Option<String>,
+}
+
+impl CostView {
+    /// The cost of `job` so far.
+    pub fn of(job: &Job) -> CostView {
+        let c = &job.cost;
+        CostView {
+            gemini_usd: job.usage.usd,
+            compute_usd: c.compute_usd,
+            requests_usd: c.requests_usd,
+            total_usd: job.usage.usd + c.compute_usd + c.requests_usd,
+            compute_seconds: c.compute_seconds,
+            memory_mb: c.memory_mb,
+            basis: c.basis,
+            requests: c.requests,
+            as_of: c.as_of.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -232,5 +271,22 @@ mod tests {
         assert!(retry_after(&j).is_some());
         j.status = JobStatus::Failed;
         assert_eq!(retry_after(&j), None);
+    }
+
+    #[test]
+    fn the_view_totals_gemini_compute_and_requests() {
+        let mut job = job();
+        job.usage.usd = 0.01;
+        job.cost.add(
+            &crate::cost::Measured {
+                compute_seconds: 2.0,
+                requests: RequestCounts::at_intake(&job),
+            },
+            &crate::cost::CostSettings::default(),
+        );
+        let view = CostView::of(&job);
+        assert_eq!(view.total_usd, view.gemini_usd + view.compute_usd + view.requests_usd);
+        assert!(view.compute_usd > 0.0 && view.requests_usd > 0.0);
+        assert_eq!(view.basis, ComputeBasis::AsIfLambda);
     }
 }

@@ -7,31 +7,33 @@ use drawings_api::RateLimit;
 use drawings_core::cost::{CloudPrices, ComputeBasis};
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
+use drawings_aws::AwsResources;
+use drawings_textlayer::ReadingLimits;
 use std::time::Duration;
 
 /// Everything a function is configured with.
 #[derive(Debug, Clone)]
 pub struct LambdaConfig {
-    /// `DRAWINGS_TABLE`: the DynamoDB table of jobs.
-    pub table: String,
-    /// `DRAWINGS_QUEUE_URL`: the work queue.
-    pub queue_url: String,
-    /// `DRAWINGS_DLQ_URL`: its dead-letter queue.
-    pub dlq_url: String,
-    /// `DRAWINGS_BUCKET`: PDFs and outputs.
-    pub bucket: String,
-    /// `DRAWINGS_ALERT_TOPIC_ARN`: the SNS topic for alerts.
-    pub alert_topic_arn: String,
+    /// `DRAWINGS_TABLE`, `DRAWINGS_QUEUE_URL`, `DRAWINGS_DLQ_URL`, `DRAWINGS_BUCKET`,
+    /// `DRAWINGS_ALERT_TOPIC_ARN`: the stack's resources.
+    pub resources: AwsResources,
     /// `DRAWINGS_GEMINI_KEY_PARAMETER`: the SSM SecureString holding the Gemini key (none:
     /// the offline text-layer analyzer).
     pub gemini_key_parameter: Option<String>,
-    /// `DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`.
+    /// `DRAWINGS_MAX_UPLOAD_BYTES`, `DRAWINGS_JOB_TTL_DAYS`, and
+    /// `DRAWINGS_CALLBACK_ALLOW_PRIVATE` (default `false`; `true` only against a local
+    /// emulator: plain-http and loopback or private callback receivers), which the
+    /// completion-notice sender of every function follows too.
     pub intake: IntakeConfig,
     /// `DRAWINGS_ANALYSIS_CONCURRENCY`, `DRAWINGS_LEASE_SECS`, `DRAWINGS_MAX_CONTINUATIONS`;
     /// compute priced at `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` with `DRAWINGS_AWS_PRICES`.
     pub pipeline: PipelineConfig,
     /// `PDFIUM_LIB`: the PDFium library (`/opt/lib/libpdfium.so` from the layer).
     pub pdfium_lib: Option<String>,
+    /// The text-layer analyzer's limits on reading one page:
+    /// `DRAWINGS_PAGE_ANALYSIS_TIMEOUT_SECS` (10), `DRAWINGS_PAGE_ANALYSIS_MAX_WORDS` (200000)
+    /// and `DRAWINGS_PAGE_ANALYSIS_THREADS` (default the function's vCPUs).
+    pub page_analysis: ReadingLimits,
     /// How long presigned links stay valid (one hour).
     pub link_ttl: Duration,
 }
@@ -44,10 +46,6 @@ pub fn var(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn required(name: &str) -> Result<String> {
-    var(name).with_context(|| format!("{name} is not set"))
-}
-
 fn number<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
     var(name)
         .map(|v| {
@@ -57,10 +55,37 @@ fn number<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
         .transpose()
 }
 
+/// `true` or `false`; unset is `false`.
+fn flag(name: &str) -> Result<bool> {
+    match var(name).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => bail!("{name}={other:?}: expected `true` or `false`"),
+    }
+}
+
+/// `DRAWINGS_PAGE_ANALYSIS_*`: what reading one page's text may cost (see [`ReadingLimits`]).
+fn page_analysis_limits() -> Result<ReadingLimits> {
+    let defaults = ReadingLimits::default();
+    let limits = ReadingLimits {
+        page_timeout: number::<u64>("DRAWINGS_PAGE_ANALYSIS_TIMEOUT_SECS")?
+            .map_or(defaults.page_timeout, Duration::from_secs),
+        max_words: number("DRAWINGS_PAGE_ANALYSIS_MAX_WORDS")?.unwrap_or(defaults.max_words),
+        concurrent_pages: number("DRAWINGS_PAGE_ANALYSIS_THREADS")?.unwrap_or(defaults.concurrent_pages),
+    };
+    if limits.page_timeout.is_zero() || limits.max_words == 0 || limits.concurrent_pages == 0 {
+        bail!("DRAWINGS_PAGE_ANALYSIS_TIMEOUT_SECS, _MAX_WORDS and _THREADS must be at least 1");
+    }
+    Ok(limits)
+}
+
 impl LambdaConfig {
     /// Reads the environment.
     pub fn from_env() -> Result<LambdaConfig> {
-        let mut intake = IntakeConfig::default();
+        let mut intake = IntakeConfig {
+            allow_private_callbacks: flag("DRAWINGS_CALLBACK_ALLOW_PRIVATE")?,
+            ..IntakeConfig::default()
+        };
         if let Some(n) = number("DRAWINGS_MAX_UPLOAD_BYTES")? {
             intake.max_upload_bytes = n;
         }
@@ -81,6 +106,12 @@ impl LambdaConfig {
         if let Some(n) = number("DRAWINGS_MAX_CONTINUATIONS")? {
             pipeline.max_continuations = n;
         }
+        if let Some(secs) = number::<u64>("DRAWINGS_JOB_SECONDS_PER_PAGE")? {
+            pipeline.job_budget.per_page = Duration::from_secs(secs);
+        }
+        if let Some(secs) = number::<u64>("DRAWINGS_JOB_MAX_SECONDS")? {
+            pipeline.job_budget.max = Duration::from_secs(secs);
+        }
         // The Lambda's own deadline bounds each invocation; keep the last 20 s for the
         // checkpoint and the continuation message.
         pipeline.reserve = Duration::from_secs(20);
@@ -98,15 +129,12 @@ impl LambdaConfig {
             pipeline.worker_id = name;
         }
         Ok(LambdaConfig {
-            table: required("DRAWINGS_TABLE")?,
-            queue_url: required("DRAWINGS_QUEUE_URL")?,
-            dlq_url: required("DRAWINGS_DLQ_URL")?,
-            bucket: required("DRAWINGS_BUCKET")?,
-            alert_topic_arn: required("DRAWINGS_ALERT_TOPIC_ARN")?,
+            resources: AwsResources::from_lookup(var)?,
             gemini_key_parameter: var("DRAWINGS_GEMINI_KEY_PARAMETER"),
             intake,
             pipeline,
             pdfium_lib: var("PDFIUM_LIB"),
+            page_analysis: page_analysis_limits()?,
             link_ttl: Duration::from_secs(3600),
         })
     }
@@ -130,6 +158,10 @@ pub struct AccessConfig {
     /// `DRAWINGS_RATE_LIMIT_PER_MINUTE` (120; 0: off) and `DRAWINGS_RATE_LIMIT_BURST` (30):
     /// requests per key, per execution environment.
     pub rate_limit: RateLimit,
+    /// `DRAWINGS_AUTH_FAILURES_PER_MINUTE` (10; 0: off) and `DRAWINGS_AUTH_FAILURE_BURST` (20):
+    /// failed authentications per source address (API Gateway's `sourceIp`), per execution
+    /// environment.
+    pub auth_failure_limit: RateLimit,
 }
 
 impl AccessConfig {
@@ -163,9 +195,18 @@ impl AccessConfig {
         if rate_limit.burst == 0 {
             bail!("DRAWINGS_RATE_LIMIT_BURST must be at least 1");
         }
+        let failures = RateLimit::AUTH_FAILURES;
+        let auth_failure_limit = RateLimit {
+            per_minute: count("DRAWINGS_AUTH_FAILURES_PER_MINUTE", failures.per_minute)?,
+            burst: count("DRAWINGS_AUTH_FAILURE_BURST", failures.burst)?,
+        };
+        if auth_failure_limit.burst == 0 {
+            bail!("DRAWINGS_AUTH_FAILURE_BURST must be at least 1");
+        }
         Ok(AccessConfig {
             keys_parameter,
             rate_limit,
+            auth_failure_limit,
         })
     }
 }
@@ -208,5 +249,20 @@ mod tests {
         let limit = AccessConfig::from_settings(settings(&set)).unwrap().rate_limit;
         assert_eq!((limit.per_minute, limit.burst), (0, 5));
         assert!(AccessConfig::from_settings(settings(&[base[0], ("DRAWINGS_RATE_LIMIT_BURST", "0")])).is_err());
+    }
+
+    #[test]
+    fn failed_authentications_per_address_default_to_10_a_minute_with_a_burst_of_20() {
+        let base = [("DRAWINGS_AUTH", "off")];
+        let limit = AccessConfig::from_settings(settings(&base)).unwrap().auth_failure_limit;
+        assert_eq!((limit.per_minute, limit.burst), (10, 20));
+        let set = [
+            base[0],
+            ("DRAWINGS_AUTH_FAILURES_PER_MINUTE", "3"),
+            ("DRAWINGS_AUTH_FAILURE_BURST", "4"),
+        ];
+        let limit = AccessConfig::from_settings(settings(&set)).unwrap().auth_failure_limit;
+        assert_eq!((limit.per_minute, limit.burst), (3, 4));
+        assert!(AccessConfig::from_settings(settings(&[base[0], ("DRAWINGS_AUTH_FAILURE_BURST", "0")])).is_err());
     }
 }

@@ -5,7 +5,7 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, TimeZone, Utc};
 use drawings_core::dead_letter::DeadLetterHandler;
-use drawings_core::pipeline::{Outcome, Processor};
+use drawings_core::pipeline::{Acknowledge, Processor};
 use drawings_core::ports::{Delivery, JobQueue};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
@@ -67,10 +67,10 @@ pub async fn process_event(
         };
         let outcome = processor.handle(&delivery, deadline).await;
         info!(message_id = %delivery.message_id, ?outcome, "Message handled.");
-        if let Outcome::Retrying { after, .. } = outcome {
-            if let Err(e) = queue.set_visibility(&delivery.receipt, after).await {
-                warn!(error = %e, "Could not delay the retry; it comes back after the queue's visibility timeout.");
-            }
+        if let Err(e) = outcome.settle(queue, &delivery, Acknowledge::ByEventSource).await {
+            warn!(error = %e, "Could not delay the retry; it comes back after the queue's visibility timeout.");
+        }
+        if !outcome.is_done() {
             response.add_failure(delivery.message_id);
         }
     }

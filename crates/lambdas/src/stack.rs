@@ -4,16 +4,16 @@
 
 use crate::config::LambdaConfig;
 use anyhow::{Context, Result};
-use drawings_api::callback::{CallbackConfig, CallbackNotifier, DeliveryMode};
-use drawings_aws::{AwsClients, DynamoJobStore, S3BlobStore, SnsNotifier, SqsJobQueue};
+use drawings_aws::AwsClients;
 use drawings_core::JobId;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::{Backends, Processor};
-use drawings_core::ports::{Analyzer, JobQueue, NoNotices, PdfEngine};
+use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
 use drawings_gemini::{GeminiAnalyzer, GeminiClient, GeminiConfig};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
+use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, error, info, warn};
@@ -43,14 +43,7 @@ pub struct Stack {
 impl Stack {
     /// Adapters over `clients`.
     pub fn new(config: LambdaConfig, clients: AwsClients) -> Stack {
-        let backends = Backends {
-            jobs: Arc::new(DynamoJobStore::new(clients.dynamodb.clone(), &config.table)),
-            queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.queue_url)),
-            blobs: Arc::new(S3BlobStore::new(clients.s3.clone(), &config.bucket)),
-            notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), &config.alert_topic_arn)),
-            notices: Arc::new(NoNotices),
-        };
-        let dead_letters = Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.dlq_url));
+        let (backends, dead_letters) = config.resources.ports(&clients);
         Stack {
             config,
             clients,
@@ -79,6 +72,7 @@ impl Stack {
             request_timeout: Duration::from_secs(5),
             mode: DeliveryMode::Within(NOTICE_BUDGET),
             link_ttl: self.config.link_ttl,
+            allow_private: self.config.intake.allow_private_callbacks,
             ..CallbackConfig::new(secret)
         };
         match CallbackNotifier::new(config, self.backends.blobs.clone()) {
@@ -93,7 +87,7 @@ impl Stack {
     /// hostage.
     pub async fn warm_up(&self) {
         let probe = JobId::generate();
-        let key = probe.blob_key("input.pdf");
+        let key = probe.files().input();
         let bound = Duration::from_secs(2);
         let (jobs, blobs) = tokio::join!(
             tokio::time::timeout(bound, self.backends.jobs.get(&probe)),
@@ -125,10 +119,11 @@ impl Stack {
         if let Some(path) = &self.config.pdfium_lib {
             drawings_pdf::use_library(path.into());
         }
-        let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(TagSchemes::default()));
+        let text_layer: Arc<dyn Analyzer> =
+            Arc::new(TextLayerAnalyzer::new(TagSchemes::default()).with_limits(self.config.page_analysis));
         let analyzer: Arc<dyn Analyzer> = match &self.config.gemini_key_parameter {
             Some(parameter) => {
-                let key = self.gemini_key(parameter).await?;
+                let key = secure_parameter(parameter, "the Gemini key").await?;
                 let gemini = GeminiConfig::from_settings(key, crate::config::var)?;
                 info!(model = %gemini.model, "Analyzer: Gemini.");
                 Arc::new(GeminiAnalyzer::new(GeminiClient::new(gemini)?))
@@ -153,35 +148,12 @@ impl Stack {
         DeadLetterHandler::new(self.backends.clone())
     }
 
-    async fn gemini_key(&self, parameter: &str) -> Result<String> {
-        let ssm = aws_sdk_ssm::Client::new(&drawings_aws::config_from_env().await);
-        let answer = ssm
-            .get_parameter()
-            .name(parameter)
-            .with_decryption(true)
-            .send()
-            .await
-            .with_context(|| format!("reading the Gemini key from SSM parameter {parameter}"))?;
-        answer
-            .parameter
-            .and_then(|p| p.value)
-            .with_context(|| format!("SSM parameter {parameter} has no value"))
-    }
 }
 
 /// The decrypted value of an SSM (SecureString) parameter, read with the function's role.
 /// `what` names it in the error.
 pub async fn secure_parameter(name: &str, what: &str) -> Result<String> {
-    let ssm = aws_sdk_ssm::Client::new(&drawings_aws::config_from_env().await);
-    let answer = ssm
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
+    drawings_aws::ssm::secure_parameter(&drawings_aws::config_from_env().await, name)
         .await
-        .with_context(|| format!("reading {what} from SSM parameter {name}"))?;
-    answer
-        .parameter
-        .and_then(|p| p.value)
-        .with_context(|| format!("SSM parameter {name} has no value"))
+        .with_context(|| format!("reading {what} from SSM parameter {name}"))
 }

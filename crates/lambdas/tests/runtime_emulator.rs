@@ -2,9 +2,12 @@
 //! (`cargo lambda watch`), against moto: intake over its function URL, processor and dlq
 //! with SQS events in the real shape built from messages received on moto.
 //!
-//! Each test has its own moto server, stack and watch (see `emulator/mod.rs`). The first
-//! invocation of each function starts it with `cargo run`; the binaries are pre-built once
-//! per test binary, so that is quick unless a source changed in between.
+//! Each test has its own moto server, stack and watch (see `emulator/mod.rs`). By default the
+//! first invocation of each function starts it with `cargo run`; the binaries are pre-built
+//! once per test binary, so that is quick unless a source changed in between. With
+//! `DRAWINGS_LAMBDA_ARTIFACTS=target/lambda/x86_64` (`.ci/run` sets it after
+//! `scripts/build-artifacts.sh x86_64`) the same tests run the built bootstraps and the PDFium
+//! layer that a deploy would upload, and nothing is compiled.
 
 mod emulator;
 
@@ -166,4 +169,54 @@ async fn dlq_answers_an_sqs_event_under_the_emulator() {
     assert_eq!(again, no_failures());
     let (_, after) = emu.status(&job_id).await;
     assert_eq!(after["updated_at"], view["updated_at"], "{after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_script_sees_a_fixture_through_to_its_result_on_the_emulated_stack() {
+    // scripts/smoke.sh is what the delivery pipeline runs after each deploy; here it talks to
+    // the intake's function URL while the test plays Lambda's SQS trigger for the processor.
+    let emu = Emulator::start(&[]).await;
+    let base = emu.url("intake", "");
+    let mut smoke = tokio::process::Command::new("bash")
+        .arg(emulator::repo_root().join("scripts/smoke.sh"))
+        .arg(&base)
+        .env("SMOKE_POLL", "1")
+        .env("SMOKE_TIMEOUT", "300")
+        .env_remove("DRAWINGS_API_KEY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run scripts/smoke.sh");
+    let (queue_url, queue_arn) = (&emu.resources.queue_url, &emu.resources.queue_arn);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = smoke.try_wait().expect("the smoke script's status") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(400),
+            "scripts/smoke.sh did not finish"
+        );
+        if let Some(message) = emu.receive(queue_url, 300, 1).await {
+            let event = sqs_event(&message, queue_arn);
+            let answer = emu.invoke_api("processor", &event).await;
+            assert_eq!(answer, no_failures(), "processor with {event}");
+            emu.delete(queue_url, &message).await;
+        }
+    };
+    let output = smoke.wait_with_output().await.expect("the smoke script's output");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(
+        status.success(),
+        "scripts/smoke.sh {base} failed ({status}):\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("completed") && stdout.contains("[smoke] OK"),
+        "{stdout}"
+    );
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use drawings_core::StoreError;
 use drawings_core::ports::{BlobMeta, BlobStore};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 const BACKEND: &str = "fs";
@@ -163,6 +163,34 @@ impl BlobStore for FsBlobStore {
                 Err(FsError::NotFound(key))
             }
             Err(e) => Err(io("read", &path)(e)),
+        })
+        .await
+    }
+
+    async fn get_at_most(&self, key: &str, limit: u64) -> Result<Bytes, StoreError> {
+        let path = self.path_of(key)?;
+        let key = key.to_owned();
+        Self::blocking(move || {
+            let not_found = |e: &std::io::Error| {
+                matches!(
+                    e.kind(),
+                    ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::IsADirectory
+                )
+            };
+            let file = match std::fs::File::open(&path) {
+                Ok(file) => file,
+                Err(e) if not_found(&e) => return Err(FsError::NotFound(key)),
+                Err(e) => return Err(io("read", &path)(e)),
+            };
+            // `take` stops at the limit however long the file is, or grows while it is read.
+            let expected = file.metadata().map_or(0, |m| m.len()).min(limit);
+            let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+            match file.take(limit).read_to_end(&mut body) {
+                Ok(_) => Ok(Bytes::from(body)),
+                // Opening a directory succeeds on Unix; reading it does not.
+                Err(e) if not_found(&e) => Err(FsError::NotFound(key)),
+                Err(e) => Err(io("read", &path)(e)),
+            }
         })
         .await
     }

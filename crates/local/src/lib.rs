@@ -22,4 +22,4 @@ pub mod worker;
 pub use fs_blob::FsBlobStore;
 pub use log_notifier::LogNotifier;
 pub use private::ensure_private_dir;
-pub use sqlite::{Database, DeadLetter, SqliteJobQueue, SqliteJobStore};
+pub use sqlite::{Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};

@@ -49,7 +49,7 @@ impl Sweeper {
             let full = batch.len() == BATCH;
             let mut progressed = false;
             for id in batch {
-                let removed = match self.blobs.delete_prefix(&id.blob_key("")).await {
+                let removed = match self.blobs.delete_prefix(&id.files().prefix()).await {
                     Ok(()) => self.jobs.delete_expired(&id, now).await,
                     Err(e) => Err(e),
                 };

@@ -6,7 +6,7 @@
 //! checkpoint.
 
 use drawings_core::dead_letter::DeadLetterHandler;
-use drawings_core::pipeline::{Outcome, Processor};
+use drawings_core::pipeline::{Acknowledge, Processor};
 use drawings_core::ports::{Delivery, JobQueue};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,13 +89,10 @@ impl EmbeddedWorkers {
             for delivery in self.receive_or_back_off(self.queue.as_ref(), 1, visibility).await {
                 let deadline = Instant::now() + self.config.invocation_budget;
                 let outcome = self.processor.handle(&delivery, deadline).await;
-                let settled = match &outcome {
-                    Outcome::Retrying { after, .. } => self.queue.set_visibility(&delivery.receipt, *after).await,
-                    _ => self.queue.delete(&delivery.receipt).await,
-                };
+                let settled = outcome
+                    .settle(self.queue.as_ref(), &delivery, Acknowledge::Delete)
+                    .await;
                 if let Err(e) = settled {
-                    // The message reappears after its visibility lapses; the pipeline's
-                    // checkpoints make that redelivery cheap.
                     warn!(error = %e, ?outcome, "Could not settle the message.");
                 }
             }

@@ -1,6 +1,6 @@
 //! Every embedded adapter against its port's conformance suite from `drawings-testkit`.
 
-use drawings_local::{Database, DeadLetter, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, LogNotifier, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_testkit::{
     QueuePair, blob_store_conformance, job_queue_conformance, job_store_conformance, notifier_conformance,
 };
@@ -26,7 +26,7 @@ async fn sqlite_job_queue_passes_conformance() {
         main: Arc::new(SqliteJobQueue::new(
             db.clone(),
             "jobs",
-            Some(DeadLetter::new("jobs-dlq", 3)),
+            Some(RedrivePolicy::new("jobs-dlq", 3)),
         )),
         dead: Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None)),
         max_receives: 3,

@@ -3,7 +3,7 @@
 
 use drawings_core::ports::{Created, JobQueue, JobStore, MessageKind, QueueMessage};
 use drawings_core::{ErrorClass, JobId, JobStatus};
-use drawings_local::{Database, DeadLetter, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_testkit::{full_job, sample_job, sample_job_with_key, unique};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ fn message() -> QueueMessage {
 }
 
 fn jobs_queue(db: &Database) -> SqliteJobQueue {
-    SqliteJobQueue::new(db.clone(), "jobs", Some(DeadLetter::new("jobs-dlq", 3)))
+    SqliteJobQueue::new(db.clone(), "jobs", Some(RedrivePolicy::new("jobs-dlq", 3)))
 }
 
 #[tokio::test]

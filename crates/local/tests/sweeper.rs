@@ -23,20 +23,20 @@ fn stores() -> Stores {
     Stores { _dir: dir, jobs, blobs }
 }
 
-const FILES: [&str; 3] = ["input.pdf", "pages/0.png", "analysis/0.json"];
+/// A few of a job's files.
+fn files(job: &Job) -> [String; 3] {
+    let files = job.id.files();
+    [files.input(), files.page_image(0), files.page_analysis(0)]
+}
 
 /// A job expiring `in_days` from now (negative: already expired), with a few blobs.
 async fn job_with_blobs(s: &Stores, in_days: i64) -> Job {
     let mut job = sample_job();
     job.expires_at = Utc::now() + Duration::days(in_days);
     s.jobs.create(&job).await.unwrap();
-    for name in FILES {
+    for key in files(&job) {
         s.blobs
-            .put(
-                &job.id.blob_key(name),
-                Bytes::from_static(b"x"),
-                "application/octet-stream",
-            )
+            .put(&key, Bytes::from_static(b"x"), "application/octet-stream")
             .await
             .unwrap();
     }
@@ -67,8 +67,8 @@ async fn an_expired_job_is_deleted_with_every_blob_and_a_live_one_is_kept() {
         "the expired job's blob folder must be gone"
     );
     assert_eq!(s.jobs.get(&live.id).await.unwrap().id, live.id);
-    for name in FILES {
-        assert!(s.blobs.head(&live.id.blob_key(name)).await.unwrap().is_some(), "{name}");
+    for key in files(&live) {
+        assert!(s.blobs.head(&key).await.unwrap().is_some(), "{key}");
     }
 }
 
@@ -110,11 +110,11 @@ async fn deleting_a_prefix_removes_only_that_folder_and_needs_a_trailing_slash()
     let s = stores();
     let a = job_with_blobs(&s, 1).await;
     let b = job_with_blobs(&s, 1).await;
-    s.blobs.delete_prefix(&a.id.blob_key("")).await.unwrap();
+    s.blobs.delete_prefix(&a.id.files().prefix()).await.unwrap();
     assert!(!folder(&s, &a.id).exists());
-    assert!(s.blobs.head(&b.id.blob_key("input.pdf")).await.unwrap().is_some());
+    assert!(s.blobs.head(&b.id.files().input()).await.unwrap().is_some());
     // Already gone: fine.
-    s.blobs.delete_prefix(&a.id.blob_key("")).await.unwrap();
+    s.blobs.delete_prefix(&a.id.files().prefix()).await.unwrap();
     let err = s.blobs.delete_prefix("jobs/x").await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Invalid);
     let err = s.blobs.delete_prefix("../").await.unwrap_err();

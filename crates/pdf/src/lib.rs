@@ -26,7 +26,9 @@ mod upright;
 mod fixtures;
 
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
-pub use isolate::{IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main};
+pub use isolate::{
+    Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main,
+};
 pub use ocr::OcrSettings;
 pub use second_opinion::LOPDF_MAX_BYTES;
 

@@ -5,10 +5,11 @@
 
 use drawings_core::ports::{PdfEngine, PdfLimits, RenderOptions, TextSource};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, OcrSettings, WorkerCommand};
-use lopdf::content::{Content, Operation};
-use lopdf::{Document, Object, Stream, dictionary};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::image_only_pdf;
 
 fn worker(ocr: &OcrSettings, limits: IsolationLimits) -> IsolatedPdfEngine {
     let command = WorkerCommand {
@@ -34,41 +35,6 @@ fn fake_tesseract(name: &str, body: &str) -> PathBuf {
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
-}
-
-/// A Letter page whose only content is a small gray image stretched over it: a scan, as
-/// far as deciding to OCR goes.
-fn image_only_pdf() -> Vec<u8> {
-    let mut document = Document::with_version("1.7");
-    let pages_id = document.new_object_id();
-    let image = document.add_object(Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Image", "Width" => 8, "Height" => 8,
-            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
-        },
-        (0..64u8).map(|value| value.wrapping_mul(4)).collect(),
-    ));
-    let operations = vec![
-        Operation::new("q", vec![]),
-        Operation::new("cm", [612, 0, 0, 792, 0, 0].map(Object::from).to_vec()),
-        Operation::new("Do", vec![Object::Name(b"Im0".to_vec())]),
-        Operation::new("Q", vec![]),
-    ];
-    let content = document.add_object(Stream::new(dictionary! {}, Content { operations }.encode().unwrap()));
-    let page = document.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
-    });
-    document.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
-    );
-    let catalog = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    document.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    document.save_to(&mut bytes).unwrap();
-    bytes
 }
 
 fn small_render() -> RenderOptions {
@@ -101,9 +67,27 @@ printf '5\t1\t1\t1\t1\t2\t400\t100\t200\t40\t95\tkb%s\n' "$(ulimit -v)""#,
     assert_eq!(words, ["cpu21", "kb1048576"]);
 }
 
+/// Processes whose command line holds `needle`, as `/proc` lists them.
+fn processes_running(needle: &str) -> Vec<String> {
+    let needle = needle.as_bytes();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let named = cmdline.windows(needle.len()).any(|w| w == needle);
+            named.then(|| entry.file_name().to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 #[test]
 fn a_hanging_tesseract_costs_the_page_its_text_not_the_page() {
-    let hanging = fake_tesseract("hanging", "echo $$ > \"$0.pid\"; exec sleep 60");
+    // It cannot leave its pid in a file (the worker's sandbox lets it write nothing), so it
+    // sleeps for a time no other process does, and is looked for by that afterwards.
+    let seconds = format!("60.{}", std::process::id());
+    let hanging = fake_tesseract("hanging", &format!("exec sleep {seconds}"));
     let wall = Duration::from_secs(4);
     let engine = worker(
         &with_program(&hanging),
@@ -118,16 +102,22 @@ fn a_hanging_tesseract_costs_the_page_its_text_not_the_page() {
     assert_eq!(page.text.source, TextSource::OcrUnavailable);
     assert!(page.text.runs.is_empty());
     assert!(page.image.width_px > 0, "the page is still rendered");
-    let pid = std::fs::read_to_string(hanging.with_extension("pid")).unwrap();
-    assert!(
-        !Path::new("/proc").join(pid.trim()).exists(),
+    assert_eq!(
+        processes_running(&seconds),
+        Vec::<String>::new(),
         "the worker killed and reaped Tesseract before it ended"
     );
 }
 
 #[test]
 fn ocr_switched_off_reaches_the_worker() {
-    let never = fake_tesseract("never", "touch \"$0.ran\"; exit 1");
+    // Started, it would answer a word, and the page would be read by OCR.
+    let never = fake_tesseract(
+        "never",
+        r#"cat >/dev/null
+printf 'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n'
+printf '5\t1\t1\t1\t1\t1\t100\t100\t200\t40\t95\tstarted\n'"#,
+    );
     let off = OcrSettings {
         enabled: false,
         ..with_program(&never)
@@ -135,8 +125,12 @@ fn ocr_switched_off_reaches_the_worker() {
     let page = worker(&off, IsolationLimits::default())
         .extract_page(&image_only_pdf(), 0, &small_render())
         .unwrap();
-    assert_eq!(page.text.source, TextSource::OcrUnavailable);
-    assert!(!never.with_extension("ran").exists(), "Tesseract was not started");
+    assert_eq!(
+        page.text.source,
+        TextSource::OcrUnavailable,
+        "Tesseract was not started"
+    );
+    assert!(page.text.runs.is_empty());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Conformance suite for [`BlobStore`].
 //!
-//! Writes about 5 MB under one fresh prefix (`conformance/{random}/`) and deletes every key
+//! Writes about 6 MB under one fresh prefix (`conformance/{random}/`) and deletes every key
 //! it wrote before returning; a failing run may leave keys under that prefix. It never
 //! touches keys outside it, so a shared bucket or directory is fine.
 
@@ -17,6 +17,7 @@ pub async fn blob_store_conformance(store: &dyn BlobStore) {
     overwrite_replaces_the_body(store, &prefix).await;
     nested_keys_work(store, &prefix).await;
     large_bodies_round_trip(store, &prefix).await;
+    bounded_reads_stop_at_the_limit(store, &prefix).await;
 }
 
 fn class_of<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> ErrorClass {
@@ -135,4 +136,54 @@ async fn large_bodies_round_trip(store: &dyn BlobStore, prefix: &str) {
         got.len()
     );
     store.delete(&key).await.expect("delete");
+}
+
+async fn bounded_reads_stop_at_the_limit(store: &dyn BlobStore, prefix: &str) {
+    let key = format!("{prefix}/bounded.pdf");
+    let body: Bytes = (0..1024 * 1024 + 10u32)
+        .map(|i| (i % 241) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    store
+        .put(&key, body.clone(), "application/pdf")
+        .await
+        .expect("put 1 MB");
+    for limit in [0, 1, 4, 1024 * 1024, body.len() as u64, body.len() as u64 + 1, u64::MAX] {
+        let got = store.get_at_most(&key, limit).await.expect("get_at_most");
+        let want = body.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+        assert!(
+            got == body.slice(..want),
+            "get_at_most({limit}) must be the first {want} bytes (got {} bytes)",
+            got.len()
+        );
+    }
+    store.delete(&key).await.expect("delete");
+
+    let empty = format!("{prefix}/empty.pdf");
+    store
+        .put(&empty, Bytes::new(), "application/pdf")
+        .await
+        .expect("put empty");
+    for limit in [0, 5] {
+        let got = store
+            .get_at_most(&empty, limit)
+            .await
+            .expect("get_at_most of an empty blob");
+        assert!(
+            got.is_empty(),
+            "get_at_most({limit}) of an empty blob: {} bytes",
+            got.len()
+        );
+    }
+    store.delete(&empty).await.expect("delete");
+
+    let missing = format!("{prefix}/never-written-bounded.bin");
+    for limit in [0, 5] {
+        let class = class_of(store.get_at_most(&missing, limit).await, "get_at_most of a missing key");
+        assert_eq!(
+            class,
+            ErrorClass::NotFound,
+            "get_at_most({limit}) of a missing key must be NotFound"
+        );
+    }
 }

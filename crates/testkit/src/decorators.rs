@@ -109,6 +109,14 @@ impl<B: BlobStore> BlobStore for FailingBlobStore<B> {
         self.inner.get(key).await
     }
 
+    /// A bounded read is a `get` for the faults.
+    async fn get_at_most(&self, key: &str, limit: u64) -> Result<Bytes, StoreError> {
+        if self.should_fail(BlobOp::Get, key) {
+            return Err(Self::fault(key));
+        }
+        self.inner.get_at_most(key, limit).await
+    }
+
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
         self.inner.head(key).await
     }

@@ -14,7 +14,7 @@ pub fn unique(prefix: &str) -> String {
 pub fn sample_job() -> Job {
     let id = JobId::generate();
     let input = JobInput {
-        blob_key: id.blob_key("input.pdf"),
+        blob_key: id.files().input(),
         sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
         bytes: 1234,
         file_name: None,
@@ -66,7 +66,7 @@ pub fn full_job() -> Job {
         requests,
     };
     job.cost.add(&used, &drawings_core::cost::CostSettings::default());
-    job.result_keys = vec![job.id.blob_key("components.json")];
+    job.result_keys = vec![job.id.files().result(drawings_core::ResultFile::Components)];
     job.error = Some(JobError {
         code: ErrorCode::ServiceUnavailable,
         message: "analyzer timed out; will retry".into(),

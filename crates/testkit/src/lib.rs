@@ -7,12 +7,15 @@
 //! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
 //! - A fake Gemini API server ([`fake_gemini`]) for the Gemini client's and the end-to-end tests.
 //! - A moto server per test ([`moto::MotoServer`]) for the AWS adapters' and functions' tests.
+//! - The shared corpus ([`corpus`]), and the policy for what tests need from outside the
+//!   repository.
 //!
 //! The suites write real data: read each module's docs for what it creates and deletes
 //! before pointing one at a shared backend.
 #![warn(missing_docs)]
 
 pub mod blob_store;
+pub mod corpus;
 pub mod decorators;
 pub mod fake_gemini;
 pub mod fixtures;

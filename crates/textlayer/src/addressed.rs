@@ -2,6 +2,7 @@
 //! circuit table, a riser or on another sheet; two addresses at one symbol are one device.
 
 use crate::address::{self, Address};
+use crate::budget::{Deadline, PastDeadline};
 use crate::count::{Instance, MAX_PHRASE, PHRASE_GAP, phrase_len};
 use crate::grid::Grid;
 use crate::vocabulary::{Meaning, Vocabulary};
@@ -30,13 +31,16 @@ pub(crate) fn addressed(
     lines: &[Vec<usize>],
     taken: &dyn Fn(usize) -> bool,
     vocabulary: &Vocabulary,
-) -> Vec<Instance> {
+    deadline: Deadline,
+) -> Result<Vec<Instance>, PastDeadline> {
     // Every address once: its box (the plan label's, when there is one), its described type,
     // and whether that box is a plan label.
     let mut seen: Vec<(Address, BBox, Option<Meaning>, bool)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for line in lines {
         for (at, &k) in line.iter().enumerate() {
+            // `taken` and the phrase around the word look at its neighbours: many at one spot is slow.
+            deadline.check()?;
             if taken(k) {
                 continue;
             }
@@ -72,6 +76,7 @@ pub(crate) fn addressed(
     let mut out: Vec<Instance> = Vec::new();
     let mut placed: Grid<usize> = Grid::new(CODE_CELL);
     for (a, bbox, described, _) in seen {
+        deadline.check()?;
         let code = a.kind.or_else(|| nearby_code(&codes, bbox));
         let (kind, system, evidence, confidence) = match (&described, code) {
             (Some(m), _) => (
@@ -119,7 +124,7 @@ pub(crate) fn addressed(
             evidence,
         });
     }
-    out
+    Ok(out)
 }
 
 /// An address written as two words, read at its second: `NAC` `1-3` (a circuit prefix and its
@@ -183,7 +188,7 @@ mod tests {
             run("CORRIDOR", 200.0, 700.0, 240.0, 706.0),
         ];
         let (words, lines) = layout(&runs);
-        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default(), Deadline::none()).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, ComponentType::SmokeDetector);
         assert_eq!(found[0].bbox.x0, 300.0);
@@ -202,7 +207,7 @@ mod tests {
             run("1-3", 400.0, 100.0, 410.0, 106.0),
         ];
         let (words, lines) = layout(&runs);
-        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default(), Deadline::none()).unwrap();
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["N1-3"]);
     }
@@ -214,7 +219,8 @@ mod tests {
             run("M014", 110.0, 100.0, 126.0, 106.0),
         ];
         let (words, lines) = layout(&runs);
-        let ids: Vec<String> = addressed(&words, &lines, &|_| false, &Vocabulary::default())
+        let ids: Vec<String> = addressed(&words, &lines, &|_| false, &Vocabulary::default(), Deadline::none())
+            .unwrap()
             .into_iter()
             .map(|f| f.id)
             .collect();
@@ -231,7 +237,7 @@ mod tests {
             run("L1M005", 200.0, 107.0, 225.0, 113.0),
         ];
         let (words, lines) = layout(&runs);
-        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default());
+        let found = addressed(&words, &lines, &|_| false, &Vocabulary::default(), Deadline::none()).unwrap();
         let kinds: std::collections::BTreeMap<&str, ComponentType> =
             found.iter().map(|f| (f.id.as_str(), f.kind)).collect();
         assert_eq!(kinds.len(), 2, "{kinds:?}");

@@ -4,6 +4,7 @@
 //! inside a sentence (a note that says "all P5 receptacles shall ..."). Labels printed over
 //! one another at one spot (CAD often stacks two or three copies) are one instance.
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::grid::Grid;
 use crate::legend::{self, LegendRow};
 use crate::words::Word;
@@ -103,7 +104,8 @@ pub(crate) fn tag_instances(
     rows: &[LegendRow],
     page: u32,
     taken: &dyn Fn(usize) -> bool,
-) -> (Vec<Instance>, Vec<TagLabel>) {
+    deadline: Deadline,
+) -> Result<(Vec<Instance>, Vec<TagLabel>), PastDeadline> {
     let mut by_tag: HashMap<&str, &LegendRow> = HashMap::new();
     for row in rows {
         // The first definition of a tag on the page wins; a later one is usually its repeat.
@@ -117,6 +119,9 @@ pub(crate) fn tag_instances(
     let mut numbers: HashMap<&str, u32> = HashMap::new();
     for line in lines {
         for (at, &k) in line.iter().enumerate() {
+            // The phrase around a label and the stacked copies under it are its neighbours:
+            // many at one spot is slow.
+            deadline.check()?;
             let w = &words[k];
             let label = label_tag(&w.text);
             let defined = by_tag.get_key_value(label);
@@ -158,7 +163,7 @@ pub(crate) fn tag_instances(
             });
         }
     }
-    (found, undefined)
+    Ok((found, undefined))
 }
 
 /// Grid marks: single letters that run in alphabetical order along a line (`A 4000 B 4000 C`)
@@ -223,8 +228,8 @@ mod tests {
             run("L4a", 700.0, 400.0, 712.0, 406.0),
         ];
         let (words, lines) = layout(&runs);
-        let legend = rows(&words, &lines, &Vocabulary::default());
-        let (found, undefined) = tag_instances(&words, &lines, &legend, 1, &|_| false);
+        let legend = rows(&words, &lines, &Vocabulary::default(), Deadline::none()).unwrap();
+        let (found, undefined) = tag_instances(&words, &lines, &legend, 1, &|_| false, Deadline::none()).unwrap();
         assert!(undefined.is_empty());
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["L4:1:1", "L4:1:2", "L4:1:3", "L4:1:4"]);
@@ -267,7 +272,12 @@ mod tests {
             run("ARE", 72.0, 100.0, 85.0, 106.0),
         ];
         let (words, lines) = layout(&runs);
-        let legend = rows(&words, &lines, &Vocabulary::default());
-        assert!(tag_instances(&words, &lines, &legend, 1, &|_| false).0.is_empty());
+        let legend = rows(&words, &lines, &Vocabulary::default(), Deadline::none()).unwrap();
+        assert!(
+            tag_instances(&words, &lines, &legend, 1, &|_| false, Deadline::none())
+                .unwrap()
+                .0
+                .is_empty()
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! The first column is found as the left edge most row-leading door numbers share, so the
 //! table's other columns of numbers (room numbers, sizes, detail references) never count.
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::words::Word;
 use drawings_core::BBox;
 use regex::Regex;
@@ -34,9 +35,11 @@ fn is_heading(words: &[Word], line: &[usize]) -> bool {
 }
 
 /// The door rows of every door schedule on the page.
-pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>]) -> Vec<DoorRow> {
+pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], deadline: Deadline) -> Result<Vec<DoorRow>, PastDeadline> {
     let mut out = Vec::new();
     for (at, heading) in lines.iter().enumerate().filter(|(_, l)| is_heading(words, l)) {
+        // Each heading looks at every line below it, each row at the rows before it.
+        deadline.check()?;
         let top = words[heading[0]].bbox;
         // The row-leading door numbers below the heading, in its half of the sheet.
         let leading: Vec<&Word> = lines[at + 1..]
@@ -52,6 +55,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>]) -> Vec<DoorRow> {
             if last.is_some_and(|l| w.bbox.y0 - l.y1 > MAX_ROW_GAP * w.height()) {
                 break;
             }
+            deadline.check()?;
             if !out.iter().any(|r: &DoorRow| r.number == w.text) {
                 out.push(DoorRow {
                     number: w.text.clone(),
@@ -61,7 +65,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>]) -> Vec<DoorRow> {
             last = Some(w.bbox);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The left edge shared by the most words (within a text height), if at least [`MIN_ROWS`]
@@ -103,7 +107,11 @@ mod tests {
         }
         runs.push(run("999", 150.0, 900.0, 165.0, 909.0));
         let (words, lines) = layout(&runs);
-        let numbers: Vec<String> = rows(&words, &lines).into_iter().map(|r| r.number).collect();
+        let numbers: Vec<String> = rows(&words, &lines, Deadline::none())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.number)
+            .collect();
         assert_eq!(numbers, ["100a", "100b", "101", "EQ01"]);
     }
 
@@ -121,6 +129,6 @@ mod tests {
             })
             .collect();
         let (words, lines) = layout(&runs);
-        assert!(rows(&words, &lines).is_empty());
+        assert!(rows(&words, &lines, Deadline::none()).unwrap().is_empty());
     }
 }

@@ -2,6 +2,7 @@
 //! point number, written beside it (`SRA B2 01`) or in a box under it, as the CSEC legend of
 //! the 103P3 sheet draws them (`?? XX`: floor level, point reference).
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::grid::Grid;
 use crate::scheme::TagSchemes;
 use crate::tags::{Found, LEVEL, Rule};
@@ -72,13 +73,17 @@ pub(crate) fn equipment_tags(
     line: &[usize],
     schemes: &TagSchemes,
     used: &mut [bool],
-) -> Vec<Found> {
+    deadline: Deadline,
+) -> Result<Vec<Found>, PastDeadline> {
     let mut found = Vec::new();
     for &k in line {
         let code = &words[k];
         let Some(meaning) = schemes.equipment(&code.text).filter(|_| !used[k]) else {
             continue;
         };
+        // Every word near the code is a candidate level, every word near that a number: with
+        // thousands of codes at one spot, each looks at all the others.
+        deadline.check()?;
         // `near` reaches 3 heights past the code's centre and its width, and 2 heights down.
         let reach = 3.0 * code.height() + code.bbox.width() * 1.5;
         let parts = nearby(at, code, reach)
@@ -104,7 +109,7 @@ pub(crate) fn equipment_tags(
             word: None,
         });
     }
-    found
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -120,7 +125,7 @@ mod tests {
         let at = crate::grid::words(&w);
         lines
             .iter()
-            .flat_map(|l| equipment_tags(&w, &at, l, &schemes, &mut used))
+            .flat_map(|l| equipment_tags(&w, &at, l, &schemes, &mut used, Deadline::none()).unwrap())
             .map(|f| f.id)
             .collect()
     }

@@ -5,6 +5,7 @@
 //! lone `E3-1` elsewhere is a sheet or detail reference, and circuit numbers (`EL1-13`) sit
 //! on sheets without that vocabulary.
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::count::Instance;
 use crate::words::Word;
 use drawings_core::{BBox, ComponentType};
@@ -48,7 +49,8 @@ pub(crate) fn instruments(
     lines: &[Vec<usize>],
     taken: &dyn Fn(usize) -> bool,
     page: u32,
-) -> Vec<Instance> {
+    deadline: Deadline,
+) -> Result<Vec<Instance>, PastDeadline> {
     let vocabulary: BTreeSet<String> = words
         .iter()
         .map(|w| w.text.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_uppercase())
@@ -57,7 +59,7 @@ pub(crate) fn instruments(
     let strong = vocabulary.iter().any(|t| STRONG_PLOT_WORDS.contains(&t.as_str()));
     let enough = if strong { MIN_PLOT_WORDS } else { MIN_WEAK_PLOT_WORDS };
     if vocabulary.len() < enough {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut by_position: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     let mut first: Vec<(String, String, BBox)> = Vec::new();
@@ -66,6 +68,8 @@ pub(crate) fn instruments(
         let Some(c) = INSTRUMENT.captures(&w.text) else {
             continue;
         };
+        // `taken` looks at the boxes of devices found near the word: many at one spot is slow.
+        deadline.check()?;
         if taken(k) {
             continue;
         }
@@ -79,7 +83,7 @@ pub(crate) fn instruments(
         "instrument id on a lighting plot (the sheet says {})",
         vocabulary.into_iter().take(3).collect::<Vec<_>>().join(", ")
     );
-    first
+    Ok(first
         .into_iter()
         .filter(|(_, position, _)| by_position[position].len() >= MIN_UNITS)
         .map(|(id, _, bbox)| Instance {
@@ -91,7 +95,7 @@ pub(crate) fn instruments(
             confidence: 0.75,
             evidence: evidence.clone(),
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -126,7 +130,8 @@ mod tests {
     #[test]
     fn a_run_of_units_on_a_lighting_plot_are_luminaires_each_once() {
         let (words, lines) = layout(&plot(&["3RD", "ELECTRIC", "INSTRUMENT"]));
-        let ids: Vec<String> = instruments(&words, &lines, &|_| false, 1)
+        let ids: Vec<String> = instruments(&words, &lines, &|_| false, 1, Deadline::none())
+            .unwrap()
             .into_iter()
             .map(|i| i.id)
             .collect();
@@ -136,12 +141,21 @@ mod tests {
     #[test]
     fn three_everyday_plot_words_make_a_lighting_plot_too() {
         let (words, lines) = layout(&plot(&["1ST", "ELECTRIC", "CHANNEL", "DIMMER"]));
-        assert_eq!(instruments(&words, &lines, &|_| false, 1).len(), 4);
+        assert_eq!(
+            instruments(&words, &lines, &|_| false, 1, Deadline::none())
+                .unwrap()
+                .len(),
+            4
+        );
     }
 
     #[test]
     fn the_same_ids_on_a_sheet_that_is_no_lighting_plot_are_not_devices() {
         let (words, lines) = layout(&plot(&["ELECTRIC", "CHANNEL", "PANEL"]));
-        assert!(instruments(&words, &lines, &|_| false, 1).is_empty());
+        assert!(
+            instruments(&words, &lines, &|_| false, 1, Deadline::none())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

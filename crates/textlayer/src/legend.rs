@@ -14,6 +14,7 @@
 //! (`shall`, many words) or names a non-device (a pier, a column) teaches nothing, so a
 //! structural sheet's `P1 PIER` rows never make `P1` a device.
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::vocabulary::{Meaning, Vocabulary};
 use crate::words::{Word, same_line};
 use drawings_core::BBox;
@@ -168,7 +169,12 @@ fn describe(cells: &[Vec<&str>], vocabulary: &Vocabulary) -> Option<(String, Mea
 }
 
 /// The legend rows of a page.
-pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary) -> Vec<LegendRow> {
+pub(crate) fn rows(
+    words: &[Word],
+    lines: &[Vec<usize>],
+    vocabulary: &Vocabulary,
+    deadline: Deadline,
+) -> Result<Vec<LegendRow>, PastDeadline> {
     let heads = headings(words, lines);
     // A legend or schedule with a quantity column prints each tag's count last in its row.
     let counted = words.iter().any(|w| {
@@ -179,6 +185,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
     for line in lines {
         let mut i = 0;
         while i < line.len() {
+            deadline.check()?;
             let w = &words[line[i]];
             let gap_before = |j: usize| {
                 let (a, b) = (&words[line[j - 1]], &words[line[j]]);
@@ -240,7 +247,7 @@ pub(crate) fn rows(words: &[Word], lines: &[Vec<usize>], vocabulary: &Vocabulary
             i = end;
         }
     }
-    rows
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -252,7 +259,7 @@ mod tests {
 
     fn legend(runs: &[drawings_core::ports::TextRun]) -> Vec<LegendRow> {
         let (words, lines) = layout(runs);
-        rows(&words, &lines, &Vocabulary::default())
+        rows(&words, &lines, &Vocabulary::default(), Deadline::none()).unwrap()
     }
 
     #[test]

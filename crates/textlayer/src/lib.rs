@@ -10,7 +10,10 @@
 //! hands on its legend rows and the tags it does not define, so a set's legend sheet counts
 //! on its plan sheets (`drawings_core::schedule::Schedule::build`). Every component says
 //! where its type came from (`evidence`); a page with no text says so (`warnings`). The work
-//! is near-linear in the words of a page: neighbours are looked up in a grid (`grid.rs`).
+//! is near-linear in the words of a page: neighbours are looked up in a grid (`grid.rs`). It
+//! is not when thousands of labels sit at one spot, so [`TextLayerAnalyzer`] reads each page
+//! within [`ReadingLimits`] (words, time, and pages at once; `budget.rs`), and a page past them
+//! fails with `PAGE_TOO_COMPLEX` or `PAGE_ANALYSIS_TIMEOUT`.
 //!
 //! The sheet's own tag styles, driven by [`TagSchemes`] ([`find_tags`]):
 //! - tag boxes: `A B2 005 BB` (system letter, level, point number, package), usually four
@@ -73,6 +76,8 @@
 
 mod address;
 mod addressed;
+mod analyzer;
+mod budget;
 mod count;
 mod door_schedule;
 mod equipment;
@@ -87,36 +92,49 @@ mod tags;
 mod vocabulary;
 mod words;
 
-pub use page::{PageReading, read_page};
+pub use analyzer::TextLayerAnalyzer;
+pub use budget::{ReadingError, ReadingLimits};
+pub use page::{PageReading, read_page, read_page_within};
 pub use scheme::{LocationRules, SchemeError, TagMeaning, TagSchemes};
 pub use vocabulary::{Meaning, Vocabulary, VocabularyRule};
 
-use async_trait::async_trait;
-use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText};
+use budget::{Deadline, PastDeadline};
+use drawings_core::ports::PageText;
 use drawings_core::schedule::normalize_id;
-use drawings_core::{Component, ComponentSource, ErrorClass, ErrorCode, Usage};
+use drawings_core::{Component, ComponentSource};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Every tag on a page, in reading order (top to bottom, then left to right), each id once.
-/// `page` of each component is `text.page + 1`.
+/// `page` of each component is `text.page + 1`. No limits: for trusted input; the analyzer
+/// reads pages within [`ReadingLimits`].
 pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
+    // Without a deadline there is nothing to run past.
+    find_tags_until(text, schemes, Deadline::none()).unwrap_or_default()
+}
+
+/// [`find_tags`], stopping once `deadline` passes.
+pub(crate) fn find_tags_until(
+    text: &PageText,
+    schemes: &TagSchemes,
+    deadline: Deadline,
+) -> Result<Vec<Component>, PastDeadline> {
     let (words, lines) = words::layout(&text.runs);
     let mut used = vec![false; words.len()];
     // Ids first: their words hold separators, so they never steal a tag box's parts.
-    let mut per_line: Vec<Vec<tags::Found>> = lines
-        .iter()
-        .map(|line| {
-            let mut on_line = tags::id_tags(&words, line, schemes, &mut used);
-            on_line.extend(tags::tag_boxes(&words, line, schemes, &mut used));
-            on_line
-        })
-        .collect();
+    let mut per_line: Vec<Vec<tags::Found>> = Vec::with_capacity(lines.len());
+    for line in &lines {
+        deadline.check()?;
+        let mut on_line = tags::id_tags(&words, line, schemes, &mut used);
+        on_line.extend(tags::tag_boxes(&words, line, schemes, &mut used, deadline)?);
+        per_line.push(on_line);
+    }
     // Equipment last, over the whole page: its level and number may sit on the next line, and
     // must not take the parts of a tag box there.
     let at = grid::words(&words);
     for (line, on_line) in lines.iter().zip(per_line.iter_mut()) {
-        on_line.extend(equipment::equipment_tags(&words, &at, line, schemes, &mut used));
+        on_line.extend(equipment::equipment_tags(
+            &words, &at, line, schemes, &mut used, deadline,
+        )?);
     }
     let mut found = Vec::new();
     for (line, mut on_line) in lines.iter().zip(per_line) {
@@ -128,10 +146,12 @@ pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
             (f, row)
         }));
     }
-    let labels = rooms::labels(&words, &lines, &used, &schemes.room_words);
+    let labels = rooms::labels(&words, &lines, &used, &schemes.room_words, deadline)?;
     let mut components: Vec<Component> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (f, row) in found {
+        // Each tag looks at every room label: many of both is quadratic.
+        deadline.check()?;
         let location = row.or_else(|| locate::nearest(&labels, f.bbox, f.rule, &schemes.locations));
         match seen.get(&normalize_id(&f.id)) {
             // A tag written twice (on the plan and in a table or note) is one device; the
@@ -159,71 +179,7 @@ pub fn find_tags(text: &PageText, schemes: &TagSchemes) -> Vec<Component> {
         }
     }
     locate::share_within_access_points(&mut components);
-    components
-}
-
-/// The offline analyzer over the text layer.
-#[derive(Debug, Clone, Default)]
-pub struct TextLayerAnalyzer {
-    schemes: Arc<TagSchemes>,
-}
-
-impl TextLayerAnalyzer {
-    /// An analyzer using these tag schemes.
-    pub fn new(schemes: TagSchemes) -> Self {
-        TextLayerAnalyzer {
-            schemes: Arc::new(schemes),
-        }
-    }
-
-    /// The schemes in use.
-    pub fn schemes(&self) -> &TagSchemes {
-        &self.schemes
-    }
-}
-
-#[async_trait]
-impl Analyzer for TextLayerAnalyzer {
-    fn name(&self) -> String {
-        "text-layer".to_owned()
-    }
-
-    fn needs_image(&self) -> bool {
-        false
-    }
-
-    async fn analyze_page(&self, input: PageInput) -> Result<PageAnalysis, AnalyzeError> {
-        // A page holds up to hundreds of thousands of words from an untrusted file: the reading
-        // runs on the blocking pool, so a heavy page never holds a thread that serves requests.
-        let schemes = self.schemes.clone();
-        let page = input.page;
-        let reading = tokio::task::spawn_blocking(move || read_page(&input.text, &schemes))
-            .await
-            .map_err(|e| {
-                AnalyzeError::new(
-                    ErrorCode::Internal,
-                    ErrorClass::Permanent,
-                    format!("reading page {}: {e}", page + 1),
-                )
-            })?;
-        let PageReading {
-            mut components,
-            warnings,
-            legend,
-            undefined_tags,
-        } = reading;
-        // The pipeline's page index is authoritative if a text layer was stored under another.
-        components.iter_mut().for_each(|c| c.page = page + 1);
-        Ok(PageAnalysis {
-            page,
-            components,
-            usage: Usage::default(),
-            analyzer: self.name(),
-            warnings,
-            legend,
-            undefined_tags,
-        })
-    }
+    Ok(components)
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@
 //! ([`drawings_core::schedule::Schedule::build`]); a page with no text says so in a warning.
 
 use crate::addressed::addressed;
+use crate::budget::{Deadline, PastDeadline, ReadingError, ReadingLimits, word_count};
 use crate::count::{Instance, grid_marks, inside, tag_instances};
 use crate::grid::Grid;
 use crate::instruments::instruments;
 use crate::words::{Word, layout};
-use crate::{TagSchemes, find_tags};
+use crate::{TagSchemes, find_tags_until};
 use crate::{door_schedule, legend};
 use drawings_core::ports::{LegendEntry, PageText, TagLabel, TextSource};
 use drawings_core::warning::{self, Warning};
@@ -37,8 +38,43 @@ pub struct PageReading {
     pub undefined_tags: Vec<TagLabel>,
 }
 
-/// Reads a page's devices. `page` of each component is `text.page + 1`.
+/// Reads a page's devices. `page` of each component is `text.page + 1`. No limits: for
+/// trusted input (tests, benchmarks); the analyzer uses [`read_page_within`].
 pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
+    // Without a deadline there is nothing to run past.
+    read_page_until(text, schemes, Deadline::none()).unwrap_or_default()
+}
+
+/// [`read_page`] within `limits`: a page with more words than [`ReadingLimits::max_words`] is
+/// not read at all, and a reading that runs past [`ReadingLimits::page_timeout`] stops and
+/// fails; see [`crate::budget`].
+pub fn read_page_within(
+    text: &PageText,
+    schemes: &TagSchemes,
+    limits: &ReadingLimits,
+) -> Result<PageReading, ReadingError> {
+    let page = text.page + 1;
+    // Counted before anything is built from them: the cap bounds the reading's memory.
+    let words = word_count(&text.runs);
+    if words > limits.max_words {
+        return Err(ReadingError::TooManyWords {
+            page,
+            words,
+            max: limits.max_words,
+        });
+    }
+    read_page_until(text, schemes, Deadline::after(limits.page_timeout)).map_err(|PastDeadline| {
+        ReadingError::TimedOut {
+            page,
+            limit: limits.page_timeout,
+        }
+    })
+}
+
+/// Reads a page, phase by phase, until `deadline`. Each phase that can outgrow the words
+/// checks the deadline as it goes and stops with [`PastDeadline`], which ends the reading:
+/// what was found before is dropped, never answered as the page's devices.
+fn read_page_until(text: &PageText, schemes: &TagSchemes, deadline: Deadline) -> Result<PageReading, PastDeadline> {
     let page = text.page + 1;
     let mut warnings = Vec::new();
     match text.source {
@@ -70,13 +106,14 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
                 format!("Page {page} has no readable text layer (a scan, or text drawn as outlines), so no labels could be read. Send a vector PDF exported from CAD, or use the Gemini analyzer."),
             ));
         }
-        return PageReading {
+        return Ok(PageReading {
             warnings,
             ..PageReading::default()
-        };
+        });
     }
-    let mut components = find_tags(text, schemes);
-    let rows = legend::rows(&words, &lines, &schemes.vocabulary);
+    deadline.check()?;
+    let mut components = find_tags_until(text, schemes, deadline)?;
+    let rows = legend::rows(&words, &lines, &schemes.vocabulary, deadline)?;
     // Words that are already a device's, a legend row's or a grid mark are no other device.
     let mut taken = Taken::new(
         rows.iter()
@@ -84,20 +121,29 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
             .chain(grid_marks(&words, &lines)),
     );
     taken.add(components.iter().filter_map(|c| c.bbox));
-    let (instances, undefined_tags) = tag_instances(&words, &lines, &rows, page, &|k| taken.covers(&words, k));
+    let (instances, undefined_tags) =
+        tag_instances(&words, &lines, &rows, page, &|k| taken.covers(&words, k), deadline)?;
     taken.add(instances.iter().map(|i| i.bbox));
-    let addresses = addressed(&words, &lines, &|k| taken.covers(&words, k), &schemes.vocabulary);
+    let addresses = addressed(
+        &words,
+        &lines,
+        &|k| taken.covers(&words, k),
+        &schemes.vocabulary,
+        deadline,
+    )?;
     taken.add(addresses.iter().map(|a| a.bbox));
-    let lights = instruments(&words, &lines, &|k| taken.covers(&words, k), page);
-    let doors = door_schedule::rows(&words, &lines).into_iter().map(|row| Instance {
-        id: row.number.clone(),
-        tag: None,
-        kind: ComponentType::Door,
-        system: "doors".to_owned(),
-        bbox: row.bbox,
-        confidence: 0.8,
-        evidence: format!("door schedule row {}", row.number),
-    });
+    let lights = instruments(&words, &lines, &|k| taken.covers(&words, k), page, deadline)?;
+    let doors = door_schedule::rows(&words, &lines, deadline)?
+        .into_iter()
+        .map(|row| Instance {
+            id: row.number.clone(),
+            tag: None,
+            kind: ComponentType::Door,
+            system: "doors".to_owned(),
+            bbox: row.bbox,
+            confidence: 0.8,
+            evidence: format!("door schedule row {}", row.number),
+        });
     components.extend(
         instances
             .into_iter()
@@ -116,12 +162,12 @@ pub fn read_page(text: &PageText, schemes: &TagSchemes) -> PageReading {
             quantity: r.quantity,
         })
         .collect();
-    PageReading {
+    Ok(PageReading {
         components,
         warnings,
         legend,
         undefined_tags,
-    }
+    })
 }
 
 /// The words already spoken for: by index (legend rows, grid marks), or lying inside the box

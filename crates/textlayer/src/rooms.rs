@@ -2,6 +2,7 @@
 //! `LIFE SAFETY` / `B209`). Kept conservative on purpose: a wrong location in a schedule
 //! misleads an installer, a missing one only sends them to the drawing.
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::words::{Word, same_line, same_strand};
 use drawings_core::BBox;
 use regex::Regex;
@@ -128,9 +129,16 @@ struct Piece {
 
 /// Room labels on the page, from words not used by tags; `extra` are the schemes' own room
 /// words.
-pub(crate) fn labels(words: &[Word], lines: &[Vec<usize>], used: &[bool], extra: &[String]) -> Vec<Label> {
+pub(crate) fn labels(
+    words: &[Word],
+    lines: &[Vec<usize>],
+    used: &[bool],
+    extra: &[String],
+    deadline: Deadline,
+) -> Result<Vec<Label>, PastDeadline> {
     let mut pieces: Vec<Piece> = Vec::new();
     for line in lines {
+        deadline.check()?;
         // Cut the line into phrases: runs of close, unused words.
         let mut phrase: Vec<&Word> = Vec::new();
         for &k in line {
@@ -155,7 +163,7 @@ pub(crate) fn labels(words: &[Word], lines: &[Vec<usize>], used: &[bool], extra:
         }
         pieces.extend(piece(&phrase, extra));
     }
-    stack(pieces)
+    stack(pieces, deadline)
 }
 
 /// What a phrase is: a label when it is a few capitalised words, one of them a room word,
@@ -212,10 +220,12 @@ fn under(above: &BBox, below: &BBox) -> bool {
 /// Joins the lines of labels written on several lines (`MEETING` over `ROOM 2`, `LIFE SAFETY`
 /// over `B209`) and keeps the stacks that name a room: one with a label in it, or names over
 /// a room code.
-fn stack(mut pieces: Vec<Piece>) -> Vec<Label> {
+fn stack(mut pieces: Vec<Piece>, deadline: Deadline) -> Result<Vec<Label>, PastDeadline> {
     pieces.sort_by(|a, b| a.bbox.y0.total_cmp(&b.bbox.y0));
     let mut stacks: Vec<Vec<Piece>> = Vec::new();
     for p in pieces {
+        // Each piece looks at every stack so far.
+        deadline.check()?;
         let open = stacks.iter_mut().find(|s| {
             s.last()
                 .is_some_and(|top| top.role != Role::Code && s.len() < MAX_STACK_LINES && under(&top.bbox, &p.bbox))
@@ -225,7 +235,7 @@ fn stack(mut pieces: Vec<Piece>) -> Vec<Label> {
             None => stacks.push(vec![p]),
         }
     }
-    stacks.into_iter().filter_map(|s| named(&s)).collect()
+    Ok(stacks.into_iter().filter_map(|s| named(&s)).collect())
 }
 
 fn named(stack: &[Piece]) -> Option<Label> {
@@ -249,10 +259,17 @@ mod tests {
 
     fn found(runs: &[drawings_core::ports::TextRun]) -> Vec<String> {
         let (w, l) = layout(runs);
-        labels(&w, &l, &vec![false; w.len()], &["PLATFORM".to_owned()])
-            .into_iter()
-            .map(|l| l.text)
-            .collect()
+        labels(
+            &w,
+            &l,
+            &vec![false; w.len()],
+            &["PLATFORM".to_owned()],
+            Deadline::none(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`A-101-DR-B2`, one word or touching words) and, when the schemes list their letters,
 //! short ids (`A-101`).
 
+use crate::budget::{Deadline, PastDeadline};
 use crate::scheme::{TagMeaning, TagSchemes};
 use crate::words::{Word, same_line, same_strand};
 use drawings_core::{BBox, ComponentType};
@@ -77,7 +78,13 @@ fn next_part(words: &[Word], line: &[usize], after: usize, used: &[bool]) -> Opt
 
 /// Tag boxes on one line: system letter, level, point number and package, left to right.
 /// `used` marks words already part of a tag; matched words are marked.
-pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, used: &mut [bool]) -> Vec<Found> {
+pub(crate) fn tag_boxes(
+    words: &[Word],
+    line: &[usize],
+    schemes: &TagSchemes,
+    used: &mut [bool],
+    deadline: Deadline,
+) -> Result<Vec<Found>, PastDeadline> {
     let patterns: [&Regex; 3] = [&LEVEL, &POINT, &PACKAGE];
     let mut found = Vec::new();
     for start in 0..line.len() {
@@ -87,6 +94,8 @@ pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, us
         if used[line[start]] {
             continue;
         }
+        // A part is looked for past words in other lettering: a line of them is slow.
+        deadline.check()?;
         let mut at = vec![start];
         for pattern in patterns {
             match next_part(words, line, at[at.len() - 1], used) {
@@ -110,7 +119,7 @@ pub(crate) fn tag_boxes(words: &[Word], line: &[usize], schemes: &TagSchemes, us
             word: None,
         });
     }
-    found
+    Ok(found)
 }
 
 /// Drops wrapping punctuation a note may put around a tag (`(A-101-DR-B2),`).

@@ -1,8 +1,8 @@
 //! Behaviour of `find_tags` and the analyzer on hand-made text layers.
 
 use super::*;
-use drawings_core::ports::TextRun;
-use drawings_core::{BBox, ComponentType};
+use drawings_core::ports::{Analyzer, PageInput, TextRun};
+use drawings_core::{BBox, ComponentType, Usage};
 
 pub(crate) fn run(text: &str, x0: f32, y0: f32, x1: f32, y1: f32) -> TextRun {
     TextRun {

@@ -214,7 +214,7 @@ mod tests {
     fn job() -> Job {
         let id = JobId::generate();
         let input = JobInput {
-            blob_key: id.blob_key("input.pdf"),
+            blob_key: id.files().input(),
             sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
             bytes: 1234,
             file_name: Some("drawing.pdf".into()),
@@ -284,7 +284,7 @@ mod tests {
             done: (0..1000).collect(),
             total: 1000,
         };
-        big.result_keys = (0..10).map(|i| big.id.blob_key(&format!("result-{i}.json"))).collect();
+        big.result_keys = (0..10).map(|i| big.id.files().page_analysis(i)).collect();
         big.lease = Some(Lease {
             owner: "worker-with-a-long-name-0123456789".into(),
             until: Utc::now(),

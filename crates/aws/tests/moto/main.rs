@@ -10,3 +10,4 @@ mod job_store;
 mod notifier;
 mod provision;
 mod support;
+mod uploads;

@@ -17,11 +17,10 @@ pub use age::parse_age;
 pub use ops::{DeadLetterEntry, DeadLetters, DrainReport, PurgeOutcome, RedriveAction, RedriveOutcome, Selection};
 
 use crate::error::{ErrorClass, ErrorCode, JobError, StoreError};
-use crate::job::{DeadLetterRecord, JobStatus};
-use crate::pipeline::{Backends, alert_for};
-use crate::ports::Delivery;
+use crate::job::{DeadLetterRecord, Job, JobStatus};
+use crate::ports::{Alert, Decision, Delivery, Ports};
 use chrono::Utc;
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 /// What happened to a dead letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +33,12 @@ pub enum DeadLetterOutcome {
 
 /// Handles messages from the dead-letter queue.
 pub struct DeadLetterHandler {
-    backends: Backends,
+    backends: Ports,
 }
 
 impl DeadLetterHandler {
     /// A handler.
-    pub fn new(backends: Backends) -> Self {
+    pub fn new(backends: Ports) -> Self {
         DeadLetterHandler { backends }
     }
 
@@ -49,70 +48,70 @@ impl DeadLetterHandler {
             error!(message_id = %delivery.message_id, body = %delivery.body, "Undecodable dead letter dropped.");
             return Ok(DeadLetterOutcome::AlreadyHandled);
         };
-        let jobs = &self.backends.jobs;
-        for _ in 0..5 {
-            let mut job = match jobs.get(&message.job_id).await {
-                Ok(job) => job,
-                Err(e) if e.class() == ErrorClass::NotFound => {
-                    warn!(job_id = %message.job_id, "Dead letter for an unknown job.");
-                    return Ok(DeadLetterOutcome::AlreadyHandled);
+        // A concurrent writer makes `modify` read again and decide again.
+        let marked = self
+            .backends
+            .jobs
+            .modify(&message.job_id, |job| {
+                if job.status.is_terminal() {
+                    return Decision::Keep(None);
                 }
-                Err(e) => return Err(e),
-            };
-            if job.status.is_terminal() {
+                Decision::Write(Some(mark_failed(job, delivery)))
+            })
+            .await;
+        let (stored, err) = match marked {
+            Ok((stored, Some(err))) => (stored, err),
+            Ok((_, None)) => return Ok(DeadLetterOutcome::AlreadyHandled),
+            Err(e) if e.class() == ErrorClass::NotFound => {
+                warn!(job_id = %message.job_id, "Dead letter for an unknown job.");
                 return Ok(DeadLetterOutcome::AlreadyHandled);
             }
-            let reason = match &job.error {
-                Some(last) => format!("last error {}: {}", last.code, last.message),
-                None => {
-                    "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into()
-                }
-            };
-            let err = JobError {
-                code: ErrorCode::RetriesExhausted,
-                message: format!(
-                    "gave up after {} deliveries over {} attempts, first sent {}; {reason}",
-                    delivery.receive_count.saturating_sub(1).max(1),
-                    job.attempts,
-                    delivery.sent_at.to_rfc3339()
-                ),
-                stage: job.current_stage,
-                retryable: true,
-            };
-            let now = Utc::now();
-            job.dead_letter = Some(DeadLetterRecord {
-                message_body: delivery.body.clone(),
-                message_id: delivery.message_id.clone(),
-                receive_count: delivery.receive_count.saturating_sub(1).max(1),
-                first_sent_at: delivery.sent_at,
-                last_failure_at: job.failures.last().map(|f| f.at),
-                dead_at: now,
-            });
-            job.status = JobStatus::Failed;
-            job.record_failure(err.clone(), now);
-            job.lease = None;
-            job.updated_at = now;
-            match jobs.update(&job).await {
-                Ok(stored) => {
-                    error!(job_id = %stored.id, code = %err.code, "Job moved to the dead-letter queue and marked failed.");
-                    let hint = format!(
-                        "inspect it with `drawings dlq show {id}`; once the cause is fixed, \
-                         `drawings dlq redrive --job {id}` resumes it from its last checkpoint",
-                        id = stored.id
-                    );
-                    let alert = alert_for(&stored, &err, &hint);
-                    if let Err(e) = self.backends.notifier.notify(&alert).await {
-                        warn!(job_id = %stored.id, error = %e, "Alert not sent.");
-                    }
-                    self.backends.notices.job_finished(&stored).await;
-                    return Ok(DeadLetterOutcome::MarkedFailed);
-                }
-                Err(e) if e.class() == ErrorClass::Conflict => {
-                    info!(job_id = %job.id, "Job changed while marking it failed; reading it again.");
-                }
-                Err(e) => return Err(e),
-            }
+            Err(e) => return Err(e),
+        };
+        error!(job_id = %stored.id, code = %err.code, "Job moved to the dead-letter queue and marked failed.");
+        let hint = format!(
+            "inspect it with `drawings dlq show {id}`; once the cause is fixed, \
+             `drawings dlq redrive --job {id}` resumes it from its last checkpoint",
+            id = stored.id
+        );
+        let alert = Alert::for_job(&stored, &err, &hint);
+        if let Err(e) = self.backends.notifier.notify(&alert).await {
+            warn!(job_id = %stored.id, error = %e, "Alert not sent.");
         }
-        Err(StoreError::conflict(format!("job {}", message.job_id)))
+        self.backends.notices.job_finished(&stored).await;
+        Ok(DeadLetterOutcome::MarkedFailed)
     }
+}
+
+/// Marks `job` failed for good by the dead letter `delivery`, recording where it was and
+/// why; the error it failed with comes back.
+fn mark_failed(job: &mut Job, delivery: &Delivery) -> JobError {
+    let reason = match &job.error {
+        Some(last) => format!("last error {}: {}", last.code, last.message),
+        None => {
+            "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into()
+        }
+    };
+    let err = JobError {
+        code: ErrorCode::RetriesExhausted,
+        message: format!(
+            "gave up after {} deliveries over {} attempts, first sent {}; {reason}",
+            delivery.receive_count.saturating_sub(1).max(1),
+            job.attempts,
+            delivery.sent_at.to_rfc3339()
+        ),
+        stage: job.current_stage,
+        retryable: true,
+    };
+    let now = Utc::now();
+    job.dead_letter = Some(DeadLetterRecord {
+        message_body: delivery.body.clone(),
+        message_id: delivery.message_id.clone(),
+        receive_count: delivery.receive_count.saturating_sub(1).max(1),
+        first_sent_at: delivery.sent_at,
+        last_failure_at: job.failures.last().map(|f| f.at),
+        dead_at: now,
+    });
+    job.end(JobStatus::Failed, err.clone(), now);
+    err
 }

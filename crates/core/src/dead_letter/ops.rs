@@ -16,10 +16,9 @@
 //! terminal checks absorb.
 
 use super::{DeadLetterHandler, DeadLetterOutcome};
-use crate::error::{ErrorClass, ErrorCode, StoreError};
+use crate::error::{ErrorCode, StoreError};
 use crate::job::{DeadLetterRecord, Failure, Job, JobId, JobStatus, Stage};
-use crate::pipeline::Backends;
-use crate::ports::{JobQuery, JobQueue, MessageKind, QueueMessage};
+use crate::ports::{Decision, JobQuery, JobQueue, MessageKind, Ports, QueueMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::Arc;
@@ -32,8 +31,6 @@ const DRAIN_VISIBILITY: Duration = Duration::from_secs(30);
 /// Receives per drain at most, so that a queue refilled as fast as it drains cannot hold the
 /// command forever.
 const MAX_DRAIN_BATCHES: usize = 1000;
-/// Conditional writes retried after losing to a concurrent writer (a worker, another operator).
-const WRITE_ATTEMPTS: usize = 10;
 
 /// Which dead letters an operation works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,23 +160,15 @@ pub enum PurgeOutcome {
 
 /// Dead-letter operations over a stack's backends and its dead-letter queue.
 pub struct DeadLetters {
-    backends: Backends,
+    backends: Ports,
     queue: Arc<dyn JobQueue>,
     handler: DeadLetterHandler,
     drain_wait: Duration,
 }
 
-enum Cleared {
-    Yes,
-    /// The record changed (another operator, or a new dead letter) since it was read.
-    Changed,
-    /// The job's state forbade it.
-    Refused,
-}
-
 impl DeadLetters {
     /// Operations on `backends`' jobs; `dead_letter_queue` is drained first.
-    pub fn new(backends: Backends, dead_letter_queue: Arc<dyn JobQueue>) -> Self {
+    pub fn new(backends: Ports, dead_letter_queue: Arc<dyn JobQueue>) -> Self {
         DeadLetters {
             handler: DeadLetterHandler::new(backends.clone()),
             backends,
@@ -262,94 +251,83 @@ impl DeadLetters {
     /// Redrives one dead letter (see the module docs for the order of the writes); with
     /// `dry_run`, only says what it would do.
     pub async fn redrive(&self, id: &JobId, dry_run: bool) -> Result<RedriveOutcome, StoreError> {
-        let jobs = &self.backends.jobs;
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut job = jobs.get(id).await?;
-            let Some(record) = job.dead_letter.clone() else {
-                return Err(not_listed(id));
-            };
-            let action = plan(&job);
-            let mut outcome = RedriveOutcome {
-                job_id: id.clone(),
-                action,
-                status: job.status,
-                applied: !dry_run,
-                message_id: None,
-            };
-            if dry_run {
-                return Ok(outcome);
-            }
-            if action == RedriveAction::Redrive {
+        let (_, planned) = self
+            .backends
+            .jobs
+            .modify(id, |job| {
+                let Some(record) = job.dead_letter.clone() else {
+                    return Decision::Keep(None);
+                };
+                let (action, status) = (plan(job), job.status);
+                if dry_run || action != RedriveAction::Redrive {
+                    return Decision::Keep(Some((record, action, status)));
+                }
                 job.status = JobStatus::Queued;
                 job.error = None;
                 job.lease = None;
                 job.attempts = 0;
-                job.updated_at = Utc::now();
-                match jobs.update(&job).await {
-                    Ok(_) => {}
-                    Err(e) if e.class() == ErrorClass::Conflict => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-            if action != RedriveAction::ClearRecord {
-                let message = QueueMessage {
-                    job_id: id.clone(),
-                    kind: MessageKind::Redrive,
-                };
-                outcome.message_id = Some(self.backends.queue.send(&message, Duration::ZERO).await?);
-            }
-            // A changed record is a newer dead letter of the same job: it stays listed.
-            self.clear_record(id, &record, |_| true).await?;
+                Decision::Write(Some((record, action, status)))
+            })
+            .await?;
+        let Some((record, action, status)) = planned else {
+            return Err(not_listed(id));
+        };
+        let mut outcome = RedriveOutcome {
+            job_id: id.clone(),
+            action,
+            status,
+            applied: !dry_run,
+            message_id: None,
+        };
+        if dry_run {
             return Ok(outcome);
         }
-        Err(StoreError::conflict(format!("job {id}")))
+        if action != RedriveAction::ClearRecord {
+            let message = QueueMessage {
+                job_id: id.clone(),
+                kind: MessageKind::Redrive,
+            };
+            outcome.message_id = Some(self.backends.queue.send(&message, Duration::ZERO).await?);
+        }
+        // A changed record is a newer dead letter of the same job: it stays listed.
+        self.clear_record(id, &record).await?;
+        Ok(outcome)
     }
 
     /// Forgets one dead letter: the job stays failed, its record is cleared.
     pub async fn purge(&self, id: &JobId) -> Result<PurgeOutcome, StoreError> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let job = self.backends.jobs.get(id).await?;
-            let Some(record) = job.dead_letter else {
-                return Err(not_listed(id));
-            };
-            match self
-                .clear_record(id, &record, |j| j.status != JobStatus::Queued)
-                .await?
-            {
-                Cleared::Yes => return Ok(PurgeOutcome::Purged),
-                Cleared::Refused => return Ok(PurgeOutcome::RedriveUnfinished),
-                Cleared::Changed => continue,
-            }
-        }
-        Err(StoreError::conflict(format!("job {id}")))
+        let (_, purged) = self
+            .backends
+            .jobs
+            .modify(id, |job| {
+                if job.dead_letter.is_none() {
+                    return Decision::Keep(None);
+                }
+                // A redrive still under way keeps its record until the job finishes.
+                if job.status == JobStatus::Queued {
+                    return Decision::Keep(Some(PurgeOutcome::RedriveUnfinished));
+                }
+                job.dead_letter = None;
+                Decision::Write(Some(PurgeOutcome::Purged))
+            })
+            .await?;
+        purged.ok_or_else(|| not_listed(id))
     }
 
-    /// Clears `record` from the job if it is still the job's record and `allowed` says so,
-    /// retrying writes that lose to a concurrent writer (a worker checkpointing the job).
-    async fn clear_record(
-        &self,
-        id: &JobId,
-        record: &DeadLetterRecord,
-        allowed: impl Fn(&Job) -> bool,
-    ) -> Result<Cleared, StoreError> {
-        let jobs = &self.backends.jobs;
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut job = jobs.get(id).await?;
-            if job.dead_letter.as_ref() != Some(record) {
-                return Ok(Cleared::Changed);
-            }
-            if !allowed(&job) {
-                return Ok(Cleared::Refused);
-            }
-            job.dead_letter = None;
-            job.updated_at = Utc::now();
-            match jobs.update(&job).await {
-                Ok(_) => return Ok(Cleared::Yes),
-                Err(e) if e.class() == ErrorClass::Conflict => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::conflict(format!("job {id}")))
+    /// Clears `record` from the job if it is still the job's record: a changed record (another
+    /// operator, or a newer dead letter of the job) stays.
+    async fn clear_record(&self, id: &JobId, record: &DeadLetterRecord) -> Result<(), StoreError> {
+        self.backends
+            .jobs
+            .modify(id, |job| {
+                if job.dead_letter.as_ref() != Some(record) {
+                    return Decision::Keep(());
+                }
+                job.dead_letter = None;
+                Decision::Write(())
+            })
+            .await?;
+        Ok(())
     }
 }
 

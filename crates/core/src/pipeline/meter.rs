@@ -4,8 +4,9 @@
 //! [`JobCost`](crate::cost::JobCost), priced. A delivery whose last write fails is not
 //! charged (its message comes back, and the next delivery is).
 
-use super::Backends;
-use crate::cost::{CostSettings, Measured, RequestCounts, read_units, write_units};
+use crate::ports::Ports;
+use crate::capacity::{read_units, write_units};
+use crate::cost::{CostSettings, Measured, RequestCounts};
 use crate::error::StoreError;
 use crate::job::{Job, JobId};
 use crate::ports::{BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
@@ -120,9 +121,9 @@ impl DeliveryMeter {
     }
 
     /// `backends` with every job-store, queue and blob request counted by this meter.
-    pub(crate) fn wrap(&self, backends: &Backends) -> Backends {
+    pub(crate) fn wrap(&self, backends: &Ports) -> Ports {
         let counter = &self.counter;
-        Backends {
+        Ports {
             jobs: Arc::new(CountingJobs(backends.jobs.clone(), counter.clone())),
             queue: Arc::new(CountingQueue(backends.queue.clone(), counter.clone())),
             blobs: Arc::new(CountingBlobs(backends.blobs.clone(), counter.clone())),

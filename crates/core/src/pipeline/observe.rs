@@ -1,58 +1,13 @@
 //! What the processor tells the outside about its work: metrics through the [`Metrics`]
-//! port, and each delivery's compute and requests added to the job's cost by the delivery's
-//! last write ([`Processor::settle`]).
+//! port, recorded at a claim, at each stage's end and at a delivery's end.
 
-use super::meter::DeliveryMeter;
-use super::{HandleError, JobHandle, Outcome, Processor};
+use super::{Outcome, Processor};
 use crate::job::{Job, Stage, Usage};
-use crate::ports::{Delivery, Metric, Metrics};
+use crate::ports::{Delivery, Metric};
 use chrono::Utc;
-use std::sync::Arc;
 use std::time::Duration;
 
 impl Processor {
-    /// This processor, recording its metrics into `metrics` (the default records nothing).
-    pub fn with_metrics(mut self, metrics: Arc<dyn Metrics>) -> Self {
-        self.metrics = metrics;
-        self
-    }
-
-    /// A copy for one delivery: its backends count every request, and its meter runs from now.
-    pub(crate) fn for_delivery(&self) -> Processor {
-        let meter = DeliveryMeter::start(self.config.cost.clone());
-        let mut scoped = self.clone();
-        scoped.backends = meter.wrap(&self.backends);
-        scoped.meter = Some(meter);
-        scoped
-    }
-
-    /// The last write of a delivery: `change`, plus the delivery's compute and requests so
-    /// far added to the job's cost and priced. A write that hands over to a continuation also
-    /// pays for the continuation message sent right after it. Without a meter, a plain update.
-    pub(crate) async fn settle(&self, handle: &JobHandle, change: impl Fn(&mut Job)) -> Result<Job, HandleError> {
-        let Some(meter) = &self.meter else {
-            return handle.update(change).await;
-        };
-        let before = handle.snapshot().await;
-        let mut used = meter.take(&before);
-        let mut after = before.clone();
-        change(&mut after);
-        if after.continuations > before.continuations {
-            used.requests.queue += 1;
-        }
-        let settings = meter.settings();
-        let written = handle
-            .update(|j| {
-                change(j);
-                j.cost.add(&used, settings);
-            })
-            .await;
-        if written.is_ok() {
-            meter.settled();
-        }
-        written
-    }
-
     /// A job claimed: how long its message waited.
     pub(crate) fn observe_claim(&self, delivery: &Delivery) {
         let waited = (Utc::now() - delivery.sent_at).to_std().unwrap_or(Duration::ZERO);

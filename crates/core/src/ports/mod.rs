@@ -22,4 +22,22 @@ pub use pdf::{
     RenderOptions, TextLine, TextRun, TextSource, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
-pub use store::{Created, JobQuery, JobStore};
+pub use store::{Created, Decision, JobQuery, JobStore, MODIFY_ATTEMPTS};
+
+use std::sync::Arc;
+
+/// The ports a service works with, as one bundle: intake, the processor, cancel and the
+/// dead-letter code each take the set and use the ports they need.
+#[derive(Clone)]
+pub struct Ports {
+    /// Job records.
+    pub jobs: Arc<dyn JobStore>,
+    /// The work queue.
+    pub queue: Arc<dyn JobQueue>,
+    /// PDFs and outputs.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Operator alerts.
+    pub notifier: Arc<dyn Notifier>,
+    /// Completion notices to clients, sent after each terminal write ([`NoNotices`]: none).
+    pub notices: Arc<dyn CompletionNotifier>,
+}

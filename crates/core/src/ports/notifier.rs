@@ -26,6 +26,22 @@ pub struct Alert {
     pub hint: String,
 }
 
+impl Alert {
+    /// The alert for `job`, failed with `err`; `hint` says what an operator should look at.
+    pub fn for_job(job: &crate::Job, err: &crate::JobError, hint: &str) -> Alert {
+        Alert {
+            job_id: job.id.clone(),
+            client_name: job.input.client_name.clone(),
+            file_name: job.input.file_name.clone(),
+            stage: err.stage.or(job.current_stage),
+            code: err.code,
+            message: err.message.clone(),
+            attempts: job.attempts,
+            hint: hint.to_owned(),
+        }
+    }
+}
+
 /// Sends alerts. Delivery is best effort; callers log a failure and carry on.
 #[async_trait]
 pub trait Notifier: Send + Sync {

@@ -38,6 +38,45 @@ impl JobQuery {
     }
 }
 
+/// What a change given to [`JobStore::modify`](trait.JobStore.html#method.modify) decided
+/// about the job it was shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision<T> {
+    /// Write the job as changed; `T` comes back with the stored job.
+    Write(T),
+    /// Write nothing; `T` comes back with the job as read.
+    Keep(T),
+}
+
+/// How often [`JobStore::modify`](trait.JobStore.html#method.modify) reads again after
+/// losing a write to a concurrent writer, before it reports the `Conflict`.
+pub const MODIFY_ATTEMPTS: u32 = 10;
+
+impl dyn JobStore + '_ {
+    /// Reads job `id`, lets `change` decide on it and writes it back on its version. When a
+    /// concurrent writer (a worker's checkpoint, a cancel) moved the version first, reads
+    /// again and lets `change` decide again on the fresh copy, so a decision is always taken
+    /// on the job as stored. Every read-modify-write of a job outside a worker's lease goes
+    /// through here.
+    pub async fn modify<T>(&self, id: &JobId, mut change: impl FnMut(&mut Job) -> Decision<T>) -> Result<(Job, T), StoreError> {
+        for _ in 0..MODIFY_ATTEMPTS {
+            let mut job = self.get(id).await?;
+            match change(&mut job) {
+                Decision::Keep(value) => return Ok((job, value)),
+                Decision::Write(value) => {
+                    job.updated_at = Utc::now();
+                    match self.update(&job).await {
+                        Ok(stored) => return Ok((stored, value)),
+                        Err(StoreError::Conflict { .. }) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Err(StoreError::conflict(format!("job {id}")))
+    }
+}
+
 /// Durable job records.
 ///
 /// Semantics every adapter keeps:

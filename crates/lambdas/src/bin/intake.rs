@@ -4,12 +4,19 @@
 //! The API key hashes are read once, in init, from the SSM parameter named by
 //! `DRAWINGS_API_KEYS_PARAMETER`; without it (or with no key in it) the function does not
 //! start, unless `DRAWINGS_AUTH=off` opens the API explicitly.
+//!
+//! API Gateway's `sourceIp` goes on each request as its `ConnectInfo`, the peer address the
+//! router counts failed authentications against (as `drawings serve` does with the socket's).
 
 use anyhow::{Context, bail};
+use axum::extract::{ConnectInfo, Request};
 use drawings_api::{ApiKeys, AppState, Auth, router_with_auth};
 use drawings_lambdas::config::AccessConfig;
 use drawings_lambdas::stack::secure_parameter;
 use drawings_lambdas::{Stack, logging};
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use std::net::{IpAddr, SocketAddr};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -26,8 +33,22 @@ async fn main() -> Result<(), lambda_http::Error> {
             metrics: None,
         },
         auth,
-    );
+    )
+    .layer(axum::middleware::map_request(with_source_address));
     lambda_http::run(app).await
+}
+
+/// Puts API Gateway's `sourceIp` on the request as its peer address; a request without one
+/// (or with one that does not parse) goes without, and is not counted.
+async fn with_source_address(mut request: Request) -> Request {
+    let source = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.as_deref(),
+        _ => None,
+    };
+    if let Some(ip) = source.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip, 0)));
+    }
+    request
 }
 
 async fn auth(access: &AccessConfig) -> anyhow::Result<Auth> {
@@ -41,5 +62,25 @@ async fn auth(access: &AccessConfig) -> anyhow::Result<Auth> {
         bail!("SSM parameter {parameter} holds no API keys: the intake does not serve without them");
     }
     tracing::info!(keys = keys.len(), "API keys loaded.");
-    Ok(Auth::with_keys(keys, access.rate_limit))
+    Ok(Auth::with_limits(keys, access.rate_limit, access.auth_failure_limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+
+    #[tokio::test]
+    async fn api_gateways_source_ip_becomes_the_requests_peer_address() {
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.http.source_ip = Some("203.0.113.9".into());
+        let request =
+            Request::new(axum::body::Body::empty()).with_request_context(RequestContext::ApiGatewayV2(context));
+        let request = with_source_address(request).await;
+        let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>().unwrap();
+        assert_eq!(peer.ip(), "203.0.113.9".parse::<IpAddr>().unwrap());
+
+        let bare = with_source_address(Request::new(axum::body::Body::empty())).await;
+        assert!(bare.extensions().get::<ConnectInfo<SocketAddr>>().is_none());
+    }
 }

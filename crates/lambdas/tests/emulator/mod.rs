@@ -3,10 +3,18 @@
 //!
 //! One [`Emulator`] per test: a moto server on a free port, a freshly provisioned stack on it
 //! (`drawings_aws::provision`), and `cargo lambda watch` on another free port with the
-//! environment the functions read in AWS. The functions run as `cargo run --bin <name>`
-//! children of the watch (dev profile); the test binary pre-builds them once so that the first
-//! invocation only starts them. Everything is stopped when the [`Emulator`] is dropped, also
-//! when the test panics (its logs are then kept and their paths printed).
+//! environment the functions read in AWS. Which functions run:
+//!
+//! - by default, dev builds: `cargo run --bin <name>` children of the watch; the test binary
+//!   pre-builds them once so that the first invocation only starts them;
+//! - with `DRAWINGS_LAMBDA_ARTIFACTS=<dir>` (what `scripts/build-artifacts.sh` makes, e.g.
+//!   `target/lambda/x86_64`; `.ci/run` sets it), the artifacts Lambda would run: the watch
+//!   serves only the runtime API (`--only-lambda-apis`) and each `<dir>/<name>/bootstrap` is
+//!   started as Lambda starts it, with `AWS_LAMBDA_RUNTIME_API` and the function's name and
+//!   memory, and PDFium from `<dir>/pdfium-layer/lib` (the layer). Nothing is compiled.
+//!
+//! Everything is stopped when the [`Emulator`] is dropped, also when the test panics (its
+//! logs are then kept and their paths printed).
 //!
 //! The test itself plays the part of Lambda's SQS event source mapping: it receives from the
 //! queue on moto, hands the record to the function in the real event shape, and deletes the
@@ -130,6 +138,40 @@ pub fn sqs_event(message: &Message, queue_arn: &str) -> Value {
 /// watch's `cargo run` finds the binaries fresh.
 static PREBUILT: Mutex<bool> = Mutex::new(false);
 
+/// The environment variable naming a directory of built artifacts to run instead of dev builds.
+pub const ARTIFACTS_ENV: &str = "DRAWINGS_LAMBDA_ARTIFACTS";
+
+/// The three functions, with the memory the SAM template gives each (MB).
+pub const FUNCTIONS: [(&str, u32); 3] = [("intake", 512), ("processor", 3008), ("dlq", 256)];
+
+/// The built artifacts to run, when `DRAWINGS_LAMBDA_ARTIFACTS` names them; panics when it
+/// names a directory without the three bootstraps and the layer.
+pub fn artifacts_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os(ARTIFACTS_ENV).filter(|v| !v.is_empty())?;
+    let dir = repo_root().join(dir);
+    for (name, _) in FUNCTIONS {
+        let bootstrap = dir.join(name).join("bootstrap");
+        assert!(
+            bootstrap.is_file(),
+            "{ARTIFACTS_ENV}={}: no {} (build it with scripts/build-artifacts.sh x86_64)",
+            dir.display(),
+            bootstrap.display()
+        );
+    }
+    assert!(
+        layer_library(&dir).is_file(),
+        "{ARTIFACTS_ENV}={}: no {}",
+        dir.display(),
+        layer_library(&dir).display()
+    );
+    Some(dir)
+}
+
+/// The PDFium library of the layer built beside the bootstraps.
+pub fn layer_library(artifacts: &Path) -> PathBuf {
+    artifacts.join("pdfium-layer/lib/libpdfium.so")
+}
+
 mod watch;
 
 pub use watch::*;
@@ -137,7 +179,10 @@ pub use watch::*;
 /// The environment the functions read in AWS (the SAM template's variables and the ones
 /// Lambda sets), pointed at moto. `aws_endpoint` goes into `AWS_ENDPOINT_URL` unchanged.
 pub fn function_env(aws_endpoint: &str, resources: &StackResources) -> Vec<(String, String)> {
-    let pdfium = repo_root().join(".pdfium/libpdfium.so");
+    let pdfium = match artifacts_dir() {
+        Some(dir) => layer_library(&dir),
+        None => repo_root().join(".pdfium/libpdfium.so"),
+    };
     [
         ("AWS_ENDPOINT_URL", aws_endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
@@ -176,11 +221,15 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Pre-builds the functions, starts moto, provisions a stack, and starts the watch with
-    /// the functions' environment plus `extra_env`.
+    /// Pre-builds the functions (unless built artifacts are to run), starts moto, provisions
+    /// a stack, and starts the watch and the functions with the functions' environment plus
+    /// `extra_env`.
     pub async fn start(extra_env: &[(&str, &str)]) -> Emulator {
         venv_bin();
-        tokio::task::spawn_blocking(prebuild).await.expect("the pre-build");
+        let artifacts = artifacts_dir();
+        if artifacts.is_none() {
+            tokio::task::spawn_blocking(prebuild).await.expect("the pre-build");
+        }
         let moto = MotoServer::start().await;
         let clients = AwsClients::for_endpoint(&moto.endpoint).await;
         let suffix = unique("emu").replace('-', "");
@@ -194,7 +243,16 @@ impl Emulator {
         let port = moto.endpoint.rsplit(':').next().expect("moto's port");
         let mut env = function_env(&format!("http://localhost:{port}"), &resources);
         env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let watch = Watch::start(&["--ignore-changes", "-p", "drawings-lambdas"], &env).await;
+        let watch = match &artifacts {
+            None => Watch::start(&["--ignore-changes", "-p", "drawings-lambdas"], &env).await,
+            Some(dir) => {
+                let watch = Watch::start(&["--only-lambda-apis"], &[]).await;
+                for (name, memory_mb) in FUNCTIONS {
+                    watch.start_bootstrap(&dir.join(name).join("bootstrap"), name, memory_mb, &env);
+                }
+                watch
+            }
+        };
         let base = format!("http://127.0.0.1:{}", watch.port);
         Emulator {
             watch,

@@ -5,7 +5,7 @@
 use super::*;
 use drawings_testkit::moto::free_port;
 use std::collections::HashMap;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -110,6 +110,9 @@ pub struct Watch {
     pub log: PathBuf,
     /// The port its runtime and invoke APIs listen on (127.0.0.1).
     pub port: u16,
+    /// Built functions started by the test against the watch's runtime API
+    /// ([`Watch::start_bootstrap`]), by name; stopped before the watch.
+    functions: std::sync::Mutex<Vec<(String, Child)>>,
 }
 
 impl Watch {
@@ -122,7 +125,9 @@ impl Watch {
             let port = free_port();
             let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("cargo-lambda-watch-{}-{port}.log", std::process::id()));
-            let file = File::create(&log).expect("create the watch log");
+            File::create(&log).expect("create the watch log");
+            // Appended to by the watch and by any function started beside it.
+            let file = OpenOptions::new().append(true).open(&log).expect("open the watch log");
             let mut command = Command::new(cargo());
             command
                 .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
@@ -141,7 +146,12 @@ impl Watch {
                 // A group of its own, so that stopping it reaches everything it spawned there.
                 .process_group(0);
             let child = command.spawn().expect("start cargo lambda watch");
-            let mut watch = Watch { child, log, port };
+            let mut watch = Watch {
+                child,
+                log,
+                port,
+                functions: std::sync::Mutex::new(Vec::new()),
+            };
             if watch.wait_listening(Duration::from_secs(60)).await {
                 return watch;
             }
@@ -165,20 +175,63 @@ impl Watch {
         false
     }
 
+    /// Starts a built function as Lambda would: `bootstrap` with the runtime API of this
+    /// watch (started with `--only-lambda-apis`) under the function's name, Lambda's
+    /// variables, and `env`; its output goes to the watch's log.
+    pub fn start_bootstrap(&self, bootstrap: &Path, name: &str, memory_mb: u32, env: &[(String, String)]) {
+        let log = OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .expect("open the watch log");
+        let child = Command::new(bootstrap)
+            .current_dir(std::env::temp_dir())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{name}", self.port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("emulator/{name}"))
+            .env("LAMBDA_TASK_ROOT", bootstrap.parent().unwrap_or(bootstrap))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log handle"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", bootstrap.display()));
+        eprintln!("[emulator] started the built {name} ({})", bootstrap.display());
+        self.functions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((name.to_owned(), child));
+    }
+
     /// The watch's output so far.
     pub fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// How many function processes (or their `cargo run`) have exited so far: the watch logs
-    /// `ERROR command exited code=N` for each. An invocation whose function exits before it
-    /// answers is never answered, so the callers watch this count instead of waiting out
-    /// their timeout.
+    /// `ERROR command exited code=N` for each it started, and a built function started by
+    /// [`Watch::start_bootstrap`] is a child of the test. An invocation whose function exits
+    /// before it answers is never answered, so the callers watch this count instead of
+    /// waiting out their timeout.
     pub fn exits(&self) -> usize {
-        self.output()
+        let by_watch = self
+            .output()
             .lines()
             .filter(|l| l.contains("ERROR") && l.contains("command exited"))
-            .count()
+            .count();
+        let mut functions = self.functions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let built = functions
+            .iter_mut()
+            .filter(|(_, child)| matches!(child.try_wait(), Ok(Some(_))))
+            .count();
+        by_watch + built
     }
 
     /// Runs `call`, failing as soon as a function process exits while it is pending.
@@ -206,6 +259,19 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
+        // The built functions first, each with its group (its PDF workers).
+        let functions = std::mem::take(
+            self.functions
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        for (_, mut child) in functions {
+            if matches!(child.try_wait(), Ok(None)) {
+                send_signal(&format!("-{}", child.id()), "KILL");
+                child.kill().ok();
+            }
+            child.wait().ok();
+        }
         let pid = self.child.id();
         // cargo-lambda starts each function in a session of its own (setsid), so the group
         // signal does not reach them; the watch stops them itself on SIGTERM. Note them now,

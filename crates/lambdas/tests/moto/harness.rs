@@ -18,7 +18,7 @@ use drawings_lambdas::{LambdaConfig, Stack};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::moto::MotoServer;
 use drawings_testkit::unique;
-use drawings_textlayer::TextLayerAnalyzer;
+use drawings_textlayer::{ReadingLimits, TextLayerAnalyzer};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -54,15 +54,12 @@ impl Harness {
             ..PipelineConfig::default()
         };
         let config = LambdaConfig {
-            table: resources.table.clone(),
-            queue_url: resources.queue_url.clone(),
-            dlq_url: resources.dlq_url.clone(),
-            bucket: resources.bucket.clone(),
-            alert_topic_arn: resources.topic_arn.clone(),
+            resources: resources.resources(),
             gemini_key_parameter: None,
             intake: IntakeConfig::default(),
             pipeline,
             pdfium_lib: None,
+            page_analysis: ReadingLimits::default(),
             link_ttl: LINK_TTL,
         };
         let stack = Stack::new(config, clients);

@@ -22,7 +22,7 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Where a queue sends messages it has delivered too often (SQS's redrive policy).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
+pub struct RedrivePolicy {
     /// Name of the dead-letter queue in the same database.
     pub queue: String,
     /// Receives after which the next receive moves the message instead of delivering it;
@@ -30,10 +30,10 @@ pub struct DeadLetter {
     pub max_receives: u32,
 }
 
-impl DeadLetter {
+impl RedrivePolicy {
     /// A redrive policy.
     pub fn new(queue: impl Into<String>, max_receives: u32) -> Self {
-        DeadLetter {
+        RedrivePolicy {
             queue: queue.into(),
             max_receives: max_receives.max(1),
         }
@@ -45,16 +45,16 @@ impl DeadLetter {
 pub struct SqliteJobQueue {
     db: Database,
     name: String,
-    dead_letter: Option<DeadLetter>,
+    redrive: Option<RedrivePolicy>,
 }
 
 impl SqliteJobQueue {
-    /// The queue `name` on `db`, moving exhausted messages to `dead_letter` if given.
-    pub fn new(db: Database, name: impl Into<String>, dead_letter: Option<DeadLetter>) -> Self {
+    /// The queue `name` on `db`, moving exhausted messages as `redrive` says, if given.
+    pub fn new(db: Database, name: impl Into<String>, redrive: Option<RedrivePolicy>) -> Self {
         SqliteJobQueue {
             db,
             name: name.into(),
-            dead_letter,
+            redrive,
         }
     }
 
@@ -64,10 +64,10 @@ impl SqliteJobQueue {
     }
 
     async fn receive_now(&self, max: u32, visibility: Duration) -> Result<Vec<Delivery>, SqliteError> {
-        let (name, dead_letter) = (self.name.clone(), self.dead_letter.clone());
+        let (name, redrive) = (self.name.clone(), self.redrive.clone());
         let (delivered, moved) = self
             .db
-            .call(move |conn| receive_now(conn, &name, dead_letter.as_ref(), max, visibility))
+            .call(move |conn| receive_now(conn, &name, redrive.as_ref(), max, visibility))
             .await?;
         if moved > 0 {
             self.db.changed().notify_waiters();
@@ -179,7 +179,7 @@ impl JobQueue for SqliteJobQueue {
 fn receive_now(
     conn: &mut Connection,
     queue: &str,
-    dead_letter: Option<&DeadLetter>,
+    redrive: Option<&RedrivePolicy>,
     max: u32,
     visibility: Duration,
 ) -> Result<(Vec<Delivery>, usize), SqliteError> {
@@ -198,7 +198,7 @@ fn receive_now(
     // Moving every visible exhausted message now is what SQS does lazily on the receives
     // that meet them: such a message can never be delivered again either way. The receive
     // count travels with it, and the receipt is cleared so the last one cannot touch it.
-    let moved = match dead_letter {
+    let moved = match redrive {
         Some(dl) => tx.execute(
             "UPDATE messages SET queue = ?1, visible_at = ?2, receipt = NULL
              WHERE queue = ?3 AND visible_at <= ?2 AND receive_count >= ?4",

@@ -9,7 +9,7 @@ mod error;
 mod job_queue;
 mod job_store;
 
-pub use job_queue::{DeadLetter, SqliteJobQueue};
+pub use job_queue::{RedrivePolicy, SqliteJobQueue};
 pub use job_store::SqliteJobStore;
 
 use error::SqliteError;

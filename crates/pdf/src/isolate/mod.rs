@@ -18,10 +18,17 @@
 //! `INVALID_PDF`; SIGABRT or another kill (allocation failed under the memory cap) is
 //! `RESOURCE_LIMIT`. All three are permanent: the same file fails the same way. A worker
 //! that cannot start, or answers nonsense, is `INTERNAL` (transient: the service's fault).
+//!
+//! A worker also gets as little as it can work with: none of the service's environment but
+//! a few variables, and, where the kernel has Landlock, read access to the system's libraries
+//! and programs and nothing else, and no network ([`sandbox`] says what and why). Each worker
+//! reports what confines it; the engine logs the first report.
 
 pub mod protocol;
+mod sandbox;
 mod worker;
 
+pub use sandbox::{Confinement, Enforcement, INHERITED_VARIABLES};
 pub use worker::{WorkerLimits, worker_main};
 
 use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
@@ -32,6 +39,7 @@ use drawings_core::ports::{
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How to start a worker: a program and the arguments before the limits. The worker must
@@ -78,6 +86,8 @@ impl Default for IsolationLimits {
 pub struct IsolatedPdfEngine {
     command: WorkerCommand,
     limits: IsolationLimits,
+    /// What the first worker that answered reported confining it (shared by clones).
+    confinement: Arc<OnceLock<Confinement>>,
 }
 
 /// Longest response header accepted (the text layer of a dense sheet is a few MB).
@@ -86,7 +96,46 @@ const MAX_RESPONSE_HEADER: u64 = 256 * 1024 * 1024;
 impl IsolatedPdfEngine {
     /// An engine starting workers with `command` under `limits`.
     pub fn new(command: WorkerCommand, limits: IsolationLimits) -> Self {
-        IsolatedPdfEngine { command, limits }
+        IsolatedPdfEngine {
+            command,
+            limits,
+            confinement: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// What confines the workers, as the first one to answer reported it; `None` before any
+    /// has (or from a worker that does not report).
+    pub fn confinement(&self) -> Option<&Confinement> {
+        self.confinement.get()
+    }
+
+    /// Keeps and logs the first worker's report: every worker of a process runs on the same
+    /// kernel with the same rules, so one line says it for all.
+    fn note_confinement(&self, stderr: &[u8]) {
+        if self.confinement.get().is_some() {
+            return;
+        }
+        let Some(confinement) = Confinement::from_stderr(stderr) else {
+            return;
+        };
+        if self.confinement.set(confinement.clone()).is_err() {
+            return;
+        }
+        let protections = confinement.protections().join(", ");
+        if confinement.files_confined() {
+            tracing::info!(
+                landlock = ?confinement.landlock,
+                abi = confinement.landlock_abi,
+                %protections,
+                "PDF workers run confined by Landlock, with a cleared environment and resource limits."
+            );
+        } else {
+            tracing::warn!(
+                %protections,
+                "PDF workers run without Landlock (the kernel lacks it): a cleared environment and \
+                 resource limits only."
+            );
+        }
     }
 
     fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
@@ -98,6 +147,9 @@ impl IsolatedPdfEngine {
         let mut child = Command::new(&self.command.program)
             .args(&self.command.args)
             .args(worker_limits.to_args())
+            // It parses hostile files: none of the service's secrets go with it.
+            .env_clear()
+            .envs(sandbox::inherited_environment())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -142,6 +194,7 @@ impl IsolatedPdfEngine {
             tracing::warn!(%status, stderr = %tail, what, "PDF worker ended abnormally.");
             return Err(exit_error(status, what, self.limits));
         }
+        self.note_confinement(&errors);
         let mut input = BufReader::new(&output[..]);
         let response =
             read_line(&mut input, MAX_RESPONSE_HEADER).map_err(|e| internal(format!("bad worker response: {e}")))?;

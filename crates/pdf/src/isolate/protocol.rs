@@ -3,6 +3,8 @@
 //! Request (worker's stdin): one JSON line, then the PDF bytes until end of input.
 //! Response (worker's stdout): one JSON line, then the binary bodies it announces (the page
 //! PNG, then each tile's PNG), back to back. Nothing else is written to stdout.
+//! Diagnostics (worker's stderr): free text, but for one line the worker writes before it
+//! reads the request, saying what confines it ([`super::Confinement`]).
 
 use drawings_core::ports::{Inspection, PageSummary, PageText, PdfError, PdfLimits, RenderOptions};
 use serde::{Deserialize, Serialize};

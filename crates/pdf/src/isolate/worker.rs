@@ -1,8 +1,9 @@
-//! The worker side: a process that caps its own memory and CPU time, answers one request
-//! with the in-process engine, and exits. The parent treats any death as the file's fault
-//! or the limit's, never its own.
+//! The worker side: a process that caps its own memory and CPU time, confines itself
+//! ([`super::sandbox`]), answers one request with the in-process engine, and exits. The parent
+//! treats any death as the file's fault or the limit's, never its own.
 
 use super::protocol::{ImageHeader, Request, Response, read_line, write_line};
+use super::sandbox;
 use crate::{OcrSettings, PdfiumEngine};
 use drawings_core::ports::PdfEngine;
 use std::io::{self, BufReader, Write};
@@ -78,7 +79,8 @@ const MAX_HEADER: u64 = 64 * 1024;
 /// Runs one request from stdin to stdout. `args` are the worker's arguments after its
 /// subcommand name: the limits, optionally `--pdfium-lib PATH` (the library the parent
 /// was configured with) and the OCR settings ([`OcrSettings::to_args`]). Exit code 0: a
-/// response was written (possibly `Failed`); 2: bad usage.
+/// response was written (possibly `Failed`); 2: bad usage, or the worker could not set its
+/// limits or confine itself. Its stderr carries its [`super::Confinement`] first.
 pub fn worker_main(args: &[String]) -> ExitCode {
     if let Some(path) = args.windows(2).find(|w| w[0] == "--pdfium-lib").map(|w| w[1].clone()) {
         crate::use_library(path.into());
@@ -92,7 +94,16 @@ pub fn worker_main(args: &[String]) -> ExitCode {
         return ExitCode::from(2);
     }
     // Tesseract, a child of this process, must end before the parent's wall clock ends us.
-    let engine = PdfiumEngine::with_ocr(OcrSettings::from_args(args).within_wall(limits.wall()));
+    let ocr = OcrSettings::from_args(args).within_wall(limits.wall());
+    // Before PDFium is loaded or the file read, while this process has one thread.
+    match sandbox::confine(&ocr) {
+        Ok(confinement) => eprintln!("{}", confinement.report_line()),
+        Err(e) => {
+            eprintln!("pdf-worker: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let engine = PdfiumEngine::with_ocr(ocr);
     match serve(
         &engine,
         &mut BufReader::new(io::stdin().lock()),

@@ -5,7 +5,7 @@
 use super::Shared;
 use super::envelope::{ApiError, json_response};
 use super::record::UploadedFile;
-use super::routes::authorize;
+use super::auth::{authorize, query};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
@@ -92,7 +92,7 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = authorize(&shared, &headers, &super::routes::query(&uri)).and_then(|_| {
+    let result = authorize(&shared, &headers, &query(&uri)).and_then(|_| {
         let mut inner = shared.lock();
         let file = inner
             .files
@@ -111,7 +111,7 @@ pub(crate) async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = authorize(&shared, &headers, &super::routes::query(&uri)).and_then(|_| {
+    let result = authorize(&shared, &headers, &query(&uri)).and_then(|_| {
         let mut inner = shared.lock();
         let file = inner
             .files
@@ -125,7 +125,7 @@ pub(crate) async fn delete(
 
 /// `GET /v1beta/files`: every live file on one page (the fake never paginates).
 pub(crate) async fn list(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
-    let result = authorize(&shared, &headers, &super::routes::query(&uri)).map(|_| {
+    let result = authorize(&shared, &headers, &query(&uri)).map(|_| {
         let inner = shared.lock();
         let files: Vec<Value> = inner
             .files

@@ -23,6 +23,7 @@
 //! The `fake-gemini` binary serves the same router with the `/_fake/` control routes
 //! ([`control`]) for tests that drive a separate process.
 
+mod auth;
 pub mod control;
 mod envelope;
 mod files;

@@ -10,11 +10,12 @@ use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, check_thinking_for
 use super::proto::{field, json_object};
 use super::record::{MediaVia, RecordedMedia, RecordedRequest};
 use super::respond::{Outcome, prompt_tokens, respond};
+use super::auth::{authorize, query, sent_key};
 use super::{Scripted, Shared, control, files, upload};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,34 +36,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // default would answer first, and differently.
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
-}
-
-/// The query string as a map; a malformed one reads as empty rather than failing the call.
-pub(crate) fn query(uri: &Uri) -> HashMap<String, String> {
-    Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map(|q| q.0)
-        .unwrap_or_default()
-}
-
-fn sent_key(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
-    headers
-        .get("x-goog-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| query.get("key").cloned())
-}
-
-/// Accepts the configured key in the header or in `?key=`; anything else is the service's
-/// 400 API_KEY_INVALID (not a 401).
-pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(), ApiError> {
-    let expected = shared.options.api_key.as_str();
-    let header_ok = headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()) == Some(expected);
-    let query_ok = query.get("key").map(String::as_str) == Some(expected);
-    if header_ok || query_ok {
-        Ok(())
-    } else {
-        Err(ApiError::api_key_invalid())
-    }
 }
 
 /// A model the service shut down is answered with 404 NOT_FOUND, whatever the request.

@@ -8,7 +8,7 @@ use super::envelope::{ApiError, json_response};
 use super::files::{Session, StoredFile, file_json};
 use super::proto::{field, json_object};
 use super::record::UploadedFile;
-use super::routes::authorize;
+use super::auth::{authorize, query};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -33,7 +33,7 @@ fn with_headers(mut response: Response, pairs: &[(&'static str, String)]) -> Res
 
 /// `POST /upload/v1beta/files`: a session start, or a chunk when the URL names a session.
 pub(crate) async fn upload(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let query = super::routes::query(&uri);
+    let query = query(&uri);
     let result = match query.get("upload_id") {
         Some(id) => chunk(&shared, id, &headers, &body),
         None => start(&shared, &query, &headers, &body),

@@ -1,0 +1,146 @@
+//! `GET /results/{job_id}/pages` and `GET /results/{job_id}/pages/{page}`: the rendered page
+//! images of a completed job, and the geometry the web UI needs to draw component boxes over
+//! them (a bbox is in PDF points; the image's resolution may have been lowered to fit the
+//! pixel cap, so only the page's size in points says how to scale).
+//!
+//! Scoped like the other result routes: another client's job, a malformed id or an unknown
+//! page is a 404, a job that has not completed a 409. The images are the ones
+//! `pdf_processing` stored; nothing is rendered per request.
+
+use crate::auth::Caller;
+use crate::error::ErrorBody;
+use crate::results::{load_own_job, path_params};
+use crate::{ApiError, AppState};
+use axum::Extension;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use drawings_core::ports::Inspection;
+use drawings_core::{ErrorCode, Job, JobStatus};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of `GET /results/{job_id}/pages`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PageList {
+    /// Every page of the drawing, in order.
+    pub pages: Vec<PageEntry>,
+}
+
+/// One page: its size and where its image is.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PageEntry {
+    /// 1-based page number, as a component's `page`.
+    pub page: u32,
+    /// Width of the upright page in points (the image spans it).
+    pub width_pt: f32,
+    /// Height of the upright page in points.
+    pub height_pt: f32,
+    /// The image's path on this API.
+    pub image: String,
+}
+
+/// The job, once it has completed; a 409 before.
+async fn completed_job(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Job, ApiError> {
+    let job = load_own_job(state, caller, raw_id).await?;
+    if job.status != JobStatus::Completed {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::ResultNotReady,
+            format!(
+                "job {} is {}; page images are served once it has completed",
+                job.id,
+                job.status.as_str()
+            ),
+        ));
+    }
+    Ok(job)
+}
+
+#[utoipa::path(
+    get,
+    path = "/results/{job_id}/pages",
+    tag = "jobs",
+    operation_id = "result_pages",
+    summary = "The pages of a completed job: size in points and image link",
+    params(("job_id" = String, Path, description = "The job's id.")),
+    responses(
+        (status = 200, description = "The pages.", body = PageList),
+        (status = 404, description = "`NOT_FOUND`: no such job, or another client's job.", body = ErrorBody),
+        (status = 409, description = "`RESULT_NOT_READY`: the job has not completed.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn page_list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    job_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let job_id = path_params(job_id)?;
+    let job = completed_job(&state, &caller, &job_id).await?;
+    let body = state.backends.blobs.get(&job.id.files().inspection()).await?;
+    let inspection: Inspection = serde_json::from_slice(&body).map_err(|e| {
+        tracing::error!(job_id = %job.id, error = %e, "inspect.json does not parse.");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error; it has been logged",
+        )
+    })?;
+    let pages = inspection
+        .pages
+        .iter()
+        .map(|p| PageEntry {
+            page: p.index + 1,
+            width_pt: p.width_pt,
+            height_pt: p.height_pt,
+            image: format!("/results/{}/pages/{}", job.id, p.index + 1),
+        })
+        .collect();
+    Ok(axum::Json(PageList { pages }).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/results/{job_id}/pages/{page}",
+    tag = "jobs",
+    operation_id = "result_page_image",
+    summary = "A page image of a completed job",
+    params(
+        ("job_id" = String, Path, description = "The job's id."),
+        ("page" = u32, Path, description = "1-based page number, as a component's `page`."),
+    ),
+    responses(
+        (status = 200, description = "The rendered page.", content((crate::openapi::Binary = "image/png"))),
+        (status = 404, description = "`NOT_FOUND`: no such job or page, or another client's job.", body = ErrorBody),
+        (status = 409, description = "`RESULT_NOT_READY`: the job has not completed.", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn page_image(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    params: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let (job_id, page) = path_params(params)?;
+    // Parsed by hand so a bad number is the same 404 as a missing page, with the envelope.
+    let page: u32 = match page.parse() {
+        Ok(n) if n >= 1 => n,
+        _ => return Err(ApiError::not_found("page")),
+    };
+    let job = completed_job(&state, &caller, &job_id).await?;
+    let png = match state.backends.blobs.get(&job.id.files().page_image(page - 1)).await {
+        Ok(png) => png,
+        Err(e) if e.class() == drawings_core::ErrorClass::NotFound => return Err(ApiError::not_found("page")),
+        Err(e) => return Err(e.into()),
+    };
+    let mut response = (StatusCode::OK, png).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // A completed job's images never change; private: they are one client's.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    Ok(response)
+}

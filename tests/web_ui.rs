@@ -1,0 +1,385 @@
+//! The web UI in a real browser: headless Chromium driven over WebDriver against a running
+//! `drawings serve`, and the `report.html` of a `drawings process` run opened from disk.
+//! Without Chromium or chromedriver the tests print one SKIP line naming the set-up step and
+//! pass, like the other tests of external tools; `scripts/setup.sh` installs both (in CI too).
+
+mod support;
+#[path = "web_ui/webdriver.rs"]
+mod webdriver;
+
+use serde_json::{Value, json};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::{Server, fixture};
+use webdriver::Browser;
+
+/// How far (CSS pixels) a drawn box may sit from its bbox at the shown scale.
+const TOLERANCE_PX: f64 = 2.0;
+
+/// Every box's and every page image's rectangle on screen.
+const RECTS_SCRIPT: &str = r#"
+const rect = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, width: r.width, height: r.height }; };
+return {
+  boxes: [...document.querySelectorAll('.box')].map((b) => ({ index: Number(b.dataset.index), ...rect(b) })),
+  pages: [...document.querySelectorAll('.page')].map((p) => ({ page: Number(p.dataset.page), ...rect(p.querySelector('img')) })),
+};"#;
+
+/// Whether the job view has loaded and every page image has decoded.
+const VIEW_READY_SCRIPT: &str = r#"
+const imgs = [...document.querySelectorAll('.page img')];
+return document.body.dataset.jobLoaded && imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);"#;
+
+async fn browser_or_skip() -> Option<Browser> {
+    match webdriver::find_browser() {
+        Ok((chromium, driver)) => Some(Browser::start(&chromium, &driver).await),
+        Err(why) => {
+            eprintln!("SKIP web_ui: {why}; run scripts/setup.sh (it installs chromium and chromium-driver)");
+            None
+        }
+    }
+}
+
+/// Asserts one box per component, each on its component's bbox scaled to its page image as
+/// rendered; `pages` gives each page's size in points.
+fn assert_boxes_on_their_bboxes(rects: &Value, components: &[Value], pages: &[Value]) {
+    let boxes = rects["boxes"].as_array().unwrap();
+    assert_eq!(boxes.len(), components.len(), "one box per component");
+    let mut seen: Vec<u64> = boxes.iter().map(|b| b["index"].as_u64().unwrap()).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), components.len(), "each component's box once");
+    for b in boxes {
+        let c = &components[b["index"].as_u64().unwrap() as usize];
+        let page = c["page"].as_u64().unwrap();
+        let size = pages.iter().find(|p| p["page"] == page).expect("page size");
+        let img = rects["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["page"] == page)
+            .expect("page image");
+        let (w_pt, h_pt) = (size["width_pt"].as_f64().unwrap(), size["height_pt"].as_f64().unwrap());
+        let (sx, sy) = (
+            img["width"].as_f64().unwrap() / w_pt,
+            img["height"].as_f64().unwrap() / h_pt,
+        );
+        assert!((sx - sy).abs() / sx < 0.01, "page {page} keeps its aspect ratio");
+        let bbox = &c["bbox"];
+        let f = |k: &str| bbox[k].as_f64().unwrap();
+        let expected = [
+            img["left"].as_f64().unwrap() + f("x0") * sx,
+            img["top"].as_f64().unwrap() + f("y0") * sy,
+            (f("x1") - f("x0")) * sx,
+            (f("y1") - f("y0")) * sy,
+        ];
+        let actual = ["left", "top", "width", "height"].map(|k| b[k].as_f64().unwrap());
+        for (e, a) in expected.iter().zip(actual) {
+            assert!(
+                (e - a).abs() <= TOLERANCE_PX,
+                "{} drawn at {actual:?}, its bbox is at {expected:?}",
+                c["id"]
+            );
+        }
+    }
+}
+
+/// Saves the job view as the tests see it: under the target directory always, and as the
+/// README's picture (`docs/web-ui.png`) when `UPDATE_SCREENSHOT=1`.
+async fn save_screenshot(browser: &Browser) {
+    let png = browser.screenshot_png().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-ui.png");
+    std::fs::write(&path, &png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    if std::env::var("UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+        std::fs::create_dir_all(support::root().join("docs")).unwrap();
+        std::fs::write(support::root().join("docs/web-ui.png"), &png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_served_job_view_draws_each_component_on_its_bbox_and_links_rows_and_boxes() {
+    let Some(browser) = browser_or_skip().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    browser.goto(&server.url("/")).await;
+    browser
+        .wait_for(
+            "the jobs list",
+            "return !document.getElementById('home-panel').hidden",
+            Duration::from_secs(10),
+        )
+        .await;
+
+    // Upload through the page's file input, as a user choosing a file does.
+    let input = browser.find("#file-input").await;
+    let pdf = fixture("security-plan.pdf");
+    browser.send_keys(&input, pdf.to_str().unwrap()).await;
+    let listed = browser
+        .wait_for(
+            "the job listed",
+            "const li = document.querySelector('#job-list li'); return li && li.textContent",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(listed.as_str().unwrap().contains("security-plan.pdf"), "{listed}");
+    let job_id = browser
+        .wait_for(
+            "the job to complete",
+            "const done = document.querySelector('li[data-status=completed]');
+             const failed = document.querySelector('li[data-status=failed]');
+             if (failed) return 'FAILED ' + failed.textContent;
+             return done && done.dataset.jobId",
+            Duration::from_secs(180),
+        )
+        .await;
+    let job_id = job_id.as_str().unwrap().to_owned();
+    assert!(!job_id.starts_with("FAILED"), "{job_id}");
+
+    let opened = Instant::now();
+    let open = browser.find(&format!("li[data-job-id='{job_id}'] .open-job")).await;
+    browser.click(&open).await;
+    browser
+        .wait_for("the job view", VIEW_READY_SCRIPT, Duration::from_secs(20))
+        .await;
+    eprintln!("job view interactive {} ms after Open", opened.elapsed().as_millis());
+
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            http.get(path)
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let schedule = get(server.url(&format!("/results/{job_id}/components.json"))).await;
+    let pages = get(server.url(&format!("/results/{job_id}/pages"))).await;
+    let components = schedule["components"].as_array().unwrap();
+    let pages = pages["pages"].as_array().unwrap();
+    assert!(!components.is_empty(), "the fixture has components");
+    let rects = browser.run(RECTS_SCRIPT, json!([])).await;
+    assert_boxes_on_their_bboxes(&rects, components, pages);
+
+    // A row selects and centres its box.
+    let last = components.len() - 1;
+    let row = browser
+        .find(&format!("#schedule-body tr[data-index='{last}']"))
+        .await;
+    browser.click(&row).await;
+    let selected = browser
+        .run(
+            "const b = [...document.querySelectorAll('.box.selected')];
+             const v = document.getElementById('viewport').getBoundingClientRect();
+             const r = b[0] && b[0].getBoundingClientRect();
+             return { count: b.length, index: b[0] && Number(b[0].dataset.index),
+                      dx: r && (r.left + r.width / 2) - (v.left + v.width / 2),
+                      dy: r && (r.top + r.height / 2) - (v.top + v.height / 2),
+                      row: document.querySelector('#schedule-body tr.selected').dataset.index }",
+            json!([]),
+        )
+        .await;
+    assert_eq!(selected["count"], 1, "{selected}");
+    assert_eq!(selected["index"], last, "{selected}");
+    assert_eq!(selected["row"], last.to_string(), "{selected}");
+    let off_centre = selected["dx"].as_f64().unwrap().hypot(selected["dy"].as_f64().unwrap());
+    assert!(off_centre < 3.0, "the selected box is centred: {selected}");
+    // Zoomed in, the boxes still sit on their bboxes.
+    let rects = browser.run(RECTS_SCRIPT, json!([])).await;
+    assert_boxes_on_their_bboxes(&rects, components, pages);
+
+    // A box selects its row: fit the page, then click a box fully in view.
+    browser.click(&browser.find("#zoom-fit").await).await;
+    let target = browser
+        .run(
+            "const v = document.getElementById('viewport').getBoundingClientRect();
+             const inside = [...document.querySelectorAll('.box')].find((b) => {
+               const r = b.getBoundingClientRect();
+               return Number(b.dataset.index) !== arguments[0] && r.top > v.top && r.bottom < v.bottom
+                 && r.left > v.left && r.right < v.right && r.width > 4 && r.height > 4; });
+             return inside ? Number(inside.dataset.index) : null",
+            json!([last]),
+        )
+        .await;
+    let target = target.as_u64().expect("a box in view after Fit");
+    let rect = browser.find(&format!(".box[data-index='{target}']")).await;
+    browser.click(&rect).await;
+    let row = browser
+        .run(
+            "const r = document.querySelector('#schedule-body tr.selected');
+             const b = document.querySelectorAll('.box.selected');
+             return { row: r && r.dataset.index, boxes: b.length, box: b[0] && b[0].dataset.index,
+                      details: document.getElementById('details').textContent }",
+            json!([]),
+        )
+        .await;
+    assert_eq!(row["row"], target.to_string(), "{row}");
+    assert_eq!((row["boxes"].as_u64(), row["box"].as_str()), (Some(1), Some(target.to_string().as_str())));
+    let id = components[target as usize]["id"].as_str().unwrap();
+    assert!(row["details"].as_str().unwrap().contains(id), "details show {id}: {row}");
+    save_screenshot(&browser).await;
+
+    // The type filter keeps that type's rows and boxes only.
+    let kind = components[0]["type"].as_str().unwrap();
+    let of_kind = components.iter().filter(|c| c["type"] == kind).count();
+    let shown = browser
+        .run(
+            "const s = document.getElementById('type-filter'); s.value = arguments[0];
+             s.dispatchEvent(new Event('change'));
+             return { rows: document.querySelectorAll('#schedule-body tr').length,
+                      boxes: [...document.querySelectorAll('.box')].filter((b) => getComputedStyle(b).display !== 'none').length }",
+            json!([kind]),
+        )
+        .await;
+    assert_eq!(shown, json!({ "rows": of_kind, "boxes": of_kind }), "filter {kind}");
+}
+
+#[tokio::test]
+async fn report_html_from_process_shows_every_box_from_disk() {
+    let Some(browser) = browser_or_skip().await else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_drawings"))
+        .arg("process")
+        .arg(fixture("security-plan.pdf"))
+        .arg("--out")
+        .arg(out.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("DRAWINGS_ANALYZER")
+        .output()
+        .expect("run drawings process");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report = out.path().join("report.html");
+    let html = std::fs::read_to_string(&report).expect("report.html written");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no network");
+    let schedule: Value = serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
+    let components = schedule["components"].as_array().unwrap();
+
+    browser.goto(&format!("file://{}", report.display())).await;
+    browser
+        .wait_for("the report's job view", VIEW_READY_SCRIPT, Duration::from_secs(20))
+        .await;
+    let sizes = browser
+        .run(
+            "return JSON.parse(document.getElementById('report-data').textContent).pages
+               .map((p) => ({ page: p.page, width_pt: p.width_pt, height_pt: p.height_pt }))",
+            json!([]),
+        )
+        .await;
+    let rects = browser.run(RECTS_SCRIPT, json!([])).await;
+    assert_boxes_on_their_bboxes(&rects, components, sizes.as_array().unwrap());
+    let downloads = browser
+        .run(
+            "return [...document.querySelectorAll('#downloads button')].map((b) => b.dataset.file)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(downloads, json!(["components.json", "schedule.csv", "schedule.xlsx"]));
+}
+
+/// `drawings keys create --client NAME` on the server's key file: the key it prints.
+fn create_key(data_dir: &std::path::Path, client: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_drawings"))
+        .args(["keys", "create", "--client", client, "--data-dir"])
+        .arg(data_dir)
+        .env_remove("DRAWINGS_API_KEYS_FILE")
+        .output()
+        .expect("run drawings keys");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explains_failures() {
+    let Some(browser) = browser_or_skip().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key_a = create_key(dir.path(), "client-a");
+    let key_b = create_key(dir.path(), "client-b");
+    let keys_file = dir.path().join("api-keys.json");
+    let server = Server::start(dir.path(), &[("DRAWINGS_API_KEYS_FILE", keys_file.to_str().unwrap())]);
+    // Another client's job, which client A's page must never list.
+    let other: Value = reqwest::Client::new()
+        .post(server.url("/process-drawing"))
+        .header("x-api-key", &key_b)
+        .header("content-type", "application/pdf")
+        .body(std::fs::read(fixture("security-plan.pdf")).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other_id = other["job_id"].as_str().expect("client B's job").to_owned();
+
+    browser.goto(&server.url("/")).await;
+    browser
+        .wait_for(
+            "the key prompt",
+            "return !document.getElementById('key-panel').hidden && document.getElementById('home-panel').hidden",
+            Duration::from_secs(10),
+        )
+        .await;
+    let input = browser.find("#key-input").await;
+    browser.send_keys(&input, "drw_not-a-key").await;
+    browser.click(&browser.find("#key-form button").await).await;
+    browser
+        .wait_for(
+            "the refusal",
+            "return document.getElementById('key-error').textContent.includes('refused')",
+            Duration::from_secs(10),
+        )
+        .await;
+    browser.run("document.getElementById('key-input').value = ''", json!([])).await;
+    browser.send_keys(&input, &key_a).await;
+    browser.click(&browser.find("#key-form button").await).await;
+    browser
+        .wait_for(
+            "the jobs list",
+            "return !document.getElementById('home-panel').hidden",
+            Duration::from_secs(10),
+        )
+        .await;
+    let kept = browser
+        .run("return [sessionStorage.getItem('drawings.apiKey'), location.href]", json!([]))
+        .await;
+    assert_eq!(kept[0], key_a.as_str(), "the key is kept in sessionStorage");
+    assert!(!kept[1].as_str().unwrap().contains(&key_a), "the key is not in the URL");
+
+    // A drawing that fails: its row says the code and what to do.
+    let input = browser.find("#file-input").await;
+    browser
+        .send_keys(&input, fixture("encrypted.pdf").to_str().unwrap())
+        .await;
+    let failure = browser
+        .wait_for(
+            "the failure",
+            "const f = document.querySelector('#job-list li[data-status=failed] .failure');
+             return f && f.textContent",
+            Duration::from_secs(60),
+        )
+        .await;
+    let failure = failure.as_str().unwrap();
+    assert!(failure.contains("ENCRYPTED_PDF"), "{failure}");
+    assert!(failure.contains("password"), "says what to do: {failure}");
+    // Two more polls of the list: client B's job never shows.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let listed = browser
+        .run(
+            "return [...document.querySelectorAll('#job-list li')].map((li) => li.dataset.jobId || '')",
+            json!([]),
+        )
+        .await;
+    assert!(!listed.to_string().contains(&other_id), "{listed}");
+}
