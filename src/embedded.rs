@@ -4,14 +4,15 @@
 use crate::config::{AnalyzerKind, Config};
 use anyhow::{Context, Result};
 use drawings_api::PrometheusRegistry;
+use drawings_core::Ports;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
-use drawings_core::pipeline::{Backends, Processor};
+use drawings_core::pipeline::Processor;
 use drawings_core::ports::{Analyzer, CompletionNotifier, JobQueue, NoNotices, PdfEngine};
 use drawings_gemini::{GeminiAnalyzer, GeminiClient};
 use drawings_local::sweeper::Sweeper;
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
-use drawings_local::{Database, RedrivePolicy, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, LogNotifier, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
 use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
 use drawings_webhook::{CallbackConfig, CallbackNotifier};
@@ -51,9 +52,9 @@ pub fn pdf_engine(config: &Config) -> Result<Arc<dyn PdfEngine>> {
 }
 
 /// The services of one embedded instance.
-pub struct Embedded {
+pub struct EmbeddedStack {
     /// Stores.
-    pub backends: Backends,
+    pub ports: Ports,
     /// Accepts uploads.
     pub intake: Arc<Intake>,
     /// Runs jobs.
@@ -64,10 +65,10 @@ pub struct Embedded {
     pub metrics: Arc<PrometheusRegistry>,
 }
 
-impl Embedded {
-    /// Opens (creating if needed) the stores in `data_dir`: the backends and the dead-letter
+impl EmbeddedStack {
+    /// Opens (creating if needed) the stores in `data_dir`: the ports and the dead-letter
     /// queue, without the processor (what `drawings dlq` needs).
-    pub fn open_stores(data_dir: &Path) -> Result<(Backends, Arc<dyn JobQueue>)> {
+    pub fn open_stores(data_dir: &Path) -> Result<(Ports, Arc<dyn JobQueue>)> {
         // Owner-only: it holds every tenant's drawings and job records.
         drawings_local::ensure_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
@@ -75,21 +76,21 @@ impl Embedded {
             queue: DEAD_LETTER_QUEUE.into(),
             max_receives: MAX_RECEIVES,
         };
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(dead_letter))),
             blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?),
-            notifier: Arc::new(LogNotifier),
-            notices: Arc::new(NoNotices),
+            alerts: Arc::new(LogNotifier),
+            callbacks: Arc::new(NoNotices),
         };
         let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, DEAD_LETTER_QUEUE, None));
-        Ok((backends, dead_letters))
+        Ok((ports, dead_letters))
     }
 
     /// Opens (creating if needed) the store in `data_dir`.
-    pub fn open(config: &Config, data_dir: &Path) -> Result<Embedded> {
-        let (mut backends, dead_letters) = Self::open_stores(data_dir)?;
-        backends.notices = completion_notices(config, &backends)?;
+    pub fn open(config: &Config, data_dir: &Path) -> Result<EmbeddedStack> {
+        let (mut ports, dead_letters) = Self::open_stores(data_dir)?;
+        ports.callbacks = completion_notices(config, &ports)?;
         let schemes = match &config.tag_schemes {
             Some(path) => {
                 TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?
@@ -114,11 +115,11 @@ impl Embedded {
         // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).
         let pipeline = config.pipeline_for(analyzer.needs_image());
         let metrics = Arc::new(PrometheusRegistry::new());
-        let processor = Processor::new(backends.clone(), pdf_engine(config)?, analyzer, reference, pipeline)
+        let processor = Processor::new(ports.clone(), pdf_engine(config)?, analyzer, reference, pipeline)
             .with_metrics(metrics.clone());
-        Ok(Embedded {
-            intake: Arc::new(Intake::new(backends.clone(), config.intake.clone())),
-            backends,
+        Ok(EmbeddedStack {
+            intake: Arc::new(Intake::new(ports.clone(), config.intake.clone())),
+            ports,
             processor: Arc::new(processor),
             dead_letters,
             metrics,
@@ -129,9 +130,9 @@ impl Embedded {
     pub fn workers(&self, config: &Config, workers: usize) -> EmbeddedWorkers {
         EmbeddedWorkers::new(
             self.processor.clone(),
-            self.backends.queue.clone(),
+            self.ports.queue.clone(),
             self.dead_letters.clone(),
-            Arc::new(DeadLetterHandler::new(self.backends.clone())),
+            Arc::new(DeadLetterHandler::new(self.ports.clone())),
             WorkerConfig {
                 workers,
                 invocation_budget: config.invocation_budget,
@@ -145,7 +146,7 @@ impl Embedded {
 /// and delivered in the background, to public https receivers unless
 /// `DRAWINGS_CALLBACK_ALLOW_PRIVATE` says this is local development; none without a secret
 /// (`serve` warns about that).
-fn completion_notices(config: &Config, backends: &Backends) -> Result<Arc<dyn CompletionNotifier>> {
+fn completion_notices(config: &Config, ports: &Ports) -> Result<Arc<dyn CompletionNotifier>> {
     let Some(secret) = &config.callback_secret else {
         return Ok(Arc::new(NoNotices));
     };
@@ -153,7 +154,7 @@ fn completion_notices(config: &Config, backends: &Backends) -> Result<Arc<dyn Co
         allow_private: config.intake.allow_private_callbacks,
         ..CallbackConfig::new(secret.expose())
     };
-    let notifier = CallbackNotifier::new(callbacks, backends.blobs.clone()).context("completion notices")?;
+    let notifier = CallbackNotifier::new(callbacks, ports.blobs.clone()).context("completion notices")?;
     Ok(Arc::new(notifier))
 }
 

@@ -12,7 +12,7 @@ use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::pipeline::{Outcome, PipelineConfig, SkipReason};
 use drawings_core::ports::NoNotices;
 use drawings_core::{ErrorCode, JobId, JobStatus, Stage};
-use embedded_stack::{RecordingNotices, Stack, eventually, pipeline_config};
+use embedded_stack::{RecordingNotices, TestStack, eventually, pipeline_config};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -20,7 +20,7 @@ use tokio::time::Instant;
 #[tokio::test]
 async fn a_job_cancelled_mid_analysis_stops_at_its_next_checkpoint_and_stays_cancelled() {
     let notices = Arc::new(RecordingNotices::default());
-    let stack = Stack::new(notices.clone(), Duration::from_millis(800));
+    let stack = TestStack::new(notices.clone(), Duration::from_millis(800));
     // A short lease makes the heartbeat renew every 200 ms, several times while the page in
     // flight finishes after the cancellation: a renewal must not bring the job back.
     let processor = stack.processor(PipelineConfig {
@@ -43,7 +43,7 @@ async fn a_job_cancelled_mid_analysis_stops_at_its_next_checkpoint_and_stays_can
     })
     .await;
 
-    let cancelled = cancel(&stack.backends, &id).await.unwrap();
+    let cancelled = cancel(&stack.ports, &id).await.unwrap();
     assert_eq!(cancelled.status, JobStatus::Cancelled);
     let outcome = running.await.unwrap();
 
@@ -78,10 +78,10 @@ async fn a_job_cancelled_mid_analysis_stops_at_its_next_checkpoint_and_stays_can
 #[tokio::test]
 async fn a_job_cancelled_while_queued_is_never_started_and_its_message_is_dropped() {
     let notices = Arc::new(RecordingNotices::default());
-    let stack = Stack::new(notices.clone(), Duration::ZERO);
+    let stack = TestStack::new(notices.clone(), Duration::ZERO);
     let processor = stack.processor(pipeline_config());
     let id = stack.submit("single-sheet.pdf", None).await;
-    cancel(&stack.backends, &id).await.unwrap();
+    cancel(&stack.ports, &id).await.unwrap();
 
     let delivery = stack.receive().await;
     let outcome = processor
@@ -100,7 +100,7 @@ async fn a_job_cancelled_while_queued_is_never_started_and_its_message_is_droppe
 #[tokio::test]
 async fn a_cancelled_job_is_not_cancelled_again_and_a_completed_one_cannot_be() {
     let notices = Arc::new(RecordingNotices::default());
-    let stack = Stack::new(notices.clone(), Duration::ZERO);
+    let stack = TestStack::new(notices.clone(), Duration::ZERO);
     let processor = stack.processor(pipeline_config());
     let done = stack.submit("single-sheet.pdf", None).await;
     let delivery = stack.receive().await;
@@ -108,7 +108,7 @@ async fn a_cancelled_job_is_not_cancelled_again_and_a_completed_one_cannot_be() 
         .handle(&delivery, Instant::now() + Duration::from_secs(600))
         .await;
     assert_eq!(outcome, Outcome::Completed);
-    let refused = cancel(&stack.backends, &done).await.unwrap_err();
+    let refused = cancel(&stack.ports, &done).await.unwrap_err();
     assert!(
         matches!(&refused, drawings_core::cancel::CancelError::Finished(job) if job.status == JobStatus::Completed),
         "{refused:?}"
@@ -116,8 +116,8 @@ async fn a_cancelled_job_is_not_cancelled_again_and_a_completed_one_cannot_be() 
     assert_eq!(stack.job(&done).await.status, JobStatus::Completed);
 
     let queued = stack.submit("single-sheet.pdf", None).await;
-    let first = cancel(&stack.backends, &queued).await.unwrap();
-    let again = cancel(&stack.backends, &queued).await.unwrap();
+    let first = cancel(&stack.ports, &queued).await.unwrap();
+    let again = cancel(&stack.ports, &queued).await.unwrap();
     assert_eq!(again.version, first.version, "the second cancel writes nothing");
     let announced: Vec<_> = notices.jobs().iter().map(|j| (j.id.clone(), j.status)).collect();
     assert_eq!(
@@ -141,11 +141,11 @@ async fn cancel_cli(base: &str, job_id: &str) -> (bool, serde_json::Value) {
 
 #[tokio::test]
 async fn drawings_cancel_cancels_a_job_on_the_server_and_fails_for_an_unknown_one() {
-    let stack = Stack::new(Arc::new(NoNotices), Duration::ZERO);
+    let stack = TestStack::new(Arc::new(NoNotices), Duration::ZERO);
     let id = stack.submit("single-sheet.pdf", None).await;
     let app = router(AppState {
-        intake: Arc::new(Intake::new(stack.backends.clone(), IntakeConfig::default())),
-        backends: stack.backends.clone(),
+        intake: Arc::new(Intake::new(stack.ports.clone(), IntakeConfig::default())),
+        ports: stack.ports.clone(),
         link_ttl: Duration::from_secs(3600),
         metrics: None,
     });

@@ -16,7 +16,7 @@ use drawings_core::pipeline::Outcome;
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{ErrorCode, JobStatus};
 use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode, Lookup, NoticeHeaders, SigningKey};
-use embedded_stack::{RecordingNotices, Stack, eventually, pipeline_config};
+use embedded_stack::{RecordingNotices, TestStack, eventually, pipeline_config};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -76,7 +76,7 @@ async fn black_hole() -> String {
 
 /// A stack whose notices go through a [`CallbackNotifier`] configured by `tune`, allowed to
 /// reach the receivers of these tests on loopback over plain http.
-fn stack_with_callbacks(tune: impl FnOnce(&mut CallbackConfig)) -> (Stack, CallbackNotifier) {
+fn stack_with_callbacks(tune: impl FnOnce(&mut CallbackConfig)) -> (TestStack, CallbackNotifier) {
     let mut config = CallbackConfig {
         first_retry: Duration::from_millis(50),
         allow_private: true,
@@ -88,9 +88,9 @@ fn stack_with_callbacks(tune: impl FnOnce(&mut CallbackConfig)) -> (Stack, Callb
 
 fn stack_with_notifier(
     make: impl FnOnce(Arc<dyn drawings_core::ports::BlobStore>) -> CallbackNotifier,
-) -> (Stack, CallbackNotifier) {
+) -> (TestStack, CallbackNotifier) {
     let mut made = None;
-    let stack = Stack::with_notices(Duration::ZERO, |blobs| {
+    let stack = TestStack::with_notices(Duration::ZERO, |blobs| {
         let notifier = make(blobs);
         made = Some(notifier.clone());
         Arc::new(notifier)
@@ -153,7 +153,7 @@ async fn a_cancelled_job_posts_a_signed_job_cancelled_notice() {
     let (url, got) = receiver(vec![]).await;
     let (stack, _notifier) = stack_with_callbacks(|_| {});
     let id = stack.submit("single-sheet.pdf", Some(&url)).await;
-    cancel(&stack.backends, &id).await.unwrap();
+    cancel(&stack.ports, &id).await.unwrap();
 
     eventually(Duration::from_secs(10), "the notice", || got.count() == 1).await;
     let (headers, body) = got.all().remove(0);
@@ -166,7 +166,7 @@ async fn a_cancelled_job_posts_a_signed_job_cancelled_notice() {
 #[tokio::test]
 async fn failed_jobs_are_announced_by_the_processor_and_by_the_dead_letter_handler() {
     let notices = Arc::new(RecordingNotices::default());
-    let stack = Stack::new(notices.clone(), Duration::ZERO);
+    let stack = TestStack::new(notices.clone(), Duration::ZERO);
     let bad = stack.submit("encrypted.pdf", None).await;
     let delivery = stack.receive().await;
     let outcome = stack
@@ -177,9 +177,7 @@ async fn failed_jobs_are_announced_by_the_processor_and_by_the_dead_letter_handl
 
     let dead = stack.submit("single-sheet.pdf", None).await;
     let dead_letter = stack.receive().await;
-    let handled = DeadLetterHandler::new(stack.backends.clone())
-        .handle(&dead_letter)
-        .await;
+    let handled = DeadLetterHandler::new(stack.ports.clone()).handle(&dead_letter).await;
     assert_eq!(handled.unwrap(), DeadLetterOutcome::MarkedFailed);
 
     let announced: Vec<_> = notices.jobs().iter().map(|j| (j.id.clone(), j.status)).collect();
@@ -191,7 +189,7 @@ async fn a_receiver_answering_500_twice_gets_a_third_attempt_with_the_same_signe
     let (url, got) = receiver(vec![500, 500]).await;
     let (stack, notifier) = stack_with_callbacks(|_| {});
     let id = stack.submit("single-sheet.pdf", Some(&url)).await;
-    cancel(&stack.backends, &id).await.unwrap();
+    cancel(&stack.ports, &id).await.unwrap();
 
     eventually(Duration::from_secs(10), "the delivery to end", || {
         notifier.in_flight() == 0 && got.count() > 0
@@ -210,7 +208,7 @@ async fn a_receiver_answering_a_client_error_is_not_retried_and_a_job_without_ur
     let (url, got) = receiver(vec![410]).await;
     let (stack, notifier) = stack_with_callbacks(|_| {});
     let id = stack.submit("single-sheet.pdf", Some(&url)).await;
-    cancel(&stack.backends, &id).await.unwrap();
+    cancel(&stack.ports, &id).await.unwrap();
     eventually(Duration::from_secs(10), "the delivery to end", || {
         notifier.in_flight() == 0 && got.count() > 0
     })
@@ -219,7 +217,7 @@ async fn a_receiver_answering_a_client_error_is_not_retried_and_a_job_without_ur
     assert_eq!(got.count(), 1, "a 410 is final");
 
     let silent = stack.submit("single-sheet.pdf", None).await;
-    cancel(&stack.backends, &silent).await.unwrap();
+    cancel(&stack.ports, &silent).await.unwrap();
     assert_eq!(notifier.in_flight(), 0);
     assert_eq!(got.count(), 1);
 }

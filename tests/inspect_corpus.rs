@@ -242,7 +242,8 @@ fn expected_outcome(entry: &Entry) -> Option<&'static str> {
 
 #[test]
 fn inspect_ends_every_corpus_file_with_a_report_or_an_error_code() {
-    let Some(dir) = drawings_testkit::corpus::dir("inspect_ends_every_corpus_file_with_a_report_or_an_error_code") else {
+    let Some(dir) = drawings_testkit::corpus::dir("inspect_ends_every_corpus_file_with_a_report_or_an_error_code")
+    else {
         return;
     };
     let entries = manifest(&dir);

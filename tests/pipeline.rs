@@ -31,7 +31,7 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
         keys.extend([files.page_image(n), files.page_text(n), files.page_analysis(n)]);
     }
     for key in keys {
-        assert!(h.backends.blobs.head(&key).await.unwrap().is_some(), "{key} missing");
+        assert!(h.ports.blobs.head(&key).await.unwrap().is_some(), "{key} missing");
     }
     let mut calls = h.analyzer.calls();
     calls.sort();
@@ -41,7 +41,7 @@ async fn a_job_runs_every_stage_and_stores_every_output() {
         "every page analyzed once (concurrently, in any order)"
     );
     let evaluation: serde_json::Value =
-        serde_json::from_slice(&h.backends.blobs.get(&id.files().evaluation()).await.unwrap()).unwrap();
+        serde_json::from_slice(&h.ports.blobs.get(&id.files().evaluation()).await.unwrap()).unwrap();
     assert_eq!(evaluation["recall"], 1.0, "{evaluation}");
 }
 
@@ -67,17 +67,10 @@ async fn with_tiles_on_every_page_has_a_tile_manifest_whose_tiles_cover_the_page
     assert_eq!(outcome, Some(Outcome::Completed));
     for page in 0..4 {
         let key = id.files().page_tiles_manifest(page);
-        let manifest: Vec<TileManifestEntry> =
-            serde_json::from_slice(&h.backends.blobs.get(&key).await.unwrap()).unwrap();
+        let manifest: Vec<TileManifestEntry> = serde_json::from_slice(&h.ports.blobs.get(&key).await.unwrap()).unwrap();
         assert_eq!(manifest.len(), 6, "page {page}: {manifest:?}");
-        let text: PageText = serde_json::from_slice(
-            &h.backends
-                .blobs
-                .get(&id.files().page_text(page))
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let text: PageText =
+            serde_json::from_slice(&h.ports.blobs.get(&id.files().page_text(page)).await.unwrap()).unwrap();
         let dpi = manifest[0].dpi;
         let (width, height) = (
             (text.width_pt * dpi / 72.0).round() as u32,
@@ -88,7 +81,7 @@ async fn with_tiles_on_every_page_has_a_tile_manifest_whose_tiles_cover_the_page
             assert_eq!(tile.key, id.files().page_tile(page, index));
             assert_eq!(tile.dpi, dpi);
             assert!(tile.width_px <= 1024 && tile.height_px <= 1024, "{tile:?}");
-            let png = h.backends.blobs.get(&tile.key).await.unwrap();
+            let png = h.ports.blobs.get(&tile.key).await.unwrap();
             assert_eq!(png_size(&png), (tile.width_px, tile.height_px), "{tile:?}");
             assert!(
                 tile.x_px + tile.width_px <= width && tile.y_px + tile.height_px <= height,
@@ -174,7 +167,7 @@ async fn a_page_analysis_stored_before_a_crash_is_adopted_and_not_paid_again() {
         analyzer: "earlier".into(),
         ..PageAnalysis::default()
     };
-    h.backends
+    h.ports
         .blobs
         .put(
             &id.files().page_analysis(2),
@@ -203,7 +196,7 @@ async fn a_duplicate_delivery_of_a_leased_job_stands_back() {
     let h = Harness::new();
     let id = h.submit("single-sheet.pdf").await;
     let now = chrono::Utc::now();
-    h.backends
+    h.ports
         .jobs
         .acquire_lease(&id, "another-worker", now + chrono::Duration::seconds(60), now)
         .await
@@ -267,7 +260,7 @@ async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue_and_the_job_
         .unwrap()
         .pop()
         .expect("dead letter");
-    let handler = DeadLetterHandler::new(h.backends.clone());
+    let handler = DeadLetterHandler::new(h.ports.clone());
     assert_eq!(handler.handle(&dead).await.unwrap(), DeadLetterOutcome::MarkedFailed);
     let job = h.job(&id).await;
     let error = job.error.clone().unwrap();

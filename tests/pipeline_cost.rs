@@ -2,9 +2,10 @@
 //! cost, and its metrics (stage durations, queue wait, pages, outcomes) recorded through the
 //! `Metrics` port. Real embedded adapters, PDFium and the text-layer analyzer.
 
+use drawings_core::Ports;
 use drawings_core::cost::ComputeBasis;
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::pipeline::{Backends, Outcome, PipelineConfig, Processor};
+use drawings_core::pipeline::{Outcome, PipelineConfig, Processor};
 use drawings_core::ports::{Analyzer, JobQueue, Metric, Metrics, NoNotices};
 use drawings_core::{ErrorCode, Job, JobId, Stage};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
@@ -37,7 +38,7 @@ impl Recorded {
 
 struct Harness {
     _dir: tempfile::TempDir,
-    backends: Backends,
+    ports: Ports,
     metrics: Arc<Recorded>,
     processor: Processor,
 }
@@ -46,12 +47,12 @@ impl Harness {
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
-            notifier: Arc::new(LogNotifier),
-            notices: Arc::new(NoNotices),
+            alerts: Arc::new(LogNotifier),
+            callbacks: Arc::new(NoNotices),
         };
         let metrics = Arc::new(Recorded::default());
         let analyzer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::default());
@@ -60,7 +61,7 @@ impl Harness {
             ..PipelineConfig::default()
         };
         let processor = Processor::new(
-            backends.clone(),
+            ports.clone(),
             Arc::new(PdfiumEngine::new()),
             analyzer.clone(),
             Some(analyzer),
@@ -69,7 +70,7 @@ impl Harness {
         .with_metrics(metrics.clone());
         Harness {
             _dir: dir,
-            backends,
+            ports,
             metrics,
             processor,
         }
@@ -77,7 +78,7 @@ impl Harness {
 
     async fn submit(&self, name: &str) -> JobId {
         let body = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)).unwrap();
-        let intake = Intake::new(self.backends.clone(), IntakeConfig::default());
+        let intake = Intake::new(self.ports.clone(), IntakeConfig::default());
         let upload = Upload {
             body: body.into(),
             ..Default::default()
@@ -87,7 +88,7 @@ impl Harness {
 
     /// One delivery, acknowledged as the embedded worker does.
     async fn deliver(&self, budget: Duration) -> Outcome {
-        let queue: &dyn JobQueue = self.backends.queue.as_ref();
+        let queue: &dyn JobQueue = self.ports.queue.as_ref();
         let delivery = queue
             .receive(1, Duration::from_secs(30), Duration::ZERO)
             .await
@@ -101,7 +102,7 @@ impl Harness {
     }
 
     async fn job(&self, id: &JobId) -> Job {
-        self.backends.jobs.get(id).await.unwrap()
+        self.ports.jobs.get(id).await.unwrap()
     }
 }
 

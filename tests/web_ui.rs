@@ -29,9 +29,9 @@ const VIEW_READY_SCRIPT: &str = r#"
 const imgs = [...document.querySelectorAll('.page img')];
 return document.body.dataset.jobLoaded && imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);"#;
 
-async fn browser_or_skip() -> Option<Browser> {
+async fn browser_or_skip(downloads: &std::path::Path) -> Option<Browser> {
     match webdriver::find_browser() {
-        Ok((chromium, driver)) => Some(Browser::start(&chromium, &driver).await),
+        Ok((chromium, driver)) => Some(Browser::start(&chromium, &driver, downloads).await),
         Err(why) => {
             eprintln!("SKIP web_ui: {why}; run scripts/setup.sh (it installs chromium and chromium-driver)");
             None
@@ -99,7 +99,8 @@ async fn save_screenshot(browser: &Browser) {
 
 #[tokio::test]
 async fn the_served_job_view_draws_each_component_on_its_bbox_and_links_rows_and_boxes() {
-    let Some(browser) = browser_or_skip().await else {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(downloads.path()).await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -171,9 +172,7 @@ async fn the_served_job_view_draws_each_component_on_its_bbox_and_links_rows_and
 
     // A row selects and centres its box.
     let last = components.len() - 1;
-    let row = browser
-        .find(&format!("#schedule-body tr[data-index='{last}']"))
-        .await;
+    let row = browser.find(&format!("#schedule-body tr[data-index='{last}']")).await;
     browser.click(&row).await;
     let selected = browser
         .run(
@@ -222,9 +221,15 @@ async fn the_served_job_view_draws_each_component_on_its_bbox_and_links_rows_and
         )
         .await;
     assert_eq!(row["row"], target.to_string(), "{row}");
-    assert_eq!((row["boxes"].as_u64(), row["box"].as_str()), (Some(1), Some(target.to_string().as_str())));
+    assert_eq!(
+        (row["boxes"].as_u64(), row["box"].as_str()),
+        (Some(1), Some(target.to_string().as_str()))
+    );
     let id = components[target as usize]["id"].as_str().unwrap();
-    assert!(row["details"].as_str().unwrap().contains(id), "details show {id}: {row}");
+    assert!(
+        row["details"].as_str().unwrap().contains(id),
+        "details show {id}: {row}"
+    );
     save_screenshot(&browser).await;
 
     // The type filter keeps that type's rows and boxes only.
@@ -240,11 +245,34 @@ async fn the_served_job_view_draws_each_component_on_its_bbox_and_links_rows_and
         )
         .await;
     assert_eq!(shown, json!({ "rows": of_kind, "boxes": of_kind }), "filter {kind}");
+
+    // Each download button saves the server's file, byte for byte.
+    for name in ["components.json", "schedule.csv", "schedule.xlsx"] {
+        browser
+            .click(&browser.find(&format!("#downloads button[data-file='{name}']")).await)
+            .await;
+        let saved = downloads.path().join(name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !saved.exists() {
+            assert!(Instant::now() < deadline, "{name} was not downloaded");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let served = http
+            .get(server.url(&format!("/results/{job_id}/{name}")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&saved).unwrap(), served.to_vec(), "{name}");
+    }
 }
 
 #[tokio::test]
 async fn report_html_from_process_shows_every_box_from_disk() {
-    let Some(browser) = browser_or_skip().await else {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(downloads.path()).await else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
@@ -261,7 +289,10 @@ async fn report_html_from_process_shows_every_box_from_disk() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let report = out.path().join("report.html");
     let html = std::fs::read_to_string(&report).expect("report.html written");
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no network");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no network"
+    );
     let schedule: Value = serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
     let components = schedule["components"].as_array().unwrap();
 
@@ -301,7 +332,8 @@ fn create_key(data_dir: &std::path::Path, client: &str) -> String {
 
 #[tokio::test]
 async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explains_failures() {
-    let Some(browser) = browser_or_skip().await else {
+    let downloads = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(downloads.path()).await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -341,7 +373,9 @@ async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explain
             Duration::from_secs(10),
         )
         .await;
-    browser.run("document.getElementById('key-input').value = ''", json!([])).await;
+    browser
+        .run("document.getElementById('key-input').value = ''", json!([]))
+        .await;
     browser.send_keys(&input, &key_a).await;
     browser.click(&browser.find("#key-form button").await).await;
     browser
@@ -352,7 +386,10 @@ async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explain
         )
         .await;
     let kept = browser
-        .run("return [sessionStorage.getItem('drawings.apiKey'), location.href]", json!([]))
+        .run(
+            "return [sessionStorage.getItem('drawings.apiKey'), location.href]",
+            json!([]),
+        )
         .await;
     assert_eq!(kept[0], key_a.as_str(), "the key is kept in sessionStorage");
     assert!(!kept[1].as_str().unwrap().contains(&key_a), "the key is not in the URL");
@@ -382,4 +419,60 @@ async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explain
         )
         .await;
     assert!(!listed.to_string().contains(&other_id), "{listed}");
+}
+
+#[tokio::test]
+async fn the_twelve_page_example_is_interactive_within_a_second_of_opening() {
+    let Some(pdf) = support::corpus("wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf") else {
+        return;
+    };
+    let downloads = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(downloads.path()).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let (status, accepted, _) = support::upload(&server, std::fs::read(pdf).unwrap(), None).await;
+    assert_eq!(status, 202, "{accepted}");
+    let job_id = accepted["job_id"].as_str().unwrap().to_owned();
+    let done = support::wait_terminal(&server, &job_id, Duration::from_secs(600)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let components: Value = reqwest::get(server.url(&format!("/results/{job_id}/components.json")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    browser.goto(&server.url(&format!("/#job/{job_id}"))).await;
+    let loaded_ms = browser
+        .wait_for(
+            "the job view",
+            "return document.body.dataset.jobLoadedMs",
+            Duration::from_secs(20),
+        )
+        .await;
+    let loaded_ms: f64 = loaded_ms.as_str().unwrap().parse().unwrap();
+    let images_ms = browser
+        .wait_for(
+            "every page image",
+            "const imgs = [...document.querySelectorAll('.page img')];
+             return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) && performance.now()",
+            Duration::from_secs(30),
+        )
+        .await;
+    let pages = browser
+        .run("return document.querySelectorAll('.page').length", json!([]))
+        .await;
+    let boxes = browser
+        .run("return document.querySelectorAll('.box').length", json!([]))
+        .await;
+    eprintln!(
+        "example1.pdf: {pages} pages, {boxes} boxes; interactive {loaded_ms:.0} ms after opening, \
+         every page image decoded by {:.0} ms",
+        images_ms.as_f64().unwrap_or_default()
+    );
+    assert_eq!(pages, 12);
+    assert_eq!(boxes, json!(components["components"].as_array().unwrap().len()));
+    assert!(loaded_ms < 1000.0, "interactive after {loaded_ms} ms");
 }

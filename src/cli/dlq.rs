@@ -5,7 +5,7 @@
 
 use super::printable;
 use crate::config::Config;
-use crate::embedded::Embedded;
+use crate::embedded::EmbeddedStack;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
     /// The embedded store in the data directory (`drawings serve`'s).
-    Embedded,
+    EmbeddedStack,
     /// The AWS stack named by DRAWINGS_TABLE, DRAWINGS_QUEUE_URL, DRAWINGS_DLQ_URL,
     /// DRAWINGS_BUCKET and DRAWINGS_ALERT_TOPIC_ARN (credentials and region as for the AWS CLI).
     Aws,
@@ -30,7 +30,7 @@ pub enum Backend {
 #[derive(Debug, Args)]
 pub struct DlqArgs {
     /// Where the dead letters are.
-    #[arg(long, value_enum, default_value_t = Backend::Embedded, global = true)]
+    #[arg(long, value_enum, default_value_t = Backend::EmbeddedStack, global = true)]
     backend: Backend,
     /// Data directory of the embedded store (default: $DRAWINGS_DATA_DIR or ./drawings-data).
     #[arg(long, global = true)]
@@ -128,10 +128,10 @@ pub async fn run(config: &Config, args: DlqArgs) -> Result<ExitCode> {
 
 async fn open(config: &Config, args: &DlqArgs) -> Result<DeadLetters> {
     match args.backend {
-        Backend::Embedded => {
+        Backend::EmbeddedStack => {
             let dir = args.data_dir.clone().unwrap_or_else(|| config.data_dir.clone());
-            let (backends, dead_letter_queue) = Embedded::open_stores(&dir)?;
-            Ok(DeadLetters::new(backends, dead_letter_queue))
+            let (ports, dead_letter_queue) = EmbeddedStack::open_stores(&dir)?;
+            Ok(DeadLetters::new(ports, dead_letter_queue))
         }
         Backend::Aws => open_aws().await,
     }

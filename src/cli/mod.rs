@@ -54,10 +54,7 @@ pub fn init_tracing(config: &Config, serving: bool) {
 /// the resources named by the same settings as the functions' (`DRAWINGS_TABLE`, ...), with
 /// the SDK's usual credentials and region.
 #[cfg(feature = "aws")]
-async fn aws_ports() -> anyhow::Result<(
-    drawings_core::Ports,
-    std::sync::Arc<dyn drawings_core::ports::JobQueue>,
-)> {
+async fn aws_ports() -> anyhow::Result<(drawings_core::Ports, std::sync::Arc<dyn drawings_core::ports::JobQueue>)> {
     let resources = drawings_aws::AwsResources::from_lookup(|k| std::env::var(k).ok())?;
     Ok(resources.ports(&drawings_aws::AwsClients::from_env().await))
 }

@@ -5,7 +5,7 @@
 
 use super::printable;
 use crate::config::Config;
-use crate::embedded::Embedded;
+use crate::embedded::EmbeddedStack;
 use anyhow::{Context, Result};
 use drawings_api::ui::{Report, ReportPage, report_html};
 use drawings_core::intake::Upload;
@@ -33,7 +33,7 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
         None => Some(tempfile::tempdir().context("creating a temporary data directory")?),
     };
     let dir = data_dir.unwrap_or_else(|| scratch.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default());
-    let embedded = Embedded::open(config, &dir)?;
+    let embedded = EmbeddedStack::open(config, &dir)?;
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let upload = Upload {
         body: body.into(),
@@ -52,7 +52,7 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
     let workers = tokio::spawn(embedded.workers(config, 1).run(stop_rx));
     let bar = progress_bar();
     let finished = loop {
-        let current = embedded.backends.jobs.get(&job.id).await.context("reading the job")?;
+        let current = embedded.ports.jobs.get(&job.id).await.context("reading the job")?;
         show_progress(&bar, &current);
         if current.status.is_terminal() {
             break current;
@@ -107,7 +107,7 @@ fn show_progress(bar: &ProgressBar, job: &Job) {
     }
 }
 
-async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec<PathBuf>> {
+async fn write_results(embedded: &EmbeddedStack, job: &Job, out: &Path) -> Result<Vec<PathBuf>> {
     tokio::fs::create_dir_all(out)
         .await
         .with_context(|| format!("creating {}", out.display()))?;
@@ -115,7 +115,7 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
     for file in ResultFile::ALL {
         let name = file.name();
         let body = embedded
-            .backends
+            .ports
             .blobs
             .get(&job.id.files().result(file))
             .await
@@ -132,11 +132,12 @@ async fn write_results(embedded: &Embedded, job: &Job, out: &Path) -> Result<Vec
 
 /// `report.html`: the web UI's job view as one file, with the page images and the result
 /// files inside, to open from disk or send to someone without a server.
-async fn write_report(embedded: &Embedded, job: &Job, out: &Path) -> Result<PathBuf> {
-    let blobs = &embedded.backends.blobs;
+async fn write_report(embedded: &EmbeddedStack, job: &Job, out: &Path) -> Result<PathBuf> {
+    let blobs = &embedded.ports.blobs;
     let files = job.id.files();
-    let inspection: Inspection = serde_json::from_slice(&blobs.get(&files.inspection()).await.context("reading inspect.json")?)
-        .context("parsing inspect.json")?;
+    let inspection: Inspection =
+        serde_json::from_slice(&blobs.get(&files.inspection()).await.context("reading inspect.json")?)
+            .context("parsing inspect.json")?;
     let mut pages = Vec::with_capacity(inspection.pages.len());
     for page in &inspection.pages {
         let png = blobs

@@ -6,14 +6,14 @@
 use super::dlq::Backend;
 use super::printable;
 use crate::config::Config;
-use crate::embedded::Embedded;
+use crate::embedded::EmbeddedStack;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use drawings_core::cost::RequestCounts;
-use drawings_core::status::CostView;
 use drawings_core::dead_letter::parse_age;
 use drawings_core::ports::{JobQuery, JobStore};
+use drawings_core::status::CostView;
 use drawings_core::{Job, JobStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ pub struct ReportArgs {
     #[arg(long)]
     json: bool,
     /// Where the jobs are.
-    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    #[arg(long, value_enum, default_value_t = Backend::EmbeddedStack)]
     backend: Backend,
     /// Data directory of the embedded store (default: $DRAWINGS_DATA_DIR or ./drawings-data).
     #[arg(long)]
@@ -149,9 +149,9 @@ async fn aws_jobs() -> Result<Arc<dyn JobStore>> {
 /// Runs `drawings report`.
 pub async fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
     let jobs: Arc<dyn JobStore> = match args.backend {
-        Backend::Embedded => {
+        Backend::EmbeddedStack => {
             let dir = args.data_dir.clone().unwrap_or_else(|| config.data_dir.clone());
-            Embedded::open_stores(&dir)?.0.jobs
+            EmbeddedStack::open_stores(&dir)?.0.jobs
         }
         Backend::Aws => aws_jobs().await?,
     };

@@ -16,7 +16,7 @@
 //! silent or stalled clients cannot hold the server's sockets and memory.
 
 use crate::config::Config;
-use crate::embedded::Embedded;
+use crate::embedded::EmbeddedStack;
 use anyhow::{Context, Result, bail};
 use drawings_api::{AppState, Auth, edge, router_with_auth};
 use std::net::SocketAddr;
@@ -29,7 +29,7 @@ use tracing::{info, warn};
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: usize) -> Result<ExitCode> {
     let auth = auth_for(config, &data_dir, addr)?;
-    let embedded = Embedded::open(config, &data_dir)?;
+    let embedded = EmbeddedStack::open(config, &data_dir)?;
     if config.callback_secret.is_none() {
         warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
     }
@@ -46,7 +46,7 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
     let local = listener.local_addr()?;
     let state = AppState {
         intake: embedded.intake.clone(),
-        backends: embedded.backends.clone(),
+        ports: embedded.ports.clone(),
         link_ttl: Duration::from_secs(3600),
         metrics: Some(embedded.metrics.clone()),
     };

@@ -4,11 +4,12 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::pipeline::{Backends, PipelineConfig, Processor};
+use drawings_core::pipeline::{PipelineConfig, Processor};
 use drawings_core::ports::{AnalyzeError, Analyzer, BlobStore, CompletionNotifier, Delivery, PageAnalysis, PageInput};
 use drawings_core::{Job, JobId};
-use drawings_local::{Database, RedrivePolicy, FsBlobStore, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::decorators::RecordingNotifier;
 use drawings_textlayer::TextLayerAnalyzer;
@@ -66,9 +67,9 @@ impl CompletionNotifier for RecordingNotices {
 }
 
 /// The stores, the analyzer and the recorders.
-pub struct Stack {
+pub struct TestStack {
     _dir: tempfile::TempDir,
-    pub backends: Backends,
+    pub ports: Ports,
     pub analyzer: Arc<SlowAnalyzer>,
     pub alerts: Arc<RecordingNotifier>,
 }
@@ -87,36 +88,36 @@ pub fn pipeline_config() -> PipelineConfig {
     }
 }
 
-impl Stack {
+impl TestStack {
     /// A stack whose completion notices go to `notices` and whose analyzer takes `per_page`.
-    pub fn new(notices: Arc<dyn CompletionNotifier>, per_page: Duration) -> Stack {
+    pub fn new(notices: Arc<dyn CompletionNotifier>, per_page: Duration) -> TestStack {
         Self::with_notices(per_page, |_| notices)
     }
 
-    /// [`Stack::new`] with a notifier made from the blob store (it builds the status body).
+    /// [`TestStack::new`] with a notifier made from the blob store (it builds the status body).
     pub fn with_notices(
         per_page: Duration,
         make: impl FnOnce(Arc<dyn BlobStore>) -> Arc<dyn CompletionNotifier>,
-    ) -> Stack {
+    ) -> TestStack {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
         let alerts = Arc::new(RecordingNotifier::default());
         let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(dir.path().join("blobs")).unwrap());
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", Some(RedrivePolicy::new("jobs-dlq", 3)))),
-            notices: make(blobs.clone()),
+            callbacks: make(blobs.clone()),
             blobs,
-            notifier: alerts.clone(),
+            alerts: alerts.clone(),
         };
         let analyzer = Arc::new(SlowAnalyzer {
             inner: TextLayerAnalyzer::default(),
             per_page,
             calls: Mutex::new(Vec::new()),
         });
-        Stack {
+        TestStack {
             _dir: dir,
-            backends,
+            ports,
             analyzer,
             alerts,
         }
@@ -126,7 +127,7 @@ impl Stack {
     pub fn processor(&self, config: PipelineConfig) -> Arc<Processor> {
         let analyzer: Arc<dyn Analyzer> = self.analyzer.clone();
         Arc::new(Processor::new(
-            self.backends.clone(),
+            self.ports.clone(),
             Arc::new(PdfiumEngine::new()),
             analyzer,
             None,
@@ -141,7 +142,7 @@ impl Stack {
             allow_private_callbacks: true,
             ..IntakeConfig::default()
         };
-        let intake = Intake::new(self.backends.clone(), config);
+        let intake = Intake::new(self.ports.clone(), config);
         let upload = Upload {
             body: fixture(name).into(),
             callback_url: callback_url.map(str::to_owned),
@@ -153,7 +154,7 @@ impl Stack {
     /// The next message, as a worker receives it.
     pub async fn receive(&self) -> Delivery {
         let mut batch = self
-            .backends
+            .ports
             .queue
             .receive(1, Duration::from_secs(30), Duration::ZERO)
             .await
@@ -163,7 +164,7 @@ impl Stack {
 
     /// The stored job.
     pub async fn job(&self, id: &JobId) -> Job {
-        self.backends.jobs.get(id).await.unwrap()
+        self.ports.jobs.get(id).await.unwrap()
     }
 }
 

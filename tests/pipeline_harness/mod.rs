@@ -3,11 +3,12 @@
 //! and a recording notifier, and deliveries driven by hand.
 #![allow(dead_code)]
 
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::pipeline::{Backends, Outcome, PipelineConfig, Processor};
+use drawings_core::pipeline::{Outcome, PipelineConfig, Processor};
 use drawings_core::ports::{Analyzer, BlobStore, Delivery, JobQueue, PdfEngine};
 use drawings_core::{Job, JobId};
-use drawings_local::{Database, RedrivePolicy, FsBlobStore, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::decorators::{CountingAnalyzer, RecordingNotifier};
 use drawings_textlayer::TextLayerAnalyzer;
@@ -18,7 +19,7 @@ use tokio::time::Instant;
 
 pub struct Harness {
     _dir: tempfile::TempDir,
-    pub backends: Backends,
+    pub ports: Ports,
     pub dead: Arc<dyn JobQueue>,
     pub analyzer: Arc<CountingAnalyzer<TextLayerAnalyzer>>,
     pub notifier: Arc<RecordingNotifier>,
@@ -37,7 +38,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
         let notifier = Arc::new(RecordingNotifier::default());
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(
                 db.clone(),
@@ -45,13 +46,13 @@ impl Harness {
                 Some(RedrivePolicy::new("jobs-dlq", 3)),
             )),
             blobs: wrap(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
-            notifier: notifier.clone(),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: notifier.clone(),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let dead = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
         Harness {
             _dir: dir,
-            backends,
+            ports,
             dead,
             analyzer: Arc::new(CountingAnalyzer::new(TextLayerAnalyzer::default())),
             notifier,
@@ -66,7 +67,7 @@ impl Harness {
     pub fn processor_with_engine(&self, engine: Arc<dyn PdfEngine>, config: PipelineConfig) -> Processor {
         let analyzer: Arc<dyn Analyzer> = self.analyzer.clone();
         Processor::new(
-            self.backends.clone(),
+            self.ports.clone(),
             engine,
             analyzer,
             Some(Arc::new(TextLayerAnalyzer::default())),
@@ -75,7 +76,7 @@ impl Harness {
     }
 
     pub async fn submit(&self, name: &str) -> JobId {
-        let intake = Intake::new(self.backends.clone(), IntakeConfig::default());
+        let intake = Intake::new(self.ports.clone(), IntakeConfig::default());
         intake
             .submit(Upload {
                 body: fixture(name).into(),
@@ -88,7 +89,7 @@ impl Harness {
     }
 
     pub async fn receive(&self) -> Option<Delivery> {
-        self.backends
+        self.ports
             .queue
             .receive(1, Duration::from_secs(30), Duration::ZERO)
             .await
@@ -102,9 +103,9 @@ impl Harness {
         let delivery = self.receive().await?;
         let outcome = processor.handle(&delivery, Instant::now() + budget).await;
         if outcome.is_done() {
-            self.backends.queue.delete(&delivery.receipt).await.unwrap();
+            self.ports.queue.delete(&delivery.receipt).await.unwrap();
         } else {
-            self.backends
+            self.ports
                 .queue
                 .set_visibility(&delivery.receipt, Duration::ZERO)
                 .await
@@ -114,7 +115,7 @@ impl Harness {
     }
 
     pub async fn job(&self, id: &JobId) -> Job {
-        self.backends.jobs.get(id).await.unwrap()
+        self.ports.jobs.get(id).await.unwrap()
     }
 }
 

@@ -40,8 +40,8 @@ pub struct Browser {
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session at a laptop's
-    /// window size.
-    pub async fn start(chromium: &std::path::Path, driver: &std::path::Path) -> Browser {
+    /// window size, saving downloads into `downloads`.
+    pub async fn start(chromium: &std::path::Path, driver: &std::path::Path, downloads: &std::path::Path) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
@@ -67,7 +67,11 @@ impl Browser {
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1400,900", "--allow-file-access-from-files"]
+                         "--window-size=1400,900", "--allow-file-access-from-files"],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false
+                }
             }
         }}});
         let answer: Value = http
@@ -95,7 +99,13 @@ impl Browser {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let answer: Value = request.send().await.expect("webdriver call").json().await.expect("json");
+        let answer: Value = request
+            .send()
+            .await
+            .expect("webdriver call")
+            .json()
+            .await
+            .expect("json");
         if answer["value"]["error"].is_string() {
             panic!("webdriver {path}: {}", answer["value"]);
         }
@@ -104,7 +114,8 @@ impl Browser {
 
     /// Opens `url`.
     pub async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
@@ -134,8 +145,12 @@ impl Browser {
 
     /// Clicks an element the way a user would (chromedriver checks it is the one hit).
     pub async fn click(&self, element: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})))
-            .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     /// Types `text` into an element; for a file input, `text` is the file's path.
@@ -181,7 +196,10 @@ fn decode_base64(text: &str) -> Vec<u8> {
     let sextets: Vec<u8> = text.bytes().filter_map(value).collect();
     let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
     for chunk in sextets.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &s)| n | (u32::from(s) << (18 - 6 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &s)| n | (u32::from(s) << (18 - 6 * i)));
         out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
@@ -191,15 +209,18 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Ending the session quits Chromium; best effort, then the driver goes.
         let session = self.session.clone();
-        let _ = std::thread::spawn(move || {
+        let ended = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(rt) = rt {
-                rt.block_on(async {
-                    let _ = reqwest::Client::new().delete(session).send().await;
-                });
+                rt.block_on(async { reqwest::Client::new().delete(session).send().await.is_ok() })
+            } else {
+                false
             }
         })
         .join();
+        if !matches!(ended, Ok(true)) {
+            eprintln!("the WebDriver session did not end cleanly; chromedriver is killed anyway");
+        }
         self.driver.kill().ok();
         self.driver.wait().ok();
     }

@@ -27,6 +27,8 @@
     Viewer.load(pages, schedule, source, Schedule.colorOf, Schedule.describe, (index) => select(index, "box"));
     Schedule.render();
     document.body.dataset.jobLoaded = source.jobId;
+    // Milliseconds from navigation to an interactive view, for the browser test to report.
+    document.body.dataset.jobLoadedMs = Math.round(performance.now());
   }
 
   function route() {

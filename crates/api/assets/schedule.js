@@ -114,7 +114,7 @@ const Schedule = (() => {
     if (row) {
       row.classList.add("selected");
       row.setAttribute("aria-selected", "true");
-      if (fromBox) row.scrollIntoView({ block: "nearest" });
+      if (fromBox) row.scrollIntoView({ block: "center" });
     }
     renderDetails(components[index]);
   }

@@ -42,7 +42,7 @@ pub(crate) async fn cancel_job(
     let job_id = path_params(job_id)?;
     // Ownership first: another client's job is indistinguishable from a missing one.
     let job = load_own_job(&state, &caller, &job_id).await?;
-    let job = match cancel(&state.backends, &job.id).await {
+    let job = match cancel(&state.ports, &job.id).await {
         Ok(job) => job,
         Err(CancelError::NotFound) => return Err(ApiError::not_found("job")),
         Err(CancelError::Finished(job)) => {
@@ -59,7 +59,7 @@ pub(crate) async fn cancel_job(
         }
         Err(CancelError::Store(e)) => return Err(e.into()),
     };
-    let view = status_view(&job, state.backends.blobs.as_ref(), state.link_ttl).await?;
+    let view = status_view(&job, state.ports.blobs.as_ref(), state.link_ttl).await?;
     let mut response = axum::Json(view).into_response();
     response
         .headers_mut()

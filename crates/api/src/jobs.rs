@@ -97,10 +97,10 @@ pub(crate) async fn list_jobs(
         dead_lettered: false,
         limit,
     };
-    let jobs = state.backends.jobs.list(&query).await?;
+    let jobs = state.ports.jobs.list(&query).await?;
     let mut views = Vec::with_capacity(jobs.len());
     for job in jobs.iter().filter(|job| caller.owns(job)) {
-        views.push(status_view(job, state.backends.blobs.as_ref(), state.link_ttl).await?);
+        views.push(status_view(job, state.ports.blobs.as_ref(), state.link_ttl).await?);
     }
     let body = JobList { jobs: views, limit };
     let mut response = axum::Json(body).into_response();

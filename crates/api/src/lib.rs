@@ -37,8 +37,8 @@ pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 use axum::http::StatusCode;
 use axum::{Extension, Router};
 use drawings_core::ErrorCode;
+use drawings_core::Ports;
 use drawings_core::intake::Intake;
-use drawings_core::pipeline::Backends;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +50,7 @@ pub struct AppState {
     /// Accepts uploads.
     pub intake: Arc<Intake>,
     /// Stores the routes read from.
-    pub backends: Backends,
+    pub ports: Ports,
     /// How long presigned links stay valid: result downloads and upload PUTs alike.
     pub link_ttl: Duration,
     /// The registry `GET /metrics` renders (the embedded server's; none on Lambda: 404).

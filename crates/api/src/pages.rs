@@ -80,7 +80,7 @@ pub(crate) async fn page_list(
 ) -> Result<Response, ApiError> {
     let job_id = path_params(job_id)?;
     let job = completed_job(&state, &caller, &job_id).await?;
-    let body = state.backends.blobs.get(&job.id.files().inspection()).await?;
+    let body = state.ports.blobs.get(&job.id.files().inspection()).await?;
     let inspection: Inspection = serde_json::from_slice(&body).map_err(|e| {
         tracing::error!(job_id = %job.id, error = %e, "inspect.json does not parse.");
         ApiError::new(
@@ -132,7 +132,7 @@ pub(crate) async fn page_image(
         _ => return Err(ApiError::not_found("page")),
     };
     let job = completed_job(&state, &caller, &job_id).await?;
-    let png = match state.backends.blobs.get(&job.id.files().page_image(page - 1)).await {
+    let png = match state.ports.blobs.get(&job.id.files().page_image(page - 1)).await {
         Ok(png) => png,
         Err(e) if e.class() == drawings_core::ErrorClass::NotFound => return Err(ApiError::not_found("page")),
         Err(e) => return Err(e.into()),

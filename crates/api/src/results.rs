@@ -24,7 +24,7 @@ pub(crate) fn path_params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, 
 /// The caller's job `raw_id`; 404 when the id is malformed, unknown or another client's.
 pub(crate) async fn load_own_job(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Job, ApiError> {
     let id = JobId::parse(raw_id).ok_or_else(|| ApiError::not_found("job"))?;
-    match state.backends.jobs.get(&id).await {
+    match state.ports.jobs.get(&id).await {
         Ok(job) if caller.owns(&job) => Ok(job),
         Ok(_) => Err(ApiError::not_found("job")),
         Err(e) if e.class() == ErrorClass::NotFound => Err(ApiError::not_found("job")),
@@ -57,7 +57,7 @@ pub(crate) async fn status(
 ) -> Result<Response, ApiError> {
     let job_id = path_params(job_id)?;
     let job = load_own_job(&state, &caller, &job_id).await?;
-    let view = status_view(&job, state.backends.blobs.as_ref(), state.link_ttl).await?;
+    let view = status_view(&job, state.ports.blobs.as_ref(), state.link_ttl).await?;
     let mut response = axum::Json(view).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -110,7 +110,7 @@ pub(crate) async fn result_file(
             ),
         ));
     }
-    let body = state.backends.blobs.get(&job.id.files().result(file)).await?;
+    let body = state.ports.blobs.get(&job.id.files().result(file)).await?;
     let content_type = match file {
         ResultFile::ScheduleCsv => "text/csv; charset=utf-8",
         other => other.content_type(),

@@ -33,9 +33,10 @@ const SCRIPTS: [(&str, &str); 5] = [
 /// The UI's routes: `/` and its assets under `/ui/`. They carry no job data, so they are
 /// served without a key (the page asks for one and sends it with its API calls).
 pub(crate) fn router() -> Router {
-    Router::new()
-        .route("/", get(|| async { asset("index.html") }))
-        .route("/ui/{name}", get(|Path(name): Path<String>| async move { asset(&name) }))
+    Router::new().route("/", get(|| async { asset("index.html") })).route(
+        "/ui/{name}",
+        get(|Path(name): Path<String>| async move { asset(&name) }),
+    )
 }
 
 fn asset(name: &str) -> Response {
@@ -131,7 +132,10 @@ pub fn report_html(report: &Report<'_>) -> Result<String, serde_json::Error> {
         downloads: vec![
             ("components.json", data_uri("application/json", report.components_json)),
             ("schedule.csv", data_uri("text/csv", report.schedule_csv)),
-            ("schedule.xlsx", data_uri(drawings_core::XLSX_CONTENT_TYPE, report.schedule_xlsx)),
+            (
+                "schedule.xlsx",
+                data_uri(drawings_core::XLSX_CONTENT_TYPE, report.schedule_xlsx),
+            ),
         ],
     };
     // `<` escaped so no string in the data can close the script element.
@@ -203,7 +207,10 @@ mod tests {
         };
         let html = report_html(&report).unwrap();
         assert!(!html.contains("/ui/"), "every asset is inlined");
-        assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no network");
+        assert!(
+            !html.contains("src=\"http") && !html.contains("href=\"http"),
+            "no network"
+        );
         assert_eq!(html.matches("</script>").count(), SCRIPTS.len() + 1);
         assert!(html.contains("data:image/png;base64,AQID"));
         assert!(html.contains("id=\"report-data\""));

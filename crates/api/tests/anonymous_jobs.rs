@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
 use drawings_core::JobId;
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -24,7 +24,7 @@ struct Harness {
     open: Router,
     keyed: Router,
     acme: String,
-    backends: Backends,
+    ports: Ports,
     _dir: tempfile::TempDir,
 }
 
@@ -32,16 +32,16 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), IntakeConfig::default())),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
@@ -51,7 +51,7 @@ impl Harness {
             open: router(state.clone()),
             keyed: router_with_auth(state, Auth::with_keys(keys, RateLimit::default())),
             acme,
-            backends,
+            ports,
             _dir: dir,
         }
     }
@@ -101,7 +101,7 @@ async fn with_authentication_off_a_forms_client_name_makes_no_owner() {
     let (status, accepted) = Harness::send(&h.open, request).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     let id = accepted["job_id"].as_str().unwrap();
-    let job = h.backends.jobs.get(&JobId::parse(id).unwrap()).await.unwrap();
+    let job = h.ports.jobs.get(&JobId::parse(id).unwrap()).await.unwrap();
     assert_eq!(job.input.client_name, None, "the form's client_name became the owner");
 
     // Once keys are configured, acme's key does not see the job the open form named it in.

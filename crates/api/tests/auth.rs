@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use bytes::Bytes;
 use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_core::{JobId, JobStatus};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
@@ -21,7 +21,7 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     acme: String,
     beta: String,
     _dir: tempfile::TempDir,
@@ -40,16 +40,16 @@ impl Harness {
     fn with_auth(auth: Auth, acme: String, beta: String) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), IntakeConfig::default())),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
@@ -60,7 +60,7 @@ impl Harness {
         };
         Harness {
             app,
-            backends,
+            ports,
             acme,
             beta,
             _dir: dir,
@@ -101,10 +101,10 @@ impl Harness {
     /// Marks a job completed with a `schedule.csv`, as a worker would.
     async fn complete(&self, job_id: &str) {
         let id = JobId::parse(job_id).unwrap();
-        let mut job = self.backends.jobs.get(&id).await.unwrap();
+        let mut job = self.ports.jobs.get(&id).await.unwrap();
         job.status = JobStatus::Completed;
-        self.backends.jobs.update(&job).await.unwrap();
-        self.backends
+        self.ports.jobs.update(&job).await.unwrap();
+        self.ports
             .blobs
             .put(
                 &id.files().result(drawings_core::ResultFile::ScheduleCsv),
@@ -142,7 +142,7 @@ async fn requests_without_a_key_or_with_an_unknown_key_are_401_but_health_is_ope
         let (status, _, _) = h.send(request.body(Body::from(PDF)).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    assert!(h.backends.jobs.list(&Default::default()).await.unwrap().is_empty());
+    assert!(h.ports.jobs.list(&Default::default()).await.unwrap().is_empty());
 
     let (status, body, _) = h.get("/health", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -196,7 +196,7 @@ async fn the_job_belongs_to_the_keys_client_whatever_the_form_says() {
     let (status, body, _) = h.send(request).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let id = JobId::parse(body["job_id"].as_str().unwrap()).unwrap();
-    let job = h.backends.jobs.get(&id).await.unwrap();
+    let job = h.ports.jobs.get(&id).await.unwrap();
     assert_eq!(job.input.client_name.as_deref(), Some("acme"));
     let (status, _, _) = h.get(&format!("/status/{id}"), Some(&h.beta)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -261,13 +261,7 @@ async fn listing_shows_only_the_callers_jobs_newest_first() {
     assert_eq!(ids(&body), vec![a2.clone()]);
     let (_, body, _) = h.get("/jobs?limit=100000", Some(&h.acme)).await;
     assert_eq!(body["limit"], 500);
-    let newest = h
-        .backends
-        .jobs
-        .get(&JobId::parse(&a2).unwrap())
-        .await
-        .unwrap()
-        .created_at;
+    let newest = h.ports.jobs.get(&JobId::parse(&a2).unwrap()).await.unwrap().created_at;
     let since = newest.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let (status, body, _) = h
         .get(&format!("/jobs?since={}", since.replace('+', "%2B")), Some(&h.acme))

@@ -7,8 +7,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use drawings_api::{AppState, router};
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{Job, JobId, JobStatus};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
@@ -33,7 +33,7 @@ impl CompletionNotifier for Notices {
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     notices: Arc<Notices>,
     _dir: tempfile::TempDir,
 }
@@ -43,22 +43,22 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
         let notices = Arc::new(Notices::default());
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: notices.clone(),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: notices.clone(),
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), IntakeConfig::default())),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
         Harness {
             app: router(state),
-            backends,
+            ports,
             notices,
             _dir: dir,
         }
@@ -91,7 +91,7 @@ impl Harness {
     }
 
     async fn job(&self, id: &JobId) -> Job {
-        self.backends.jobs.get(id).await.unwrap()
+        self.ports.jobs.get(id).await.unwrap()
     }
 }
 
@@ -135,7 +135,7 @@ async fn a_completed_or_failed_job_cannot_be_cancelled() {
         let id = h.queued_job().await;
         let mut job = h.job(&id).await;
         job.status = status;
-        h.backends.jobs.update(&job).await.unwrap();
+        h.ports.jobs.update(&job).await.unwrap();
         let (code, body) = h.delete(id.as_str()).await;
         assert_eq!(code, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["error"]["code"], "JOB_FINISHED");

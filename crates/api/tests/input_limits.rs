@@ -7,8 +7,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use drawings_api::{AppState, router};
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ const LIMIT: usize = 256;
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     _dir: tempfile::TempDir,
 }
 
@@ -29,22 +29,22 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), IntakeConfig::default())),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
         Harness {
             app: router(state),
-            backends,
+            ports,
             _dir: dir,
         }
     }
@@ -57,7 +57,7 @@ impl Harness {
     }
 
     async fn jobs(&self) -> usize {
-        self.backends.jobs.list(&Default::default()).await.unwrap().len()
+        self.ports.jobs.list(&Default::default()).await.unwrap().len()
     }
 }
 
@@ -150,7 +150,7 @@ async fn names_and_labels_of_exactly_256_bytes_are_kept() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{view}");
-    let jobs = h.backends.jobs.list(&Default::default()).await.unwrap();
+    let jobs = h.ports.jobs.list(&Default::default()).await.unwrap();
     assert_eq!(jobs[0].input.file_name.as_deref(), Some(name.as_str()));
     assert_eq!(jobs[0].input.project_name.as_deref(), Some(name.as_str()));
     let (status, body) = h.send(raw(&name)).await;

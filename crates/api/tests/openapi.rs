@@ -11,8 +11,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_core::{ErrorCode, JobError, JobId, JobStatus, Stage};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
@@ -42,7 +42,7 @@ const ROUTES: [(&str, &str); 11] = [
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     key: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -51,16 +51,16 @@ impl Harness {
     fn new(with_keys: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), IntakeConfig::default())),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
@@ -76,7 +76,7 @@ impl Harness {
         };
         Harness {
             app,
-            backends,
+            ports,
             key,
             _dir: dir,
         }
@@ -235,7 +235,7 @@ async fn real_bodies_from_the_router_validate_against_the_documented_schemas() {
     let status_path = format!("/status/{id}");
     let (status, _, queued) = h.call(Method::GET, &status_path, None).await;
     expect("/status/{job_id}", "get", status, &queued);
-    let mut job = h.backends.jobs.get(&id).await.unwrap();
+    let mut job = h.ports.jobs.get(&id).await.unwrap();
     job.status = JobStatus::Failed;
     job.current_stage = Some(Stage::Validation);
     job.stages_completed = vec![];
@@ -245,16 +245,16 @@ async fn real_bodies_from_the_router_validate_against_the_documented_schemas() {
         stage: Some(Stage::Validation),
         retryable: false,
     });
-    h.backends.jobs.update(&job).await.unwrap();
+    h.ports.jobs.update(&job).await.unwrap();
     let (status, _, failed) = h.call(Method::GET, &status_path, None).await;
     assert_eq!(failed["error"]["code"], "INVALID_PDF");
     expect("/status/{job_id}", "get", status, &failed);
-    let mut job = h.backends.jobs.get(&id).await.unwrap();
+    let mut job = h.ports.jobs.get(&id).await.unwrap();
     job.status = JobStatus::Completed;
     job.current_stage = None;
     job.stages_completed = Stage::ALL.to_vec();
     job.error = None;
-    h.backends.jobs.update(&job).await.unwrap();
+    h.ports.jobs.update(&job).await.unwrap();
     let (status, _, completed) = h.call(Method::GET, &status_path, None).await;
     assert!(completed["result"]["components"].is_string(), "{completed}");
     expect("/status/{job_id}", "get", status, &completed);

@@ -13,9 +13,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use bytes::Bytes;
 use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router_with_auth};
+use drawings_core::Ports;
 use drawings_core::StoreError;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_core::ports::{BlobMeta, BlobStore, JobQuery};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
@@ -83,7 +83,7 @@ impl BlobStore for UploadSpy {
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     blobs: Arc<UploadSpy>,
     acme: String,
     beta: String,
@@ -100,20 +100,20 @@ impl Harness {
             replace_after_head: Mutex::new(None),
         });
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs: blobs.clone(),
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let config = IntakeConfig {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), config)),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), config)),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
@@ -122,7 +122,7 @@ impl Harness {
         let beta = keys.create("beta", chrono::Utc::now()).unwrap();
         Harness {
             app: router_with_auth(state, Auth::with_keys(keys, RateLimit::default())),
-            backends,
+            ports,
             blobs,
             acme,
             beta,
@@ -149,7 +149,7 @@ impl Harness {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let url = body["upload_url"].as_str().unwrap();
         let blob_key = url.trim_start_matches(URL_BASE).split('?').next().unwrap().to_owned();
-        self.backends
+        self.ports
             .blobs
             .put(&blob_key, Bytes::copy_from_slice(bytes), "application/pdf")
             .await
@@ -163,7 +163,7 @@ impl Harness {
     }
 
     async fn job_count(&self) -> usize {
-        self.backends.jobs.list(&JobQuery::default()).await.unwrap().len()
+        self.ports.jobs.list(&JobQuery::default()).await.unwrap().len()
     }
 }
 
@@ -183,7 +183,7 @@ async fn another_clients_upload_id_answers_404_like_a_missing_one() {
     );
     assert_eq!(h.job_count().await, 0);
     assert!(
-        h.backends.blobs.head(&blob_key).await.unwrap().is_some(),
+        h.ports.blobs.head(&blob_key).await.unwrap().is_some(),
         "beta's attempt must leave acme's upload alone"
     );
 
@@ -197,7 +197,7 @@ async fn another_clients_upload_id_answers_404_like_a_missing_one() {
     let (status, accepted) = h.submit(&h.acme, &upload_id).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     let job_id = drawings_core::JobId::parse(accepted["job_id"].as_str().unwrap()).unwrap();
-    let job = h.backends.jobs.get(&job_id).await.unwrap();
+    let job = h.ports.jobs.get(&job_id).await.unwrap();
     assert_eq!(job.input.client_name.as_deref(), Some("acme"));
 }
 
@@ -220,7 +220,7 @@ async fn an_upload_replaced_after_its_size_check_is_413_and_never_read_past_the_
     // Nothing was processed: no job, nothing queued.
     assert_eq!(h.job_count().await, 0);
     let queued = h
-        .backends
+        .ports
         .queue
         .receive(10, Duration::from_secs(30), Duration::ZERO)
         .await

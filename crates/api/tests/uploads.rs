@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use bytes::Bytes;
 use drawings_api::{AppState, router};
+use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::pipeline::Backends;
 use drawings_core::ports::{BlobMeta, BlobStore};
 use drawings_core::{JobId, StoreError};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
@@ -53,7 +53,7 @@ impl BlobStore for PresigningBlobStore {
 
 struct Harness {
     app: Router,
-    backends: Backends,
+    ports: Ports,
     _dir: tempfile::TempDir,
 }
 
@@ -69,26 +69,26 @@ impl Harness {
             Arc::new(fs)
         };
         let db = Database::open_in_memory().unwrap();
-        let backends = Backends {
+        let ports = Ports {
             jobs: Arc::new(SqliteJobStore::new(db.clone())),
             queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
             blobs,
-            notifier: Arc::new(LogNotifier::new()),
-            notices: Arc::new(drawings_core::ports::NoNotices),
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
         };
         let config = IntakeConfig {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()
         };
         let state = AppState {
-            intake: Arc::new(Intake::new(backends.clone(), config)),
-            backends: backends.clone(),
+            intake: Arc::new(Intake::new(ports.clone(), config)),
+            ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
         };
         Harness {
             app: router(state),
-            backends,
+            ports,
             _dir: dir,
         }
     }
@@ -117,7 +117,7 @@ impl Harness {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let url = body["upload_url"].as_str().unwrap();
         let key = url.trim_start_matches("https://blobs.test/").split('?').next().unwrap();
-        self.backends
+        self.ports
             .blobs
             .put(key, Bytes::copy_from_slice(bytes), "application/pdf")
             .await
@@ -127,7 +127,7 @@ impl Harness {
 
     async fn upload_exists(&self, upload_id: &str) -> bool {
         let key = format!("uploads/{upload_id}.pdf");
-        self.backends.blobs.head(&key).await.unwrap().is_some()
+        self.ports.blobs.head(&key).await.unwrap().is_some()
     }
 }
 
@@ -180,10 +180,10 @@ async fn a_json_submit_creates_a_job_whose_input_is_the_uploaded_bytes() {
     assert_eq!(body["status"], "queued");
 
     let job_id = JobId::parse(body["job_id"].as_str().unwrap()).unwrap();
-    let job = h.backends.jobs.get(&job_id).await.unwrap();
+    let job = h.ports.jobs.get(&job_id).await.unwrap();
     // The job owns a copy under its own prefix; the upload is gone.
     assert_eq!(job.input.blob_key, job_id.files().input());
-    assert_eq!(h.backends.blobs.get(&job.input.blob_key).await.unwrap(), PDF);
+    assert_eq!(h.ports.blobs.get(&job.input.blob_key).await.unwrap(), PDF);
     assert_eq!(job.input.bytes, PDF.len() as u64);
     assert_eq!(job.input.file_name.as_deref(), Some("plan.pdf"));
     // Authentication is off here: the form's client_name makes no owner.
@@ -191,7 +191,7 @@ async fn a_json_submit_creates_a_job_whose_input_is_the_uploaded_bytes() {
     assert_eq!(job.input.project_name.as_deref(), Some("Tower B"));
     assert!(!h.upload_exists(&upload_id).await);
     let deliveries = h
-        .backends
+        .ports
         .queue
         .receive(10, Duration::from_secs(30), Duration::ZERO)
         .await

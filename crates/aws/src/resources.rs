@@ -70,8 +70,8 @@ impl AwsResources {
             jobs: Arc::new(DynamoJobStore::new(clients.dynamodb.clone(), &self.table)),
             queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &self.queue_url)),
             blobs: Arc::new(S3BlobStore::new(clients.s3.clone(), &self.bucket)),
-            notifier: Arc::new(SnsNotifier::new(clients.sns.clone(), &self.alert_topic_arn)),
-            notices: Arc::new(NoNotices),
+            alerts: Arc::new(SnsNotifier::new(clients.sns.clone(), &self.alert_topic_arn)),
+            callbacks: Arc::new(NoNotices),
         };
         let dead_letters = Arc::new(SqsJobQueue::new(clients.sqs.clone(), &self.dlq_url));
         (ports, dead_letters)

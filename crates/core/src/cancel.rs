@@ -80,10 +80,10 @@ enum Seen {
 }
 
 /// [`cancel_job`], then the completion notice when this call is what cancelled the job.
-pub async fn cancel(backends: &Ports, id: &JobId) -> Result<Job, CancelError> {
-    let cancellation = cancel_job(backends.jobs.as_ref(), id).await?;
+pub async fn cancel(ports: &Ports, id: &JobId) -> Result<Job, CancelError> {
+    let cancellation = cancel_job(ports.jobs.as_ref(), id).await?;
     if cancellation.changed {
-        backends.notices.job_finished(&cancellation.job).await;
+        ports.callbacks.job_finished(&cancellation.job).await;
     }
     Ok(cancellation.job)
 }
@@ -92,10 +92,10 @@ pub async fn cancel(backends: &Ports, id: &JobId) -> Result<Job, CancelError> {
 mod tests {
     use super::*;
     use crate::job::{Lease, Stage, test_job};
-    use chrono::Utc;
-    use crate::ports::{Created, JobQuery};
     use crate::memory::MemoryJobStore;
+    use crate::ports::{Created, JobQuery};
     use async_trait::async_trait;
+    use chrono::Utc;
     use std::sync::Mutex;
 
     /// The memory store, where `interfere` has the next read followed at once by a worker's

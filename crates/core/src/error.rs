@@ -177,6 +177,8 @@ impl ErrorCode {
                 | ErrorCode::TooManyPages
                 | ErrorCode::PageTooLarge
                 | ErrorCode::PayloadTooLarge
+                | ErrorCode::PageAnalysisTimeout
+                | ErrorCode::PageTooComplex
         )
     }
 }

@@ -111,7 +111,7 @@ impl IntakeError {
 
 /// Accepts uploads.
 pub struct Intake {
-    backends: Ports,
+    ports: Ports,
     config: IntakeConfig,
 }
 
@@ -122,8 +122,8 @@ pub fn valid_idempotency_key(key: &str) -> bool {
 
 impl Intake {
     /// An intake service.
-    pub fn new(backends: Ports, config: IntakeConfig) -> Self {
-        Intake { backends, config }
+    pub fn new(ports: Ports, config: IntakeConfig) -> Self {
+        Intake { ports, config }
     }
 
     /// The configured limits.
@@ -192,14 +192,14 @@ impl Intake {
             project_name: upload.project_name,
             callback_url: upload.callback_url,
         };
-        let blobs = &self.backends.blobs;
+        let blobs = &self.ports.blobs;
         blobs
             .put(&input.blob_key, upload.body, "application/pdf")
             .await
             .map_err(IntakeError::Unavailable)?;
         let mut job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
         job.cost.requests = crate::cost::RequestCounts::at_intake(&job);
-        let created = match self.backends.jobs.create(&job).await {
+        let created = match self.ports.jobs.create(&job).await {
             Ok(c) => c,
             Err(e) => {
                 self.discard_blob(&job).await;
@@ -238,7 +238,7 @@ impl Intake {
             job_id: job.id.clone(),
             kind: MessageKind::Start,
         };
-        self.backends
+        self.ports
             .queue
             .send(&message, std::time::Duration::ZERO)
             .await
@@ -246,7 +246,7 @@ impl Intake {
     }
 
     async fn discard_blob(&self, job: &Job) {
-        if let Err(e) = self.backends.blobs.delete(&job.input.blob_key).await {
+        if let Err(e) = self.ports.blobs.delete(&job.input.blob_key).await {
             warn!(job_id = %job.id, error = %e, "Could not delete an unused upload.");
         }
     }
@@ -266,7 +266,7 @@ impl Intake {
             stage: None,
             retryable: true,
         });
-        if let Err(e) = self.backends.jobs.update(&failed).await
+        if let Err(e) = self.ports.jobs.update(&failed).await
             && e.class() != ErrorClass::NotFound
         {
             warn!(job_id = %job.id, error = %e, "Could not close a job that was never queued.");

@@ -33,7 +33,11 @@ pub enum ResultFile {
 
 impl ResultFile {
     /// Every result file, in the order of the status view's links.
-    pub const ALL: [ResultFile; 3] = [ResultFile::Components, ResultFile::ScheduleXlsx, ResultFile::ScheduleCsv];
+    pub const ALL: [ResultFile; 3] = [
+        ResultFile::Components,
+        ResultFile::ScheduleXlsx,
+        ResultFile::ScheduleCsv,
+    ];
 
     /// The file's name, as in the URL and the blob key.
     pub fn name(self) -> &'static str {

@@ -23,8 +23,8 @@
 #![warn(missing_docs)]
 
 pub mod callback_url;
-pub mod capacity;
 pub mod cancel;
+pub mod capacity;
 pub mod component;
 pub mod cost;
 pub mod dead_letter;

@@ -236,7 +236,10 @@ impl BlobStore for MemoryBlobStore {
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
         let blobs = self.blobs.lock().expect("blob store lock");
-        blobs.get(key).cloned().ok_or_else(|| StoreError::not_found(format!("blob {key}")))
+        blobs
+            .get(key)
+            .cloned()
+            .ok_or_else(|| StoreError::not_found(format!("blob {key}")))
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {

@@ -4,10 +4,10 @@
 
 use anyhow::{Context, Result, bail};
 use drawings_api::RateLimit;
+use drawings_aws::AwsResources;
 use drawings_core::cost::{CloudPrices, ComputeBasis};
 use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::PipelineConfig;
-use drawings_aws::AwsResources;
 use drawings_textlayer::ReadingLimits;
 use std::time::Duration;
 
@@ -141,7 +141,7 @@ impl LambdaConfig {
 }
 
 /// `DRAWINGS_CALLBACK_SECRET`: the HMAC key signing completion notices (none: no notices
-/// are sent). Read by [`crate::Stack::from_env`] beside [`LambdaConfig`], in every function:
+/// are sent). Read by [`crate::AwsStack::from_env`] beside [`LambdaConfig`], in every function:
 /// each one may be the one that finishes a job.
 pub fn callback_secret() -> Option<String> {
     var("DRAWINGS_CALLBACK_SECRET")

@@ -10,4 +10,4 @@ pub mod logging;
 pub mod stack;
 
 pub use config::LambdaConfig;
-pub use stack::Stack;
+pub use stack::AwsStack;

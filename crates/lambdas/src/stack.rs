@@ -6,9 +6,10 @@ use crate::config::LambdaConfig;
 use anyhow::{Context, Result};
 use drawings_aws::AwsClients;
 use drawings_core::JobId;
+use drawings_core::Ports;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
-use drawings_core::pipeline::{Backends, Processor};
+use drawings_core::pipeline::Processor;
 use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
 use drawings_gemini::{GeminiAnalyzer, GeminiClient, GeminiConfig};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, WorkerCommand};
@@ -29,40 +30,40 @@ pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
 
 /// A function's adapters.
 #[derive(Clone)]
-pub struct Stack {
+pub struct AwsStack {
     /// Configuration.
     pub config: LambdaConfig,
     /// SDK clients.
     pub clients: AwsClients,
     /// Job store, queue, blobs, alerts.
-    pub backends: Backends,
+    pub ports: Ports,
     /// The dead-letter queue.
     pub dead_letters: Arc<dyn JobQueue>,
 }
 
-impl Stack {
+impl AwsStack {
     /// Adapters over `clients`.
-    pub fn new(config: LambdaConfig, clients: AwsClients) -> Stack {
-        let (backends, dead_letters) = config.resources.ports(&clients);
-        Stack {
+    pub fn new(config: LambdaConfig, clients: AwsClients) -> AwsStack {
+        let (ports, dead_letters) = config.resources.ports(&clients);
+        AwsStack {
             config,
             clients,
-            backends,
+            ports,
             dead_letters,
         }
     }
 
     /// The stack of a function from its environment.
-    pub async fn from_env() -> Result<Stack> {
+    pub async fn from_env() -> Result<AwsStack> {
         let config = LambdaConfig::from_env()?;
-        let stack = Stack::new(config, AwsClients::from_env().await);
+        let stack = AwsStack::new(config, AwsClients::from_env().await);
         Ok(stack.with_completion_notices(crate::config::callback_secret()))
     }
 
     /// The stack with completion notices signed with `secret`, each awaited within
     /// [`NOTICE_BUDGET`] (first retry after 1 s, 5 s per attempt); none without a secret,
     /// which is logged here, once per function start. Call it before building services.
-    pub fn with_completion_notices(mut self, secret: Option<String>) -> Stack {
+    pub fn with_completion_notices(mut self, secret: Option<String>) -> AwsStack {
         let Some(secret) = secret else {
             warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
             return self;
@@ -75,8 +76,8 @@ impl Stack {
             allow_private: self.config.intake.allow_private_callbacks,
             ..CallbackConfig::new(secret)
         };
-        match CallbackNotifier::new(config, self.backends.blobs.clone()) {
-            Ok(notifier) => self.backends.notices = Arc::new(notifier),
+        match CallbackNotifier::new(config, self.ports.blobs.clone()) {
+            Ok(notifier) => self.ports.callbacks = Arc::new(notifier),
             Err(e) => error!(error = %e, "Cannot build the completion-notice client; no notices are sent."),
         }
         self
@@ -90,15 +91,15 @@ impl Stack {
         let key = probe.files().input();
         let bound = Duration::from_secs(2);
         let (jobs, blobs) = tokio::join!(
-            tokio::time::timeout(bound, self.backends.jobs.get(&probe)),
-            tokio::time::timeout(bound, self.backends.blobs.head(&key)),
+            tokio::time::timeout(bound, self.ports.jobs.get(&probe)),
+            tokio::time::timeout(bound, self.ports.blobs.head(&key)),
         );
         debug!(jobs_ok = jobs.is_ok(), blobs_ok = blobs.is_ok(), "Connections warmed.");
     }
 
     /// The intake service.
     pub fn intake(&self) -> Arc<Intake> {
-        Arc::new(Intake::new(self.backends.clone(), self.config.intake.clone()))
+        Arc::new(Intake::new(self.ports.clone(), self.config.intake.clone()))
     }
 
     /// The processor, with Gemini when a key parameter is configured (read from SSM once,
@@ -113,7 +114,7 @@ impl Stack {
         self.processor_with_engine(pdf).await
     }
 
-    /// [`Stack::processor`] with the given PDF engine, for hosts that cannot re-run their
+    /// [`AwsStack::processor`] with the given PDF engine, for hosts that cannot re-run their
     /// executable as a worker (tests use an in-process `PdfiumEngine`).
     pub async fn processor_with_engine(&self, pdf: Arc<dyn PdfEngine>) -> Result<Processor> {
         if let Some(path) = &self.config.pdfium_lib {
@@ -134,7 +135,7 @@ impl Stack {
             }
         };
         Ok(Processor::new(
-            self.backends.clone(),
+            self.ports.clone(),
             pdf,
             analyzer,
             Some(text_layer),
@@ -145,9 +146,8 @@ impl Stack {
 
     /// The dead-letter handler.
     pub fn dead_letter_handler(&self) -> DeadLetterHandler {
-        DeadLetterHandler::new(self.backends.clone())
+        DeadLetterHandler::new(self.ports.clone())
     }
-
 }
 
 /// The decrypted value of an SSM (SecureString) parameter, read with the function's role.

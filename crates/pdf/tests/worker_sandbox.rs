@@ -105,8 +105,9 @@ fn a_worker_sees_none_of_the_services_secrets() {
     );
 }
 
-/// Whether this kernel enforces Landlock, asked by restricting a thread of its own that then
-/// ends (a restriction binds only the thread that makes it and its children).
+/// The Landlock ABI this kernel enforces at least (1, or 4 with TCP rules), or `None`; asked
+/// by restricting a thread of its own that then ends (a restriction binds only the thread
+/// that makes it and the threads and processes it starts).
 fn kernel_landlock_abi() -> Option<u32> {
     use landlock::{ABI, Access, AccessFs, AccessNet, RulesetAttr, RulesetStatus};
     std::thread::spawn(|| {
@@ -162,4 +163,5 @@ cat /etc/ld.so.cache >/dev/null 2>&1 && echo read-system || echo no-read-system"
         assert!(confinement.tcp_denied(), "{confinement:?}");
         assert!(listener.accept().is_err(), "nothing connected");
     }
+    std::fs::remove_dir_all(&data).unwrap();
 }

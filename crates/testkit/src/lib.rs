@@ -1,7 +1,8 @@
 //! Test support shared by every crate of the workspace (a dev-dependency only).
 //!
 //! - One conformance suite per port ([`job_store_conformance`], [`job_queue_conformance`],
-//!   [`blob_store_conformance`], [`notifier_conformance`]). Every adapter's tests run the
+//!   [`blob_store_conformance`], [`notifier_conformance`], [`analyzer_conformance`]). Every
+//!   adapter's tests run the
 //!   same suite, which is what keeps the embedded and the AWS adapters behaviourally
 //!   identical. The suites panic with a message naming the broken rule.
 //! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
@@ -14,6 +15,7 @@
 //! before pointing one at a shared backend.
 #![warn(missing_docs)]
 
+pub mod analyzer;
 pub mod blob_store;
 pub mod corpus;
 pub mod decorators;
@@ -24,6 +26,7 @@ pub mod job_store;
 pub mod moto;
 pub mod notifier;
 
+pub use analyzer::analyzer_conformance;
 pub use blob_store::blob_store_conformance;
 pub use fixtures::{full_job, sample_alert, sample_job, sample_job_with_key, unique};
 pub use job_queue::{QueuePair, job_queue_conformance};

@@ -20,8 +20,8 @@ async fn intake(moto: &Moto) -> (Intake, Ports) {
         jobs: Arc::new(DynamoJobStore::new(moto.clients.dynamodb.clone(), moto.table().await)),
         queue: Arc::new(SqsJobQueue::new(moto.clients.sqs.clone(), queue_url)),
         blobs: Arc::new(S3BlobStore::new(moto.clients.s3.clone(), moto.bucket().await)),
-        notifier: Arc::new(RecordingNotifier::default()),
-        notices: Arc::new(NoNotices),
+        alerts: Arc::new(RecordingNotifier::default()),
+        callbacks: Arc::new(NoNotices),
     };
     let config = IntakeConfig {
         max_upload_bytes: LIMIT,

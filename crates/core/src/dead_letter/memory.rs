@@ -14,7 +14,8 @@ use std::time::Duration;
 
 /// Takes one from `n` if it is above zero: whether an injected fault fires now.
 fn fires(n: &AtomicU32) -> bool {
-    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// The memory job store, whose reads fail while `failing_gets` is above zero.
@@ -133,7 +134,7 @@ pub(super) struct Stack {
     pub(super) queue: Arc<MemoryQueue>,
     pub(super) dlq: Arc<MemoryQueue>,
     pub(super) alerts: Arc<Alerts>,
-    pub(super) backends: Ports,
+    pub(super) ports: Ports,
 }
 
 impl Stack {
@@ -142,19 +143,19 @@ impl Stack {
         let queue = Arc::new(MemoryQueue::new(Some(jobs.clone())));
         let dlq = Arc::new(MemoryQueue::new(None));
         let alerts = Arc::new(Alerts::default());
-        let backends = Ports {
+        let ports = Ports {
             jobs: jobs.clone(),
             queue: queue.clone(),
             blobs: Arc::new(MemoryBlobStore::new()),
-            notifier: alerts.clone(),
-            notices: Arc::new(crate::ports::NoNotices),
+            alerts: alerts.clone(),
+            callbacks: Arc::new(crate::ports::NoNotices),
         };
         Stack {
             jobs,
             queue,
             dlq,
             alerts,
-            backends,
+            ports,
         }
     }
 }

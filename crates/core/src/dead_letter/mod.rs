@@ -33,13 +33,13 @@ pub enum DeadLetterOutcome {
 
 /// Handles messages from the dead-letter queue.
 pub struct DeadLetterHandler {
-    backends: Ports,
+    ports: Ports,
 }
 
 impl DeadLetterHandler {
     /// A handler.
-    pub fn new(backends: Ports) -> Self {
-        DeadLetterHandler { backends }
+    pub fn new(ports: Ports) -> Self {
+        DeadLetterHandler { ports }
     }
 
     /// Marks the job failed and alerts. An `Err` is transient: leave the message for later.
@@ -50,7 +50,7 @@ impl DeadLetterHandler {
         };
         // A concurrent writer makes `modify` read again and decide again.
         let marked = self
-            .backends
+            .ports
             .jobs
             .modify(&message.job_id, |job| {
                 if job.status.is_terminal() {
@@ -75,10 +75,10 @@ impl DeadLetterHandler {
             id = stored.id
         );
         let alert = Alert::for_job(&stored, &err, &hint);
-        if let Err(e) = self.backends.notifier.notify(&alert).await {
+        if let Err(e) = self.ports.alerts.notify(&alert).await {
             warn!(job_id = %stored.id, error = %e, "Alert not sent.");
         }
-        self.backends.notices.job_finished(&stored).await;
+        self.ports.callbacks.job_finished(&stored).await;
         Ok(DeadLetterOutcome::MarkedFailed)
     }
 }
@@ -88,9 +88,7 @@ impl DeadLetterHandler {
 fn mark_failed(job: &mut Job, delivery: &Delivery) -> JobError {
     let reason = match &job.error {
         Some(last) => format!("last error {}: {}", last.code, last.message),
-        None => {
-            "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into()
-        }
+        None => "the worker stopped each time without reporting an error (crash, timeout or out of memory)".into(),
     };
     let err = JobError {
         code: ErrorCode::RetriesExhausted,

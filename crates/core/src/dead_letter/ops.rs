@@ -158,20 +158,20 @@ pub enum PurgeOutcome {
     RedriveUnfinished,
 }
 
-/// Dead-letter operations over a stack's backends and its dead-letter queue.
+/// Dead-letter operations over a stack's ports and its dead-letter queue.
 pub struct DeadLetters {
-    backends: Ports,
+    ports: Ports,
     queue: Arc<dyn JobQueue>,
     handler: DeadLetterHandler,
     drain_wait: Duration,
 }
 
 impl DeadLetters {
-    /// Operations on `backends`' jobs; `dead_letter_queue` is drained first.
-    pub fn new(backends: Ports, dead_letter_queue: Arc<dyn JobQueue>) -> Self {
+    /// Operations on `ports`' jobs; `dead_letter_queue` is drained first.
+    pub fn new(ports: Ports, dead_letter_queue: Arc<dyn JobQueue>) -> Self {
         DeadLetters {
-            handler: DeadLetterHandler::new(backends.clone()),
-            backends,
+            handler: DeadLetterHandler::new(ports.clone()),
+            ports,
             queue: dead_letter_queue,
             drain_wait: Duration::ZERO,
         }
@@ -216,7 +216,7 @@ impl DeadLetters {
     pub async fn select(&self, selection: &Selection, now: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
         let mut jobs = match selection {
             Selection::Job(id) => {
-                let job = self.backends.jobs.get(id).await?;
+                let job = self.ports.jobs.get(id).await?;
                 if job.dead_letter.is_none() {
                     return Err(not_listed(id));
                 }
@@ -227,7 +227,7 @@ impl DeadLetters {
                     dead_lettered: true,
                     ..JobQuery::default()
                 };
-                self.backends.jobs.list(&query).await?
+                self.ports.jobs.list(&query).await?
             }
         };
         if let Selection::OlderThan(age) = selection {
@@ -245,14 +245,14 @@ impl DeadLetters {
 
     /// A job's record, dead-lettered or not.
     pub async fn show(&self, id: &JobId) -> Result<Job, StoreError> {
-        self.backends.jobs.get(id).await
+        self.ports.jobs.get(id).await
     }
 
     /// Redrives one dead letter (see the module docs for the order of the writes); with
     /// `dry_run`, only says what it would do.
     pub async fn redrive(&self, id: &JobId, dry_run: bool) -> Result<RedriveOutcome, StoreError> {
         let (_, planned) = self
-            .backends
+            .ports
             .jobs
             .modify(id, |job| {
                 let Some(record) = job.dead_letter.clone() else {
@@ -287,7 +287,7 @@ impl DeadLetters {
                 job_id: id.clone(),
                 kind: MessageKind::Redrive,
             };
-            outcome.message_id = Some(self.backends.queue.send(&message, Duration::ZERO).await?);
+            outcome.message_id = Some(self.ports.queue.send(&message, Duration::ZERO).await?);
         }
         // A changed record is a newer dead letter of the same job: it stays listed.
         self.clear_record(id, &record).await?;
@@ -297,7 +297,7 @@ impl DeadLetters {
     /// Forgets one dead letter: the job stays failed, its record is cleared.
     pub async fn purge(&self, id: &JobId) -> Result<PurgeOutcome, StoreError> {
         let (_, purged) = self
-            .backends
+            .ports
             .jobs
             .modify(id, |job| {
                 if job.dead_letter.is_none() {
@@ -317,7 +317,7 @@ impl DeadLetters {
     /// Clears `record` from the job if it is still the job's record: a changed record (another
     /// operator, or a newer dead letter of the job) stays.
     async fn clear_record(&self, id: &JobId, record: &DeadLetterRecord) -> Result<(), StoreError> {
-        self.backends
+        self.ports
             .jobs
             .modify(id, |job| {
                 if job.dead_letter.as_ref() != Some(record) {

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn ops(stack: &Stack) -> DeadLetters {
-    DeadLetters::new(stack.backends.clone(), stack.dlq.clone())
+    DeadLetters::new(stack.ports.clone(), stack.dlq.clone())
 }
 
 fn unavailable(page: u32) -> JobError {

@@ -99,7 +99,7 @@ impl Intake {
         // Taken before presigning, so the advertised expiry is never later than the real one.
         let now = Utc::now();
         let url = self
-            .backends
+            .ports
             .blobs
             .presign_put(&upload_id.blob_key(owner), ttl)
             .await
@@ -149,7 +149,7 @@ impl Intake {
         };
         // Size first, so an oversized upload is refused without a read.
         let size = self
-            .backends
+            .ports
             .blobs
             .head(&key)
             .await
@@ -160,7 +160,7 @@ impl Intake {
         // The URL is still writable: the object may have been replaced since the `head`. One
         // byte past the limit tells a body over it, without holding more than that in memory.
         let max = self.config.max_upload_bytes;
-        let body = match self.backends.blobs.get_at_most(&key, max.saturating_add(1)).await {
+        let body = match self.ports.blobs.get_at_most(&key, max.saturating_add(1)).await {
             Ok(body) => body,
             Err(e) if e.class() == ErrorClass::NotFound => return Err(missing()),
             Err(e) => return Err(IntakeError::Unavailable(e)),
@@ -173,7 +173,7 @@ impl Intake {
         }
         let accepted = self.submit(Upload { body, ..upload }).await?;
         info!(job_id = %accepted.job.id, upload_id = %id, replayed = accepted.replayed, "Upload submitted.");
-        if let Err(e) = self.backends.blobs.delete(&key).await {
+        if let Err(e) = self.ports.blobs.delete(&key).await {
             warn!(upload_id = %id, error = %e, "Could not delete a submitted upload.");
         }
         Ok(accepted)

@@ -25,7 +25,12 @@ impl Processor {
         scoped
     }
 
-    pub(crate) async fn handle_message(&self, delivery: &Delivery, message: QueueMessage, deadline: Instant) -> Outcome {
+    pub(crate) async fn handle_message(
+        &self,
+        delivery: &Delivery,
+        message: QueueMessage,
+        deadline: Instant,
+    ) -> Outcome {
         let jobs = &self.ports.jobs;
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::seconds(60));
@@ -90,7 +95,7 @@ impl Processor {
                 match done {
                     Ok(job) => {
                         info!("Job completed.");
-                        self.ports.notices.job_finished(&job).await;
+                        self.ports.callbacks.job_finished(&job).await;
                         Outcome::Completed
                     }
                     Err(e) => self.after_write_error(delivery, e),
@@ -177,11 +182,11 @@ impl Processor {
         };
         if !err.code.is_input_error() {
             let alert = Alert::for_job(&job, &err, "the pipeline failed permanently; see the job's logs");
-            if let Err(e) = self.ports.notifier.notify(&alert).await {
+            if let Err(e) = self.ports.alerts.notify(&alert).await {
                 warn!(error = %e, "Alert not sent.");
             }
         }
-        self.ports.notices.job_finished(&job).await;
+        self.ports.callbacks.job_finished(&job).await;
         Outcome::Failed(err.code)
     }
 

@@ -45,7 +45,11 @@ impl StepError {
             stage,
             retryable,
         };
-        if retryable { StepError::Retry(err) } else { StepError::Fail(err) }
+        if retryable {
+            StepError::Retry(err)
+        } else {
+            StepError::Fail(err)
+        }
     }
 
     /// A store failure: retried when it is transient, else an internal failure of the job.

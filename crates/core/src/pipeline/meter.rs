@@ -1,14 +1,14 @@
 //! What one delivery uses: its wall time from claim to last write, and the requests it makes,
-//! counted by wrappers around the backends that live as long as the delivery. The last write
+//! counted by wrappers around the ports that live as long as the delivery. The last write
 //! of a delivery ([`JobHandle::settle`](super::JobHandle::settle)) adds both to the job's
 //! [`JobCost`](crate::cost::JobCost), priced. A delivery whose last write fails is not
 //! charged (its message comes back, and the next delivery is).
 
-use crate::ports::Ports;
 use crate::capacity::{read_units, write_units};
 use crate::cost::{CostSettings, Measured, RequestCounts};
 use crate::error::StoreError;
 use crate::job::{Job, JobId};
+use crate::ports::Ports;
 use crate::ports::{BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -120,14 +120,14 @@ impl DeliveryMeter {
         self.counter.take();
     }
 
-    /// `backends` with every job-store, queue and blob request counted by this meter.
-    pub(crate) fn wrap(&self, backends: &Ports) -> Ports {
+    /// `ports` with every job-store, queue and blob request counted by this meter.
+    pub(crate) fn wrap(&self, ports: &Ports) -> Ports {
         let counter = &self.counter;
         Ports {
-            jobs: Arc::new(CountingJobs(backends.jobs.clone(), counter.clone())),
-            queue: Arc::new(CountingQueue(backends.queue.clone(), counter.clone())),
-            blobs: Arc::new(CountingBlobs(backends.blobs.clone(), counter.clone())),
-            ..backends.clone()
+            jobs: Arc::new(CountingJobs(ports.jobs.clone(), counter.clone())),
+            queue: Arc::new(CountingQueue(ports.queue.clone(), counter.clone())),
+            blobs: Arc::new(CountingBlobs(ports.blobs.clone(), counter.clone())),
+            ..ports.clone()
         }
     }
 }

@@ -30,9 +30,6 @@ pub use failure::SkipReason;
 pub use handle::{HandleError, JobHandle};
 pub use job_budget::JobBudget;
 
-/// The port set under its former name, until every host says [`Ports`].
-pub use crate::ports::Ports as Backends;
-
 use crate::error::{ErrorCode, StoreError};
 use crate::ports::{Analyzer, Delivery, JobQueue, Metrics, NoMetrics, PdfEngine, Ports};
 use std::sync::Arc;

@@ -10,7 +10,11 @@ use crate::job::{Job, Stage};
 use crate::ports::{PageAnalysis, PageInput, PageText};
 
 /// The reference analyzer's answer for every page, when there is a reference.
-pub(crate) async fn reading(processor: &Processor, stage: Stage, job: &Job) -> Result<Option<Vec<PageAnalysis>>, StepError> {
+pub(crate) async fn reading(
+    processor: &Processor,
+    stage: Stage,
+    job: &Job,
+) -> Result<Option<Vec<PageAnalysis>>, StepError> {
     let Some(reference) = &processor.reference else {
         return Ok(None);
     };

@@ -37,7 +37,8 @@ pub struct Ports {
     /// PDFs and outputs.
     pub blobs: Arc<dyn BlobStore>,
     /// Operator alerts.
-    pub notifier: Arc<dyn Notifier>,
-    /// Completion notices to clients, sent after each terminal write ([`NoNotices`]: none).
-    pub notices: Arc<dyn CompletionNotifier>,
+    pub alerts: Arc<dyn Notifier>,
+    /// Completion notices to clients' callback URLs, sent after each terminal write
+    /// ([`NoNotices`]: none).
+    pub callbacks: Arc<dyn CompletionNotifier>,
 }

@@ -58,7 +58,11 @@ impl dyn JobStore + '_ {
     /// again and lets `change` decide again on the fresh copy, so a decision is always taken
     /// on the job as stored. Every read-modify-write of a job outside a worker's lease goes
     /// through here.
-    pub async fn modify<T>(&self, id: &JobId, mut change: impl FnMut(&mut Job) -> Decision<T>) -> Result<(Job, T), StoreError> {
+    pub async fn modify<T>(
+        &self,
+        id: &JobId,
+        mut change: impl FnMut(&mut Job) -> Decision<T>,
+    ) -> Result<(Job, T), StoreError> {
         for _ in 0..MODIFY_ATTEMPTS {
             let mut job = self.get(id).await?;
             match change(&mut job) {
@@ -87,7 +91,7 @@ impl dyn JobStore + '_ {
 /// - `update` writes only if the stored version equals `job.version`, stores `version + 1`
 ///   and returns what was stored; otherwise `Conflict` (or `NotFound`). Two writers holding
 ///   the same version: exactly one wins.
-/// - Records keep `expires_at`; backends with a TTL delete them after it, and `get` may still
+/// - Records keep `expires_at`; ports with a TTL delete them after it, and `get` may still
 ///   return an expired record until then.
 /// - `list` returns the jobs matching a [`JobQuery`], newest first, through an index (never
 ///   a full scan of every record on a store that can grow without bound).

@@ -3,14 +3,14 @@
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use drawings_lambdas::handlers::dead_letter_event;
-use drawings_lambdas::{Stack, logging};
+use drawings_lambdas::{AwsStack, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logging::init();
-    let stack = Stack::from_env().await?;
+    let stack = AwsStack::from_env().await?;
     let handler = Arc::new(stack.dead_letter_handler());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let handler = handler.clone();

@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, Request};
 use drawings_api::{ApiKeys, AppState, Auth, router_with_auth};
 use drawings_lambdas::config::AccessConfig;
 use drawings_lambdas::stack::secure_parameter;
-use drawings_lambdas::{Stack, logging};
+use drawings_lambdas::{AwsStack, logging};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use std::net::{IpAddr, SocketAddr};
@@ -22,13 +22,13 @@ use std::net::{IpAddr, SocketAddr};
 async fn main() -> Result<(), lambda_http::Error> {
     logging::init();
     let access = AccessConfig::from_env()?;
-    let stack = Stack::from_env().await?;
+    let stack = AwsStack::from_env().await?;
     let auth = auth(&access).await?;
     stack.warm_up().await;
     let app = router_with_auth(
         AppState {
             intake: stack.intake(),
-            backends: stack.backends.clone(),
+            ports: stack.ports.clone(),
             link_ttl: stack.config.link_ttl,
             metrics: None,
         },

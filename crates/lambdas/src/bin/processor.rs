@@ -6,7 +6,7 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use drawings_lambdas::handlers::{deadline_from, process_event};
 use drawings_lambdas::stack::PDF_WORKER_SUBCOMMAND;
-use drawings_lambdas::{Stack, config, emf, logging};
+use drawings_lambdas::{AwsStack, config, emf, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,12 +34,12 @@ fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), lambda_runtime::Error> {
-    let stack = Stack::from_env().await?;
+    let stack = AwsStack::from_env().await?;
     stack.warm_up().await;
     let function = config::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "processor".into());
     let metrics = emf::install(&function)?;
     let processor = Arc::new(stack.processor().await?);
-    let queue = stack.backends.queue.clone();
+    let queue = stack.ports.queue.clone();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (processor, queue) = (processor.clone(), queue.clone());
         async move {

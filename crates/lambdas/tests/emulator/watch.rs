@@ -229,7 +229,7 @@ impl Watch {
         let mut functions = self.functions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let built = functions
             .iter_mut()
-            .filter(|(_, child)| matches!(child.try_wait(), Ok(Some(_))))
+            .filter_map(|(_, child)| child.try_wait().ok().flatten())
             .count();
         by_watch + built
     }

@@ -27,7 +27,7 @@ async fn a_job_goes_from_intake_through_the_queue_and_processor_to_a_completed_s
     let messages = [message];
     let response = process_event(
         &processor,
-        h.stack.backends.queue.as_ref(),
+        h.stack.ports.queue.as_ref(),
         queue.event(&messages),
         deadline,
     )

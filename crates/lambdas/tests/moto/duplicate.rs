@@ -25,7 +25,7 @@ async fn a_duplicate_delivery_of_one_message_is_processed_once() {
         .expect("intake queued a message")];
 
     let deadline = Instant::now() + Duration::from_secs(180);
-    let jobs = h.stack.backends.queue.as_ref();
+    let jobs = h.stack.ports.queue.as_ref();
     let (a, b) = tokio::join!(
         process_event(&first, jobs, queue.event(&messages), deadline),
         process_event(&second, jobs, queue.event(&messages), deadline),

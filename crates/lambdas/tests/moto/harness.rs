@@ -1,5 +1,5 @@
 //! One deployed stack on a moto server of its own: the resources the SAM template would
-//! create (`drawings_aws::provision`), the functions' `Stack` over them, the API router
+//! create (`drawings_aws::provision`), the functions' `AwsStack` over them, the API router
 //! in-process (the intake function), and event sources for the two queues.
 
 use crate::event_source::EventSource;
@@ -14,7 +14,7 @@ use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::{PipelineConfig, Processor};
 use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PdfEngine};
 use drawings_core::{ErrorClass, ErrorCode};
-use drawings_lambdas::{LambdaConfig, Stack};
+use drawings_lambdas::{AwsStack, LambdaConfig};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::moto::MotoServer;
 use drawings_testkit::unique;
@@ -32,7 +32,7 @@ const LINK_TTL: Duration = Duration::from_secs(3600);
 /// A stack on its own moto server.
 pub struct Harness {
     /// The functions' adapters, built as the functions build them.
-    pub stack: Stack,
+    pub stack: AwsStack,
     /// What was provisioned.
     pub resources: StackResources,
     app: Router,
@@ -62,10 +62,10 @@ impl Harness {
             page_analysis: ReadingLimits::default(),
             link_ttl: LINK_TTL,
         };
-        let stack = Stack::new(config, clients);
+        let stack = AwsStack::new(config, clients);
         let app = router(AppState {
             intake: stack.intake(),
-            backends: stack.backends.clone(),
+            ports: stack.ports.clone(),
             link_ttl: LINK_TTL,
             metrics: None,
         });
@@ -95,7 +95,7 @@ impl Harness {
         };
         let reference: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::default());
         Processor::new(
-            self.stack.backends.clone(),
+            self.stack.ports.clone(),
             pdf_engine(),
             analyzer,
             Some(reference),

@@ -40,7 +40,7 @@ async fn a_poison_job_is_received_three_times_then_marked_failed_by_the_dlq_func
         let messages = [message];
         let deadline = Instant::now() + Duration::from_secs(120);
         let event = queue.event(&messages);
-        let response = process_event(&processor, h.stack.backends.queue.as_ref(), event, deadline).await;
+        let response = process_event(&processor, h.stack.ports.queue.as_ref(), event, deadline).await;
         let kept = queue.settle(&messages, &response).await;
         assert_eq!(
             kept.as_slice(),

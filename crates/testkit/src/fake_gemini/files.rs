@@ -3,9 +3,9 @@
 //! that `generateContent` does for `fileData` parts.
 
 use super::Shared;
+use super::auth::{authorize, query};
 use super::envelope::{ApiError, json_response};
 use super::record::UploadedFile;
-use super::auth::{authorize, query};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};

@@ -5,12 +5,12 @@
 //! A `generateContent` call is recorded when it arrives, so that concurrent callers see their
 //! calls counted in arrival order, and updated when its reply is produced.
 
+use super::auth::{authorize, query, sent_key};
 use super::envelope::ApiError;
 use super::parse::{GENERATE_FIELDS, MediaPart, ParsedRequest, check_thinking_for, page_of, parse_generate, tile_of};
 use super::proto::{field, json_object};
 use super::record::{MediaVia, RecordedMedia, RecordedRequest};
 use super::respond::{Outcome, prompt_tokens, respond};
-use super::auth::{authorize, query, sent_key};
 use super::{Scripted, Shared, control, files, upload};
 use axum::Router;
 use axum::body::Bytes;

@@ -4,11 +4,11 @@
 //! No API key is needed on the chunks: the session URL carries the authority.
 
 use super::Shared;
+use super::auth::{authorize, query};
 use super::envelope::{ApiError, json_response};
 use super::files::{Session, StoredFile, file_json};
 use super::proto::{field, json_object};
 use super::record::UploadedFile;
-use super::auth::{authorize, query};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};

@@ -100,7 +100,11 @@ async fn stored_or_fresh_analysis(processor: &Processor, job: &Job, page: u32) -
     }
     let text_body = blobs.get(&files.page_text(page)).await.map_err(store_unavailable)?;
     let text: PageText = serde_json::from_slice(&text_body).map_err(|e| {
-        AnalyzeError::new(ErrorCode::Internal, ErrorClass::Permanent, format!("{}: {e}", Stage::DrawingAnalysis))
+        AnalyzeError::new(
+            ErrorCode::Internal,
+            ErrorClass::Permanent,
+            format!("{}: {e}", Stage::DrawingAnalysis),
+        )
     })?;
     let analyzer = &processor.analyzer;
     let image = if analyzer.needs_image() {

@@ -36,7 +36,11 @@ enum StageEnd {
 
 /// Runs every stage the job has not completed, until they are done or the invocation must
 /// hand over.
-pub(crate) async fn run_stages(processor: &Processor, handle: &JobHandle, deadline: Instant) -> Result<RunEnd, StepError> {
+pub(crate) async fn run_stages(
+    processor: &Processor,
+    handle: &JobHandle,
+    deadline: Instant,
+) -> Result<RunEnd, StepError> {
     let job = handle.snapshot().await;
     let mut cx = StageCtx {
         processor,
@@ -101,7 +105,12 @@ impl StageCtx<'_> {
     fn may_start(&self, stage: Stage, pages: u32, to_come: Duration) -> Result<bool, StepError> {
         let spent = self.spent_before + self.claimed.elapsed();
         if let Err(message) = self.processor.config.job_budget.check(pages, spent, to_come) {
-            return Err(StepError::of(ErrorClass::Permanent, ErrorCode::ProcessingTimeout, message, Some(stage)));
+            return Err(StepError::of(
+                ErrorClass::Permanent,
+                ErrorCode::ProcessingTimeout,
+                message,
+                Some(stage),
+            ));
         }
         Ok(!self.budget.should_pause())
     }
@@ -112,7 +121,12 @@ impl StageCtx<'_> {
             return Ok(b.clone());
         }
         let key = self.handle.snapshot().await.input.blob_key;
-        let bytes = self.ports().blobs.get(&key).await.map_err(|e| StepError::store(Some(stage), e))?;
+        let bytes = self
+            .ports()
+            .blobs
+            .get(&key)
+            .await
+            .map_err(|e| StepError::store(Some(stage), e))?;
         self.input = Some(bytes.clone());
         Ok(bytes)
     }
@@ -141,6 +155,10 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
     stage: Stage,
     key: &str,
 ) -> Result<T, StepError> {
-    let body = ports.blobs.get(key).await.map_err(|e| StepError::store(Some(stage), e))?;
+    let body = ports
+        .blobs
+        .get(key)
+        .await
+        .map_err(|e| StepError::store(Some(stage), e))?;
     serde_json::from_slice(&body).map_err(|e| StepError::internal(stage, format!("{key}: {e}")))
 }

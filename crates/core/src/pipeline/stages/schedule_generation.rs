@@ -31,11 +31,14 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
     let csv = schedule
         .to_csv()
         .map_err(|e| StepError::internal(stage, format!("writing schedule.csv: {e}")))?;
-    cx.put_json(stage, &files.result(ResultFile::Components), &schedule).await?;
+    cx.put_json(stage, &files.result(ResultFile::Components), &schedule)
+        .await?;
     let xlsx_file = ResultFile::ScheduleXlsx;
-    cx.put(stage, &files.result(xlsx_file), xlsx.into(), xlsx_file.content_type()).await?;
+    cx.put(stage, &files.result(xlsx_file), xlsx.into(), xlsx_file.content_type())
+        .await?;
     let csv_file = ResultFile::ScheduleCsv;
-    cx.put(stage, &files.result(csv_file), csv.into(), csv_file.content_type()).await?;
+    cx.put(stage, &files.result(csv_file), csv.into(), csv_file.content_type())
+        .await?;
     let keys: Vec<String> = ResultFile::ALL.map(|f| files.result(f)).to_vec();
     let warnings: Vec<_> = schedule
         .warnings
