@@ -45,7 +45,8 @@ fn schemathesis() -> PathBuf {
 /// `drawings keys create --client schemathesis`: the key it prints.
 fn create_key(data_dir: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_drawings"))
-        .args(["keys", "create", "--client", "schemathesis", "--data-dir"])
+        // An operator key, so `GET /metrics` is tested too rather than only refused.
+        .args(["keys", "create", "--client", "schemathesis", "--operator", "--data-dir"])
         .arg(data_dir)
         .env_remove("DRAWINGS_API_KEYS_FILE")
         .output()
@@ -111,10 +112,10 @@ fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
     let output = std::fs::read_to_string(&log_path).unwrap_or_default();
     match status {
         Some(status) if status.success() => {
-            // Every operation was tested: the nine documented but `GET /openapi.json`, which
+            // Every operation was tested: the eleven documented but `GET /openapi.json`, which
             // schemathesis leaves out as the document it loaded.
-            assert!(output.contains("Operations:       8 selected / 8 total"), "{output}");
-            assert!(output.contains("Tested: 8"), "{output}");
+            assert!(output.contains("Operations:       10 selected / 10 total"), "{output}");
+            assert!(output.contains("Tested: 10"), "{output}");
             eprintln!("schemathesis passed in {:.1} s", started.elapsed().as_secs_f64());
         }
         Some(status) => panic!("schemathesis failed ({status}):\n{output}"),
