@@ -176,6 +176,10 @@ async fn smoke_script_sees_a_fixture_through_to_its_result_on_the_emulated_stack
     // scripts/smoke.sh is what the delivery pipeline runs after each deploy; here it talks to
     // the intake's function URL while the test plays Lambda's SQS trigger for the processor.
     let emu = Emulator::start(&[]).await;
+    // The first request starts the intake (under `cargo lambda watch`, a `cargo run` that can
+    // wait for the build lock); the script's 60 s a request is meant for a deployed stack.
+    let (warm, _) = emu.status("00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(warm, reqwest::StatusCode::NOT_FOUND);
     let base = emu.url("intake", "");
     let mut smoke = tokio::process::Command::new("bash")
         .arg(emulator::repo_root().join("scripts/smoke.sh"))
