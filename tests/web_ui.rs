@@ -422,7 +422,7 @@ async fn with_keys_the_page_asks_for_one_shows_only_its_clients_jobs_and_explain
 }
 
 #[tokio::test]
-async fn the_twelve_page_example_is_interactive_within_a_second_of_opening() {
+async fn the_twelve_page_example_opens_with_every_page_and_box_and_reports_when_it_is_interactive() {
     let Some(pdf) = support::corpus("wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf") else {
         return;
     };
