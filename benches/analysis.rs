@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
+/// The default drawing, a path in the shared corpus (`drawings_testkit::corpus`).
+const DEFAULT_FILE: &str = "wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
 
 /// The `took_ms` of the `drawing_analysis` stage in the JSON log lines.
 fn analysis_took(stderr: &str) -> Option<Duration> {
@@ -30,7 +31,7 @@ async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let file = std::env::var("DRAWINGS_BENCH_FILE")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join(DEFAULT_FILE));
+        .unwrap_or_else(|_| drawings_testkit::corpus::root().join(DEFAULT_FILE));
     let file = if file.is_file() {
         file
     } else {

@@ -15,7 +15,8 @@ use std::process::Command;
 use std::time::Duration;
 use support::{Run, measure, process_job};
 
-const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
+/// The default drawing, a path in the shared corpus (`drawings_testkit::corpus`).
+const DEFAULT_FILE: &str = "wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
 
 /// The anchor, in a child process: render every page with PDFium alone.
 fn render_only(file: &Path) {
@@ -51,10 +52,9 @@ fn main() {
         render_only(Path::new(&args[2]));
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let file = std::env::var("DRAWINGS_BENCH_FILE")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join(DEFAULT_FILE));
+        .unwrap_or_else(|_| drawings_testkit::corpus::root().join(DEFAULT_FILE));
     if !file.is_file() {
         eprintln!(
             "skipping: {} is absent (set DRAWINGS_BENCH_FILE to a PDF)",

@@ -21,7 +21,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::process_job;
 
-const DEFAULT_FILE: &str = "../shared/corpus/wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
+/// The default drawing, a path in the shared corpus (`drawings_testkit::corpus`).
+const DEFAULT_FILE: &str = "wan-andrea__recover_pdfCAD/sample_inputs/example1.pdf";
 const RUNS: usize = 5;
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -78,10 +79,9 @@ fn run(text: &str, x: f32, y: f32) -> TextRun {
 
 fn main() {
     let schemes = TagSchemes::default();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let file = std::env::var("DRAWINGS_BENCH_FILE")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join(DEFAULT_FILE));
+        .unwrap_or_else(|_| drawings_testkit::corpus::root().join(DEFAULT_FILE));
     if file.is_file() {
         let pdf = std::fs::read(&file).expect("read the file");
         let engine = PdfiumEngine::new();

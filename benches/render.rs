@@ -1,5 +1,6 @@
 //! Render benchmark (issue 3, "Speed and memory"): every page of the corpus drawings
-//! (`../shared/corpus`, category `drawing`) rendered at 150 DPI and written as PNG, by
+//! (`drawings_testkit::corpus`: `../shared/corpus` or `DRAWINGS_CORPUS`, category `drawing`)
+//! rendered at 150 DPI and written as PNG, by
 //! drawings-pdf (which also extracts and writes the text layer) and by pypdfium2 + Pillow
 //! (the Python route a user would otherwise take), in the same run. Each side runs in a
 //! child process of its own so that wall time and peak RSS (`wait4`) are that side's alone.
@@ -23,7 +24,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{Run, measure};
 
-const CORPUS: &str = "../shared/corpus";
 const DPI: f32 = 150.0;
 /// Far above the largest corpus page at 150 DPI, so the render is never capped.
 const UNCAPPED_PIXELS: u64 = 256 * 1024 * 1024;
@@ -69,20 +69,6 @@ fn python(root: &Path) -> Option<PathBuf> {
         .status()
         .is_ok_and(|status| status.success());
     works.then_some(python)
-}
-
-fn drawing_files(corpus: &Path) -> Vec<PathBuf> {
-    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap_or_default();
-    manifest
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let mut columns = line.split('\t');
-            let path = columns.next()?;
-            (columns.next()? == "drawing").then(|| corpus.join(path))
-        })
-        .filter(|path| path.is_file())
-        .collect()
 }
 
 /// Total size of the files in `dir` ending in `.png`.
@@ -157,15 +143,10 @@ fn main() {
         return;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let corpus = root.join(CORPUS);
-    if !corpus.join("MANIFEST.tsv").is_file() {
-        eprintln!(
-            "skipping: {} is absent (no corpus drawings to render)",
-            corpus.display()
-        );
+    let Some(corpus) = drawings_testkit::corpus::dir("bench render") else {
         return;
-    }
-    let files = drawing_files(&corpus);
+    };
+    let files = drawings_testkit::corpus::files(&corpus, "drawing");
     let work = tempfile::tempdir().expect("tempdir");
     let list = work.path().join("drawings.txt");
     let listing: String = files.iter().map(|path| format!("{}\n", path.display())).collect();

@@ -2,6 +2,8 @@
 # Installs everything drawings needs on a fresh Debian machine with Rust and Python 3:
 #   - Tesseract OCR with English (Debian's tesseract-ocr, tesseract-ocr-eng) for pages with no
 #     text layer, via apt-get when `tesseract` is missing: as root (CI), else through sudo
+#   - wrk (Debian's package), the HTTP load generator scripts/load.sh drives, via apt-get when
+#     missing, as root or through sudo; without it only scripts/load.sh cannot run
 #   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
 #   - a Python venv in .venv with the pinned tools (moto server, cfn-lint, cargo-lambda with
 #     Zig for the Lambda bootstraps, schemathesis)
@@ -67,6 +69,29 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     die "chromium and chromedriver not found and no apt-get (the browser tests need them in CI)"
   else
     say "chromium/chromedriver not found and no apt-get: tests/web_ui.rs will skip"
+  fi
+fi
+
+# wrk, the HTTP load generator of scripts/load.sh (64 connections against `drawings serve`
+# on 127.0.0.1). Nothing else needs it, so a machine that cannot install it only skips that.
+if ! command -v wrk >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    if [[ $(id -u) -eq 0 ]]; then
+      as_root=()
+    elif command -v sudo >/dev/null; then
+      say "installing wrk with sudo (you are not root)"
+      as_root=(sudo)
+    else
+      as_root=(false)
+    fi
+    if "${as_root[@]}" apt-get update -qq \
+      && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; then
+      say "wrk: $(wrk --version 2>&1 | head -1)"
+    else
+      say "wrk not installed (needs root or sudo for apt-get): scripts/load.sh will not run"
+    fi
+  else
+    say "wrk not found and no apt-get: scripts/load.sh will not run"
   fi
 fi
 

@@ -6,72 +6,32 @@
 
 mod embedded_stack;
 
-use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use bytes::Bytes;
+use axum::http::HeaderMap;
 use drawings_core::cancel::cancel;
 use drawings_core::dead_letter::{DeadLetterHandler, DeadLetterOutcome};
 use drawings_core::pipeline::Outcome;
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{ErrorCode, JobStatus};
+use drawings_testkit::receiver::Received;
 use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode, Lookup, NoticeHeaders, SigningKey};
 use embedded_stack::{RecordingNotices, TestStack, eventually, pipeline_config};
 use serde_json::Value;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
 const SECRET: &str = "test-callback-secret";
 
-/// What a receiver got: each request's headers and body.
-#[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
-
-impl Received {
-    fn all(&self) -> Vec<(HeaderMap, Bytes)> {
-        self.0.lock().unwrap().clone()
-    }
-
-    fn count(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
-
-/// A receiver on 127.0.0.1 answering the statuses in `script` in turn, then 200.
+/// The testkit's receiver at `/hook` (statuses in `script` in turn, then 200), by URL.
 async fn receiver(script: Vec<u16>) -> (String, Received) {
-    let got = Received::default();
-    let script = Arc::new(Mutex::new(VecDeque::from(script)));
-    let record = got.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, body: Bytes| {
-            let (record, script) = (record.clone(), script.clone());
-            async move {
-                record.0.lock().unwrap().push((headers, body));
-                let code = script.lock().unwrap().pop_front().unwrap_or(200);
-                StatusCode::from_u16(code).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
+    let (port, got) = drawings_testkit::receiver::receiver(script).await;
+    (format!("http://127.0.0.1:{port}/hook"), got)
 }
 
 /// A receiver that accepts connections and never answers.
 async fn black_hole() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    url
+    let (port, _connections) = drawings_testkit::receiver::holding_listener().await;
+    format!("http://127.0.0.1:{port}/hook")
 }
 
 /// A stack whose notices go through a [`CallbackNotifier`] configured by `tune`, allowed to

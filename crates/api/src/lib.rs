@@ -18,6 +18,7 @@ mod labels;
 mod metrics;
 mod openapi;
 mod pages;
+mod payload;
 mod rate_limit;
 mod request_id;
 mod results;
@@ -31,8 +32,10 @@ pub use jobs::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use keys::{ApiKeys, KEY_PREFIX, KeyRecord, KeysError, generate_key, hash_key, valid_client_name};
 pub use labels::MAX_LABEL_BYTES;
 pub use metrics::PrometheusRegistry;
+pub use payload::{LAMBDA_DIRECT_UPLOAD_BYTES, LAMBDA_EVENT_ENVELOPE_BYTES, LAMBDA_PAYLOAD_BYTES};
 pub use rate_limit::RateLimit;
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
+pub use results::{INLINE_RESULT_MAX_BYTES, REDIRECT_TTL};
 
 use axum::http::StatusCode;
 use axum::{Extension, Router};

@@ -2,6 +2,13 @@
 //! it never reaches a store as a key. Another client's job is a 404 too, exactly like a job
 //! that does not exist, so a key cannot even learn which ids are taken. A path segment that
 //! does not even decode (percent-encoded bytes that are not UTF-8) is the same 404.
+//!
+//! A result file bigger than [`INLINE_RESULT_MAX_BYTES`] is answered with a `307` to a
+//! presigned GET, valid [`REDIRECT_TTL`], where the blob store has them (S3): the intake
+//! Lambda's response, like its request, carries about 4.5 MB once base64-encoded, and a file
+//! that big is better fetched from S3 directly anyway. Smaller files, and every file on the
+//! embedded store (which presigns nothing), are served by the API itself, so the web UI, which
+//! reads them with the key in a header, keeps working without CORS on the bucket.
 
 use crate::auth::Caller;
 use crate::error::ErrorBody;
@@ -14,6 +21,16 @@ use axum::response::{IntoResponse, Response};
 use drawings_core::ResultFile;
 use drawings_core::status::{StatusView, retry_after, status_view};
 use drawings_core::{ErrorClass, ErrorCode, Job, JobId, JobStatus};
+use std::time::Duration;
+
+/// The largest result file the API serves itself where the blob store could hand out a
+/// presigned GET instead: the same as the largest request body, since the same 6 MB Lambda
+/// payload, base64-encoded, carries the response.
+pub const INLINE_RESULT_MAX_BYTES: u64 = crate::payload::LAMBDA_DIRECT_UPLOAD_BYTES;
+
+/// How long the presigned GET of a redirect is valid (at most the configured link TTL): a
+/// client follows a redirect at once, so a leaked `Location` is soon worthless.
+pub const REDIRECT_TTL: Duration = Duration::from_secs(300);
 
 /// The path's parameters; a rejection (a segment that is not UTF-8 once decoded) is a 404
 /// like any other id that cannot be a job's.
@@ -83,6 +100,11 @@ pub(crate) async fn status(
             (String = "text/csv"),
             (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
+        (status = 307, description = "On AWS, a file over 4,669,440 bytes: fetch it from `Location`, a \
+            presigned S3 GET valid for 5 minutes (follow the redirect; send no API key there).", headers(
+            ("Location" = String, description = "The presigned GET of the file."),
+            ("Cache-Control" = String, description = "`no-store`: the URL is a credential."),
+        )),
         (status = 404, description = "`NOT_FOUND`: no such job or file, or another client's job.", body = ErrorBody),
         (status = 409, description = "`RESULT_NOT_READY`: the job has not completed.", body = ErrorBody),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
@@ -110,7 +132,19 @@ pub(crate) async fn result_file(
             ),
         ));
     }
-    let body = state.ports.blobs.get(&job.id.files().result(file)).await?;
+    let key = job.id.files().result(file);
+    let blobs = &state.ports.blobs;
+    let size = blobs
+        .head(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("result file"))?
+        .size;
+    if size > INLINE_RESULT_MAX_BYTES
+        && let Some(url) = blobs.presign_get(&key, REDIRECT_TTL.min(state.link_ttl)).await?
+    {
+        return redirect(&url);
+    }
+    let body = blobs.get(&key).await?;
     let content_type = match file {
         ResultFile::ScheduleCsv => "text/csv; charset=utf-8",
         other => other.content_type(),
@@ -122,5 +156,23 @@ pub(crate) async fn result_file(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
+    Ok(response)
+}
+
+/// A `307` to `url`, kept out of caches: the URL is a credential while it is valid.
+fn redirect(url: &str) -> Result<Response, ApiError> {
+    // A presigned URL is plain ASCII; one that is not cannot be handed out.
+    let location = HeaderValue::from_str(url).map_err(|e| {
+        tracing::error!(error = %e, "A presigned URL is not a valid Location.");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error; it has been logged",
+        )
+    })?;
+    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

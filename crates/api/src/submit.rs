@@ -1,7 +1,9 @@
 //! `POST /process-drawing`: a raw `application/pdf` body, multipart with the file in
 //! `drawing_file` (and optional `client_name`, `project_name`), or JSON naming a file already
 //! PUT to a presigned upload (`{"upload_id", "file_name"?, "client_name"?, "project_name"?}`).
-//! Oversized bodies are turned away from their `Content-Length` before they are read.
+//! Oversized bodies are turned away from their `Content-Length` before they are read. On the
+//! intake Lambda a body also meets the platform's ceiling, about 4.45 MiB, and a bigger one is
+//! told to go through `POST /uploads` (see the `payload` module).
 //!
 //! Each form takes an optional `callback_url` (multipart field, JSON field, or the
 //! `X-Callback-Url` header with a raw body): the completion notice goes there once the job
@@ -22,6 +24,7 @@
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::labels::{MAX_LABEL_BYTES, file_name_header, label, text_field};
+use crate::payload::{DirectLimit, discard, read_limited, too_large};
 use crate::{ApiError, AppState};
 use axum::Extension;
 use axum::body::Body;
@@ -29,12 +32,11 @@ use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use drawings_core::callback_url::MAX_CALLBACK_URL_BYTES;
 use drawings_core::intake::{Accepted, Upload};
 use drawings_core::{ErrorCode, JobId, JobStatus};
-use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -148,8 +150,11 @@ pub(crate) struct AcceptedBody {
             client's.", body = ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_CONFLICT`: the key was used with other bytes; \
             `details.job_id` names the first job.", body = ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`, decided from `Content-Length` before the body \
-            is read.", body = ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: over the limit, decided from a `Content-Length` \
+            before the body is read. On AWS a body sent directly is limited to 4,669,440 bytes (what API \
+            Gateway and Lambda carry): over that, the message and `details` \
+            `{\"max_bytes\", \"upload_with\": \"POST /uploads\", \"upload_max_bytes\"}` point to the \
+            presigned upload, which takes files up to the intake's limit.", body = ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: none of the four forms.", body = ErrorBody),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait."))),
@@ -162,15 +167,22 @@ pub(crate) async fn process_drawing(
     request: Request,
 ) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
+    let limit = DirectLimit::of(&request, state.intake.config().max_upload_bytes);
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        && let Err(e) = state.intake.check_declared_size(len)
     {
-        discard(request.into_body()).await;
-        return Err(e.into());
+        let refused = limit
+            .refuse(Some(len))
+            .map(Err)
+            .unwrap_or_else(|| state.intake.check_declared_size(len).map_err(ApiError::from));
+        if let Err(e) = refused {
+            discard(request.into_body()).await;
+            return Err(e);
+        }
     }
+    let request = limit.within_platform(request).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -201,7 +213,8 @@ pub(crate) async fn process_drawing(
     } else if content_type.starts_with("application/pdf") || content_type.starts_with("application/octet-stream") {
         // Checked before the body is read: a refused name costs the client no upload.
         let file_name = file_name_header(&headers)?;
-        let body = read_limited(request.into_body(), state.intake.config().max_upload_bytes as usize).await?;
+        let max = state.intake.config().max_upload_bytes as usize;
+        let body = read_limited(request.into_body(), max, || too_large(max)).await?;
         Upload {
             body,
             file_name,
@@ -237,7 +250,7 @@ fn url_text(text: String) -> Option<String> {
 
 /// Reads a small JSON body; `None` when there is none.
 pub(crate) async fn read_json<T: DeserializeOwned>(body: Body) -> Result<Option<T>, ApiError> {
-    let bytes = read_limited(body, MAX_JSON_BYTES).await?;
+    let bytes = read_limited(body, MAX_JSON_BYTES, || too_large(MAX_JSON_BYTES)).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -248,59 +261,6 @@ pub(crate) async fn read_json<T: DeserializeOwned>(body: Body) -> Result<Option<
             format!("malformed JSON body: {e}"),
         )
     })
-}
-
-/// Reads a body of at most `limit` bytes; past that, drains the rest and answers 413.
-async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let mut buffer = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let data = match frame {
-            Ok(frame) => frame.into_data().unwrap_or_default(),
-            Err(e) if crate::edge::is_timeout(&e) => return Err(crate::edge::body_timed_out()),
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::InvalidRequest,
-                    "the upload was interrupted",
-                ));
-            }
-        };
-        if buffer.len() + data.len() > limit {
-            discard(body).await;
-            return Err(too_large(limit));
-        }
-        buffer.extend_from_slice(&data);
-    }
-    Ok(buffer.freeze())
-}
-
-/// Reads and drops what is left of a rejected body, within bounds, so the client is still
-/// reading when the error answer arrives.
-async fn discard(mut body: Body) {
-    const MAX_BYTES: usize = 1 << 30;
-    let drain = async {
-        let mut seen = 0;
-        while let Some(Ok(frame)) = body.frame().await {
-            seen += frame.data_ref().map_or(0, |d| d.len());
-            if seen > MAX_BYTES {
-                break;
-            }
-        }
-    };
-    if tokio::time::timeout(std::time::Duration::from_secs(30), drain)
-        .await
-        .is_err()
-    {
-        tracing::debug!("Stopped draining a rejected upload after 30 s.");
-    }
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::PayloadTooLarge,
-        format!("the body exceeds the limit of {limit} bytes"),
-    )
 }
 
 /// The answer to a multipart body that could not be read: 413 past the body limit (`limit`

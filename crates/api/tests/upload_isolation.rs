@@ -1,11 +1,11 @@
 //! Presigned uploads between tenants and past the limit, through the router with API keys on
 //! the embedded adapters: an `upload_id` works only for the client it was issued to (another
-//! client gets the `404` of an id never issued), and an upload is never read past the limit,
-//! even when the object is replaced between the intake's size check and its read.
+//! client gets the `404` of an id never issued), and the intake never reads an upload: the
+//! store copies it to the job (past the limit, not at all), and the intake reads only the
+//! first KiB of the job's copy for the `%PDF-` header.
 //!
-//! The blob store is `FsBlobStore` wrapped to presign like S3 (the URL's path is the key), to
-//! record how much the intake read of an upload, and to replace an upload right after its
-//! `head` as a client re-using its PUT URL would.
+//! The blob store is `FsBlobStore` wrapped to presign like S3 (the URL's path is the key) and
+//! to record how much the intake read of an upload and of a job's input.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -16,12 +16,12 @@ use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router_with_auth};
 use drawings_core::Ports;
 use drawings_core::StoreError;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::ports::{BlobMeta, BlobStore, JobQuery};
+use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore, JobQuery};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -29,19 +29,24 @@ const LIMIT: u64 = 4096;
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 const URL_BASE: &str = "https://blobs.test/";
 
-/// `FsBlobStore` with S3-style presigned PUTs, a record of the longest read of an upload, and
-/// an optional replacement written right after the next `head` of an upload.
+/// `FsBlobStore` with S3-style presigned PUTs and a record of the longest read of an upload
+/// and of a job's input.
 struct UploadSpy {
     inner: FsBlobStore,
     longest_upload_read: AtomicU64,
-    replace_after_head: Mutex<Option<Bytes>>,
+    longest_input_read: AtomicU64,
 }
 
 impl UploadSpy {
     fn saw_read(&self, key: &str, body: &Bytes) {
-        if key.starts_with("uploads/") {
-            self.longest_upload_read.fetch_max(body.len() as u64, Ordering::SeqCst);
-        }
+        let longest = if key.starts_with("uploads/") {
+            &self.longest_upload_read
+        } else if key.ends_with("/input.pdf") {
+            &self.longest_input_read
+        } else {
+            return;
+        };
+        longest.fetch_max(body.len() as u64, Ordering::SeqCst);
     }
 }
 
@@ -63,13 +68,13 @@ impl BlobStore for UploadSpy {
         Ok(body)
     }
 
+    /// Inside the store: nothing passes through the caller.
+    async fn copy_at_most(&self, from: &str, to: &str, limit: u64, content_type: &str) -> Result<BlobCopy, StoreError> {
+        self.inner.copy_at_most(from, to, limit, content_type).await
+    }
+
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
-        let meta = self.inner.head(key).await?;
-        let replacement = self.replace_after_head.lock().unwrap().take();
-        if let Some(body) = replacement {
-            self.inner.put(key, body, "application/pdf").await?;
-        }
-        Ok(meta)
+        self.inner.head(key).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -97,7 +102,7 @@ impl Harness {
         let blobs = Arc::new(UploadSpy {
             inner: FsBlobStore::new(dir.path()).unwrap(),
             longest_upload_read: AtomicU64::new(0),
-            replace_after_head: Mutex::new(None),
+            longest_input_read: AtomicU64::new(0),
         });
         let db = Database::open_in_memory().unwrap();
         let ports = Ports {
@@ -202,21 +207,33 @@ async fn another_clients_upload_id_answers_404_like_a_missing_one() {
 }
 
 #[tokio::test]
-async fn an_upload_replaced_after_its_size_check_is_413_and_never_read_past_the_limit() {
+async fn a_submitted_upload_is_copied_in_the_store_and_only_its_header_is_read() {
     let h = Harness::new();
-    let (upload_id, _) = h.upload(&h.acme, PDF).await;
-    // The small PDF passes the size check; a 40 KiB one is PUT right after it, before the read.
+    let pdf = [PDF, &vec![b' '; 3000]].concat();
+    let (upload_id, _) = h.upload(&h.acme, &pdf).await;
+    let (status, body) = h.submit(&h.acme, &upload_id).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(h.blobs.longest_upload_read.load(Ordering::SeqCst), 0);
+    let read = h.blobs.longest_input_read.load(Ordering::SeqCst);
+    assert!(
+        read <= 1024,
+        "the intake read {read} bytes of the job's input; the header is in the first 1024"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_replaced_by_one_over_the_limit_is_413_and_never_read() {
+    let h = Harness::new();
+    let (upload_id, blob_key) = h.upload(&h.acme, PDF).await;
+    // The client PUTs again to the same URL, a file ten times the limit, before submitting.
     let big = Bytes::from([PDF, &vec![b' '; 10 * LIMIT as usize]].concat());
-    *h.blobs.replace_after_head.lock().unwrap() = Some(big);
+    h.ports.blobs.put(&blob_key, big, "application/pdf").await.unwrap();
 
     let (status, body) = h.submit(&h.acme, &upload_id).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE");
-    let read = h.blobs.longest_upload_read.load(Ordering::SeqCst);
-    assert!(
-        read <= LIMIT + 1,
-        "the intake read {read} bytes of an upload; the limit is {LIMIT}"
-    );
+    assert_eq!(h.blobs.longest_upload_read.load(Ordering::SeqCst), 0);
+    assert_eq!(h.blobs.longest_input_read.load(Ordering::SeqCst), 0);
     // Nothing was processed: no job, nothing queued.
     assert_eq!(h.job_count().await, 0);
     let queued = h

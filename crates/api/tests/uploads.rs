@@ -10,7 +10,7 @@ use bytes::Bytes;
 use drawings_api::{AppState, router};
 use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_core::ports::{BlobMeta, BlobStore};
+use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore};
 use drawings_core::{JobId, StoreError};
 use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
 use http_body_util::BodyExt;
@@ -33,6 +33,14 @@ impl BlobStore for PresigningBlobStore {
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
         self.0.get(key).await
+    }
+
+    async fn get_at_most(&self, key: &str, limit: u64) -> Result<Bytes, StoreError> {
+        self.0.get_at_most(key, limit).await
+    }
+
+    async fn copy_at_most(&self, from: &str, to: &str, limit: u64, content_type: &str) -> Result<BlobCopy, StoreError> {
+        self.0.copy_at_most(from, to, limit, content_type).await
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -128,6 +136,23 @@ impl Harness {
     async fn upload_exists(&self, upload_id: &str) -> bool {
         let key = format!("uploads/{upload_id}.pdf");
         self.ports.blobs.head(&key).await.unwrap().is_some()
+    }
+
+    /// Every file under the store's `jobs/` folder.
+    fn job_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self._dir.path().join("jobs"), &mut found);
+        found
     }
 }
 
@@ -340,4 +365,36 @@ async fn idempotency_keys_work_across_json_and_direct_submits() {
     assert_eq!(conflict["error"]["code"], "IDEMPOTENCY_CONFLICT");
     assert_eq!(conflict["error"]["details"]["job_id"], first["job_id"]);
     assert!(h.upload_exists(&other).await);
+}
+
+#[tokio::test]
+async fn a_submitted_upload_is_copied_to_the_job_with_the_sha256_of_its_bytes() {
+    use sha2::{Digest, Sha256};
+    let h = Harness::new(true);
+    let bytes = [PDF, b"% a body of its own\n"].concat();
+    let upload_id = h.upload(&bytes).await;
+    let (status, body) = h
+        .post_json("/process-drawing", json!({"upload_id": upload_id}), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let job_id = JobId::parse(body["job_id"].as_str().unwrap()).unwrap();
+    let job = h.ports.jobs.get(&job_id).await.unwrap();
+    assert_eq!(job.input.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(job.input.bytes, bytes.len() as u64);
+    assert_eq!(h.ports.blobs.get(&job.input.blob_key).await.unwrap(), bytes);
+    assert!(!h.upload_exists(&upload_id).await);
+}
+
+#[tokio::test]
+async fn a_refused_upload_leaves_no_copy_under_jobs() {
+    let h = Harness::new(true);
+    let too_big = [PDF, &vec![b' '; LIMIT as usize]].concat();
+    for bytes in [&b""[..], b"hello, not a pdf", &too_big] {
+        let upload_id = h.upload(bytes).await;
+        let (status, body) = h
+            .post_json("/process-drawing", json!({"upload_id": upload_id}), None)
+            .await;
+        assert!(status.is_client_error(), "{body}");
+        assert_eq!(h.job_files(), Vec::<std::path::PathBuf>::new(), "{body}");
+    }
 }

@@ -4,9 +4,9 @@
 //!
 //! A file too big for the request (API Gateway and Lambda cap payloads at a few MB) comes in
 //! two steps (the `uploads` submodule): [`Intake::start_upload`] hands out a presigned PUT
-//! bound to the client, and [`Intake::submit_uploaded`] reads that blob and runs it through
-//! [`Intake::submit`] like a direct upload, so both paths share every check, the idempotency
-//! handling and job creation.
+//! bound to the client, and [`Intake::submit_uploaded`] copies that blob to the job inside the
+//! blob store (it never passes through the intake) and checks the copy, so both paths share
+//! every check, the idempotency handling and job creation.
 
 use crate::error::{ErrorClass, ErrorCode, StoreError};
 use crate::job::{Job, JobId, JobInput, JobStatus};
@@ -115,6 +115,22 @@ pub struct Intake {
     config: IntakeConfig,
 }
 
+/// How far into a file PDF readers look for the `%PDF-` header, and so how much of an upload
+/// the intake reads to check it.
+pub const PDF_HEADER_WINDOW: usize = 1024;
+
+/// Refuses a file whose first [`PDF_HEADER_WINDOW`] bytes (`head`, or more) hold no `%PDF-`.
+fn check_pdf_header(head: &[u8]) -> Result<(), IntakeError> {
+    let head = &head[..head.len().min(PDF_HEADER_WINDOW)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(IntakeError::rejected(
+            ErrorCode::InvalidPdf,
+            "the file is not a PDF (no %PDF- header)",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether an idempotency key is acceptable: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
 pub fn valid_idempotency_key(key: &str) -> bool {
     (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
@@ -150,14 +166,12 @@ impl Intake {
             return Err(IntakeError::rejected(ErrorCode::EmptyBody, "the request has no file"));
         }
         self.check_declared_size(upload.body.len() as u64)?;
-        // PDF readers accept the header anywhere in the first 1024 bytes.
-        let head = &upload.body[..upload.body.len().min(1024)];
-        if !head.windows(5).any(|w| w == b"%PDF-") {
-            return Err(IntakeError::rejected(
-                ErrorCode::InvalidPdf,
-                "the file is not a PDF (no %PDF- header)",
-            ));
-        }
+        check_pdf_header(&upload.body)?;
+        self.check_request(upload)
+    }
+
+    /// The checks that need none of the file's bytes.
+    fn check_request(&self, upload: &Upload) -> Result<(), IntakeError> {
         if let Some(url) = &upload.callback_url {
             crate::callback_url::check_callback_url(url, self.config.allow_private_callbacks)
                 .map_err(|e| IntakeError::rejected(ErrorCode::InvalidRequest, e.to_string()))?;
@@ -181,23 +195,42 @@ impl Intake {
     /// of the same bytes returns the first job; other bytes are a conflict.
     pub async fn submit(&self, upload: Upload) -> Result<Accepted, IntakeError> {
         self.check(&upload)?;
-        let sha256 = hex::encode(Sha256::digest(&upload.body));
+        let Upload {
+            body,
+            file_name,
+            client_name,
+            project_name,
+            idempotency_key,
+            callback_url,
+        } = upload;
         let id = JobId::generate();
         let input = JobInput {
             blob_key: id.files().input(),
-            sha256,
-            bytes: upload.body.len() as u64,
-            file_name: upload.file_name,
-            client_name: upload.client_name,
-            project_name: upload.project_name,
-            callback_url: upload.callback_url,
+            sha256: hex::encode(Sha256::digest(&body)),
+            bytes: body.len() as u64,
+            file_name,
+            client_name,
+            project_name,
+            callback_url,
         };
-        let blobs = &self.ports.blobs;
-        blobs
-            .put(&input.blob_key, upload.body, "application/pdf")
+        self.ports
+            .blobs
+            .put(&input.blob_key, body, "application/pdf")
             .await
             .map_err(IntakeError::Unavailable)?;
-        let mut job = Job::new(id, input, upload.idempotency_key, Utc::now(), self.config.ttl);
+        self.register(id, input, idempotency_key).await
+    }
+
+    /// Creates and queues the job `id` whose PDF is already stored at `input.blob_key`. With
+    /// an idempotency key, a repeat of the same bytes (by sha256) returns the first job and
+    /// drops the new copy; other bytes are a conflict.
+    async fn register(
+        &self,
+        id: JobId,
+        input: JobInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Accepted, IntakeError> {
+        let mut job = Job::new(id, input, idempotency_key, Utc::now(), self.config.ttl);
         job.cost.requests = crate::cost::RequestCounts::at_intake(&job);
         let created = match self.ports.jobs.create(&job).await {
             Ok(c) => c,
@@ -246,8 +279,14 @@ impl Intake {
     }
 
     async fn discard_blob(&self, job: &Job) {
-        if let Err(e) = self.ports.blobs.delete(&job.input.blob_key).await {
-            warn!(job_id = %job.id, error = %e, "Could not delete an unused upload.");
+        self.discard_input(&job.input.blob_key).await;
+    }
+
+    /// Deletes a job input no job will use; best-effort, as the client's answer does not
+    /// depend on it.
+    async fn discard_input(&self, key: &str) {
+        if let Err(e) = self.ports.blobs.delete(key).await {
+            warn!(key, error = %e, "Could not delete an unused upload.");
         }
     }
 

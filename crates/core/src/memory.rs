@@ -6,10 +6,11 @@
 
 use crate::error::StoreError;
 use crate::job::{Job, JobId};
-use crate::ports::{BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
+use crate::ports::{BlobCopy, BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -245,6 +246,30 @@ impl BlobStore for MemoryBlobStore {
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
         let blobs = self.blobs.lock().expect("blob store lock");
         Ok(blobs.get(key).map(|b| BlobMeta { size: b.len() as u64 }))
+    }
+
+    /// Under one lock, so the copy is of one version of the source.
+    async fn copy_at_most(
+        &self,
+        from: &str,
+        to: &str,
+        limit: u64,
+        _content_type: &str,
+    ) -> Result<BlobCopy, StoreError> {
+        let mut blobs = self.blobs.lock().expect("blob store lock");
+        let body = blobs
+            .get(from)
+            .cloned()
+            .ok_or_else(|| StoreError::not_found(format!("blob {from}")))?;
+        if body.len() as u64 > limit {
+            return Ok(BlobCopy::TooLarge);
+        }
+        let copied = BlobCopy::Copied {
+            size: body.len() as u64,
+            sha256: hex::encode(Sha256::digest(&body)),
+        };
+        blobs.insert(to.to_owned(), body);
+        Ok(copied)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

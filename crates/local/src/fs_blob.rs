@@ -2,16 +2,19 @@
 //!
 //! A put writes a temporary file beside the target, syncs it and renames it over the
 //! target, so a reader sees the old body or the new one and a crash leaves at most a stray
-//! temporary file, never a half-written blob. Keys that could escape the root (`..`,
-//! absolute paths, empty segments) are refused as `Invalid`. The filesystem cannot hold
+//! temporary file, never a half-written blob; a copy (the `copy` module) writes the same
+//! way. Keys that could escape the root (`..`, absolute paths, empty segments) are refused
+//! as `Invalid`. The filesystem cannot hold
 //! both `a` and `a/b` as blobs, which an object store can: such a put is `Invalid` too.
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use drawings_core::StoreError;
-use drawings_core::ports::{BlobMeta, BlobStore};
+use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+
+mod copy;
 
 const BACKEND: &str = "fs";
 /// Temporary files start with this; keys may not, so a temporary file is never a blob.
@@ -204,6 +207,18 @@ impl BlobStore for FsBlobStore {
             Err(e) => Err(io("stat", &path)(e)),
         })
         .await
+    }
+
+    async fn copy_at_most(
+        &self,
+        from: &str,
+        to: &str,
+        limit: u64,
+        _content_type: &str,
+    ) -> Result<BlobCopy, StoreError> {
+        let (source, target) = (self.path_of(from)?, self.path_of(to)?);
+        let key = from.to_owned();
+        Self::blocking(move || copy::copy_at_most(&source, &target, limit, &key)).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

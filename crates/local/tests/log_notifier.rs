@@ -3,35 +3,14 @@
 use drawings_core::ports::Notifier;
 use drawings_local::LogNotifier;
 use drawings_testkit::sample_alert;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn an_alert_is_one_error_line_with_every_field() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = drawings_testkit::logs::capture(tracing::Level::INFO);
     let alert = sample_alert();
     LogNotifier::new().notify(&alert).await.unwrap();
 
-    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let out = logs.text();
     let lines: Vec<_> = out.lines().collect();
     assert_eq!(lines.len(), 1, "{out}");
     let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();

@@ -48,10 +48,11 @@ pub(crate) fn extract_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{self, Placed, assert_near};
     use drawings_core::BBox;
     use drawings_core::ErrorCode;
     use drawings_core::ports::{PageImage, TextRun};
+    use drawings_testkit::fixtures::pdf::{self as fixtures, Placed};
+    use drawings_testkit::text_layer::assert_near;
 
     fn extract(pdf: &[u8], index: u32, options: &RenderOptions) -> ExtractedPage {
         extract_page(pdf, index, options, &OcrSettings::default())

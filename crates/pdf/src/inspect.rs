@@ -169,7 +169,7 @@ fn is_encrypted(document: &PdfDocument<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{self, Placed};
+    use drawings_testkit::fixtures::pdf::{self as fixtures, Placed};
 
     fn limits() -> PdfLimits {
         PdfLimits::default()
@@ -202,7 +202,7 @@ mod tests {
             [(0, 612.0, 792.0, 0), (1, 792.0, 612.0, 90), (2, 1728.0, 2592.0, 270)]
         );
         assert_eq!(inspection.pdf_version.as_deref(), Some("1.7"));
-        assert_eq!(inspection.producer.as_deref(), Some("drawings-pdf tests"));
+        assert_eq!(inspection.producer.as_deref(), Some(fixtures::PRODUCER));
         assert!(inspection.warnings.is_empty(), "{:?}", inspection.warnings);
     }
 

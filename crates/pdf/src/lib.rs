@@ -22,9 +22,6 @@ mod text;
 mod tiles;
 mod upright;
 
-#[cfg(test)]
-mod fixtures;
-
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
 pub use isolate::{
     Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main,
@@ -75,8 +72,8 @@ impl PdfEngine for PdfiumEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures;
     use drawings_core::ErrorCode;
+    use drawings_testkit::corpus;
 
     #[test]
     fn engine_is_send_and_sync_for_spawn_blocking() {
@@ -87,11 +84,11 @@ mod tests {
 
     #[test]
     fn encrypted_corpus_files_are_encrypted_pdf_or_accepted() {
-        let Some(dir) = fixtures::corpus_dir("encrypted_corpus_files_are_encrypted_pdf_or_accepted") else {
+        let Some(dir) = corpus::dir("encrypted_corpus_files_are_encrypted_pdf_or_accepted") else {
             return;
         };
         let engine = PdfiumEngine::new();
-        let files = fixtures::corpus_files(&dir, "encrypted");
+        let files = corpus::files(&dir, "encrypted");
         assert!(!files.is_empty(), "the corpus lists encrypted files");
         let mut rejected = 0;
         for path in &files {
@@ -112,24 +109,23 @@ mod tests {
 
     #[test]
     fn a_known_user_password_corpus_file_is_encrypted_pdf() {
-        let Some(dir) = fixtures::corpus_dir("a_known_user_password_corpus_file_is_encrypted_pdf") else {
+        let Some(path) = corpus::file(
+            "a_known_user_password_corpus_file_is_encrypted_pdf",
+            "qpdf__qpdf/qpdf/qtest/qpdf/enc-R3,V2,U=view,O=master.pdf",
+        ) else {
             return;
         };
-        let path = dir.join("qpdf__qpdf/qpdf/qtest/qpdf/enc-R3,V2,U=view,O=master.pdf");
-        let Ok(pdf) = std::fs::read(&path) else {
-            eprintln!("SKIP: {} is not in this corpus", path.display());
-            return;
-        };
+        let pdf = std::fs::read(&path).unwrap();
         let error = PdfiumEngine::new().inspect(&pdf, &PdfLimits::default()).unwrap_err();
         assert_eq!(error.code, ErrorCode::EncryptedPdf, "{error}");
     }
 
     #[test]
     fn malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking() {
-        let Some(dir) = fixtures::corpus_dir("malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking") else {
+        let Some(dir) = corpus::dir("malformed_corpus_files_give_ok_or_a_pdf_error_without_panicking") else {
             return;
         };
-        let files = fixtures::corpus_files(&dir, "malformed");
+        let files = corpus::files(&dir, "malformed");
         assert!(!files.is_empty(), "the corpus lists malformed files");
         let engine = PdfiumEngine::new();
         let options = RenderOptions {

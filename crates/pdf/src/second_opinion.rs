@@ -110,7 +110,7 @@ fn producer(document: &Document) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures;
+    use drawings_testkit::fixtures::pdf as fixtures;
 
     #[test]
     fn rotation_is_normalised_like_pdfium() {
@@ -137,7 +137,7 @@ mod tests {
         let pdf = fixtures::sized_pages_pdf(&[([0.0, 0.0, 612.0, 792.0], 0), ([0.0, 0.0, 612.0, 792.0], -90)]);
         let opinion = lopdf_opinion(&pdf).unwrap();
         assert_eq!(opinion.rotations, [0, 270]);
-        assert_eq!(opinion.producer.as_deref(), Some("drawings-pdf tests"));
+        assert_eq!(opinion.producer.as_deref(), Some(fixtures::PRODUCER));
         assert_eq!(opinion.xref_repair, None);
     }
 

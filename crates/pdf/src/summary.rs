@@ -222,9 +222,9 @@ impl ImageCensus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{self, PageSpec, Placed, PlacedCodes, PlacedImage};
     use crate::text::page_text;
     use drawings_core::ErrorCode;
+    use drawings_testkit::fixtures::pdf::{self as fixtures, PageSpec, Placed, PlacedCodes, PlacedImage};
 
     const LETTER: [f32; 4] = [0.0, 0.0, 612.0, 792.0];
 

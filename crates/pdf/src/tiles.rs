@@ -172,7 +172,7 @@ mod tests {
         };
         crate::extract::extract_page(pdf, index, options, &ocr)
     }
-    use lopdf::{Document, Object, Stream, dictionary};
+    use drawings_testkit::fixtures::pdf::{LETTER, PageSpec, pages_pdf};
 
     /// A Letter page with `/Rotate rotation` and filled squares `(x, y, side, rgb)` in user
     /// space.
@@ -181,23 +181,10 @@ mod tests {
             .iter()
             .map(|(x, y, side, [r, g, b])| format!("{r} {g} {b} rg {x} {y} {side} {side} re f\n"))
             .collect();
-        let mut document = Document::with_version("1.7");
-        let pages_id = document.new_object_id();
-        let content_id = document.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-        let page_id = document.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-            "Rotate" => rotation,
-            "Contents" => content_id,
-        });
-        let pages = dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 };
-        document.objects.insert(pages_id, Object::Dictionary(pages));
-        let catalog_id = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-        document.trailer.set("Root", catalog_id);
-        let mut bytes = Vec::new();
-        document.save_to(&mut bytes).expect("lopdf saves");
-        bytes
+        pages_pdf(&[PageSpec {
+            raw: &content,
+            ..PageSpec::new(LETTER, rotation, &[])
+        }])
     }
 
     /// Width, height, bytes a pixel and pixels of a PNG.
@@ -385,7 +372,7 @@ mod tests {
     #[test]
     fn max_total_pixels_lowers_the_tile_dpi() {
         // 24 x 36 in at 150 DPI would be 3600 x 5400 px.
-        let pdf = crate::fixtures::sized_pages_pdf(&[([0.0, 0.0, 1728.0, 2592.0], 0)]);
+        let pdf = drawings_testkit::fixtures::pdf::sized_pages_pdf(&[([0.0, 0.0, 1728.0, 2592.0], 0)]);
         let page = extract_page(&pdf, 0, &with_tiles(150.0, 1_000_000, 1024, 64, 4_000_000)).expect("extract");
         let dpi = page.tiles[0].dpi;
         assert!(

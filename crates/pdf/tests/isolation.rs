@@ -162,11 +162,12 @@ fn a_render_beyond_the_memory_cap_fails_with_resource_limit_and_the_next_call_wo
 
 #[test]
 fn hostile_corpus_files_end_within_the_limit_with_a_result_or_a_code() {
-    let dir = root().join("../shared/corpus/itext__itextpdf");
-    if !dir.exists() {
-        eprintln!("skipping: {} is absent", dir.display());
+    let Some(corpus) =
+        drawings_testkit::corpus::dir("hostile_corpus_files_end_within_the_limit_with_a_result_or_a_code")
+    else {
         return;
-    }
+    };
+    let dir = corpus.join("itext__itextpdf");
     let mut files = Vec::new();
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {

@@ -8,8 +8,7 @@ use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, OcrSettings, WorkerComman
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::image_only_pdf;
+use drawings_testkit::fixtures::pdf::image_only_pdf;
 
 fn worker(ocr: &OcrSettings, limits: IsolationLimits) -> IsolatedPdfEngine {
     let command = WorkerCommand {
@@ -135,20 +134,11 @@ printf '5\t1\t1\t1\t1\t1\t100\t100\t200\t40\t95\tstarted\n'"#,
 
 #[test]
 fn corpus_scans_are_read_through_the_worker_within_the_page_limits() {
-    let corpus = PathBuf::from("/work/shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.tsv")) else {
-        eprintln!("SKIP: {} is absent", corpus.display());
+    let Some(corpus) = drawings_testkit::corpus::dir("corpus_scans_are_read_through_the_worker_within_the_page_limits")
+    else {
         return;
     };
-    let scans: Vec<PathBuf> = manifest
-        .lines()
-        .filter_map(|line| {
-            let mut columns = line.split('\t');
-            let path = columns.next()?;
-            (columns.next()? == "scan").then(|| corpus.join(path))
-        })
-        .filter(|path| path.is_file())
-        .collect();
+    let scans = drawings_testkit::corpus::files(&corpus, "scan");
     assert!(!scans.is_empty(), "the corpus lists scans");
     // The service's defaults: a page gets 60 s and 2 GiB, OCR included.
     let engine = worker(&OcrSettings::default(), IsolationLimits::default());

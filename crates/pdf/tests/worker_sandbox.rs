@@ -10,8 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod common;
-use common::image_only_pdf;
+use drawings_testkit::fixtures::pdf::image_only_pdf;
 
 /// The service's secrets, as a deployment's environment holds them.
 const SECRETS: [(&str, &str); 4] = [

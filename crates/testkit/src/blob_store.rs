@@ -1,13 +1,14 @@
 //! Conformance suite for [`BlobStore`].
 //!
-//! Writes about 6 MB under one fresh prefix (`conformance/{random}/`) and deletes every key
+//! Writes about 7 MB under one fresh prefix (`conformance/{random}/`) and deletes every key
 //! it wrote before returning; a failing run may leave keys under that prefix. It never
 //! touches keys outside it, so a shared bucket or directory is fine.
 
 use crate::fixtures::unique;
 use bytes::Bytes;
-use drawings_core::ports::{BlobMeta, BlobStore};
+use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore};
 use drawings_core::{ErrorClass, StoreError};
+use sha2::{Digest, Sha256};
 
 /// Runs every check against `store`.
 pub async fn blob_store_conformance(store: &dyn BlobStore) {
@@ -18,6 +19,8 @@ pub async fn blob_store_conformance(store: &dyn BlobStore) {
     nested_keys_work(store, &prefix).await;
     large_bodies_round_trip(store, &prefix).await;
     bounded_reads_stop_at_the_limit(store, &prefix).await;
+    copies_stay_within_the_limit_and_report_what_they_wrote(store, &prefix).await;
+    presigned_links_are_urls_or_none(store, &prefix).await;
 }
 
 fn class_of<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> ErrorClass {
@@ -185,5 +188,115 @@ async fn bounded_reads_stop_at_the_limit(store: &dyn BlobStore, prefix: &str) {
             ErrorClass::NotFound,
             "get_at_most({limit}) of a missing key must be NotFound"
         );
+    }
+}
+
+async fn copies_stay_within_the_limit_and_report_what_they_wrote(store: &dyn BlobStore, prefix: &str) {
+    let source = format!("{prefix}/uploads/source.pdf");
+    let body: Bytes = (0..300 * 1024u32).map(|i| (i % 239) as u8).collect::<Vec<u8>>().into();
+    let size = body.len() as u64;
+    let sha256 = hex::encode(Sha256::digest(&body));
+    store
+        .put(&source, body.clone(), "application/pdf")
+        .await
+        .expect("put the source");
+
+    // Into a nested key, over a blob already there: the copy replaces it.
+    let target = format!("{prefix}/jobs/copied/input.pdf");
+    store
+        .put(&target, Bytes::from_static(b"an older, other body"), "application/pdf")
+        .await
+        .expect("put the old target");
+    for limit in [size, size + 1, u64::MAX] {
+        let copied = store
+            .copy_at_most(&source, &target, limit, "application/pdf")
+            .await
+            .expect("copy_at_most within the limit");
+        assert_eq!(
+            copied,
+            BlobCopy::Copied {
+                size,
+                sha256: sha256.clone()
+            },
+            "copy_at_most({limit}) must report the size and sha256 of the bytes it wrote"
+        );
+        let got = store.get(&target).await.expect("get the copy");
+        assert!(
+            got == body,
+            "the copy must hold the source's bytes (got {} bytes)",
+            got.len()
+        );
+    }
+    let left = store.get(&source).await.expect("get the source after copying");
+    assert!(left == body, "a copy must leave its source as it was");
+
+    // One byte over: refused, nothing written, the source untouched.
+    let refused = format!("{prefix}/jobs/refused/input.pdf");
+    for limit in [0, 1, size - 1] {
+        let outcome = store
+            .copy_at_most(&source, &refused, limit, "application/pdf")
+            .await
+            .expect("copy_at_most over the limit");
+        assert_eq!(outcome, BlobCopy::TooLarge, "copy_at_most({limit}) of {size} bytes");
+        assert_eq!(
+            store.head(&refused).await.expect("head"),
+            None,
+            "a refused copy must write nothing"
+        );
+    }
+
+    // An empty blob copies within a limit of 0.
+    let empty = format!("{prefix}/uploads/empty.pdf");
+    store
+        .put(&empty, Bytes::new(), "application/pdf")
+        .await
+        .expect("put empty");
+    let empty_copy = format!("{prefix}/jobs/empty/input.pdf");
+    let copied = store
+        .copy_at_most(&empty, &empty_copy, 0, "application/pdf")
+        .await
+        .expect("copy an empty blob");
+    assert_eq!(
+        copied,
+        BlobCopy::Copied {
+            size: 0,
+            sha256: hex::encode(Sha256::digest(b"")),
+        }
+    );
+    assert_eq!(store.head(&empty_copy).await.expect("head"), Some(BlobMeta { size: 0 }));
+
+    // A missing source: NotFound, and nothing at the target.
+    let missing = format!("{prefix}/uploads/never-written.pdf");
+    let lost = format!("{prefix}/jobs/lost/input.pdf");
+    let class = class_of(
+        store.copy_at_most(&missing, &lost, 1024, "application/pdf").await,
+        "copy_at_most of a missing key",
+    );
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "copy_at_most of a missing key must be NotFound"
+    );
+    assert_eq!(store.head(&lost).await.expect("head"), None);
+
+    for key in [&source, &target, &empty, &empty_copy] {
+        store.delete(key).await.expect("delete");
+    }
+}
+
+async fn presigned_links_are_urls_or_none(store: &dyn BlobStore, prefix: &str) {
+    let key = format!("{prefix}/presigned.pdf");
+    let ttl = std::time::Duration::from_secs(300);
+    let links = [
+        ("presign_get", store.presign_get(&key, ttl).await),
+        ("presign_put", store.presign_put(&key, ttl).await),
+    ];
+    for (what, link) in links {
+        if let Some(url) = link.unwrap_or_else(|e| panic!("{what} of a valid key and TTL: {e}")) {
+            assert!(
+                url.starts_with("https://") || url.starts_with("http://"),
+                "{what} must be an absolute http(s) URL: {url}"
+            );
+        }
     }
 }

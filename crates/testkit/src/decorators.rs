@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use drawings_core::StoreError;
-use drawings_core::ports::{Alert, AnalyzeError, Analyzer, BlobMeta, BlobStore, Notifier, PageAnalysis, PageInput};
+use drawings_core::ports::{
+    Alert, AnalyzeError, Analyzer, BlobCopy, BlobMeta, BlobStore, Notifier, PageAnalysis, PageInput,
+};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -123,6 +125,17 @@ impl<B: BlobStore> BlobStore for FailingBlobStore<B> {
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.inner.delete(key).await
+    }
+
+    /// A copy is a `get` of its source and a `put` of its target for the faults.
+    async fn copy_at_most(&self, from: &str, to: &str, limit: u64, content_type: &str) -> Result<BlobCopy, StoreError> {
+        if self.should_fail(BlobOp::Get, from) {
+            return Err(Self::fault(from));
+        }
+        if self.should_fail(BlobOp::Put, to) {
+            return Err(Self::fault(to));
+        }
+        self.inner.copy_at_most(from, to, limit, content_type).await
     }
 
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {

@@ -1,5 +1,6 @@
 //! Minimal domain values for tests. Every call returns fresh ids and keys, so fixtures can
-//! be used against a shared backend without colliding with another run.
+//! be used against a shared backend without colliding with another run. PDFs are built in
+//! the submodules: [`pdf`] (the one writer) and [`drawings`] (whole synthetic drawings).
 
 use chrono::{Duration, Utc};
 use drawings_core::ports::Alert;
@@ -96,3 +97,4 @@ pub fn sample_alert() -> Alert {
 
 /// Synthetic PDF drawings and their expected components (`fixtures/` of the workspace).
 pub mod drawings;
+pub mod pdf;

@@ -5,7 +5,12 @@
 //!   adapter's tests run the
 //!   same suite, which is what keeps the embedded and the AWS adapters behaviourally
 //!   identical. The suites panic with a message naming the broken rule.
-//! - Small fixtures ([`fixtures`]) for tests that need a job or an alert.
+//! - Small fixtures ([`fixtures`]) for tests that need a job or an alert, and the
+//!   workspace's one PDF writer ([`fixtures::pdf`], with the synthetic drawings of
+//!   [`fixtures::drawings`] on top).
+//! - Hand-written text layers ([`text_layer`]) for analyzers, and captured log lines
+//!   ([`logs`]) for components whose output is a log.
+//! - Webhook receivers on 127.0.0.1 ([`receiver`]) for the completion-notice tests.
 //! - A fake Gemini API server ([`fake_gemini`]) for the Gemini client's and the end-to-end tests.
 //! - A moto server per test ([`moto::MotoServer`]) for the AWS adapters' and functions' tests.
 //! - The shared corpus ([`corpus`]), and the policy for what tests need from outside the
@@ -23,8 +28,11 @@ pub mod fake_gemini;
 pub mod fixtures;
 pub mod job_queue;
 pub mod job_store;
+pub mod logs;
 pub mod moto;
 pub mod notifier;
+pub mod receiver;
+pub mod text_layer;
 
 pub use analyzer::analyzer_conformance;
 pub use blob_store::blob_store_conformance;

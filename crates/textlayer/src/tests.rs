@@ -2,14 +2,11 @@
 
 use super::*;
 use drawings_core::ports::{Analyzer, PageInput, TextRun};
-use drawings_core::{BBox, ComponentType, Usage};
+use drawings_core::{ComponentType, Usage};
 
-pub(crate) fn run(text: &str, x0: f32, y0: f32, x1: f32, y1: f32) -> TextRun {
-    TextRun {
-        text: text.into(),
-        bbox: BBox { x0, y0, x1, y1 },
-    }
-}
+/// A run whose box is corner to corner: the testkit's, so every crate's tests build runs
+/// alike.
+pub(crate) use drawings_testkit::text_layer::run;
 
 pub(crate) fn page(runs: Vec<TextRun>) -> PageText {
     PageText {

@@ -211,12 +211,8 @@ pub(crate) fn lines(words: &[Word]) -> Vec<Vec<usize>> {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn run(text: &str, x0: f32, y0: f32, x1: f32, y1: f32) -> TextRun {
-        TextRun {
-            text: text.into(),
-            bbox: BBox { x0, y0, x1, y1 },
-        }
-    }
+    /// A run whose box is corner to corner (the testkit's, shared by the modules' tests).
+    pub(crate) use drawings_testkit::text_layer::run;
 
     #[test]
     fn a_run_with_spaces_splits_into_words_sharing_its_box_by_character() {

@@ -18,6 +18,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 #[derive(Debug, Deserialize)]
 struct Truth {
     file: String,
@@ -39,11 +41,6 @@ const DRAWING_FLOORS: &[(&str, f64, f64)] = &[
     ("matt-rhc-doc4-door-schedule", 0.95, 0.95),
     ("symbolfind-lily-hall", 0.25, 0.20),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    root.join("MANIFEST.tsv").is_file().then_some(root)
-}
 
 fn read_document(pdf: &[u8], name: &str) -> Schedule {
     let engine = PdfiumEngine::new();
@@ -74,15 +71,7 @@ fn read_document(pdf: &[u8], name: &str) -> Schedule {
                     );
                 }
             }
-            PageAnalysis {
-                page,
-                components: reading.components,
-                warnings: reading.warnings,
-                legend: reading.legend,
-                undefined_tags: reading.undefined_tags,
-                analyzer: "text-layer".into(),
-                ..PageAnalysis::default()
-            }
+            common::analysis(page, reading)
         })
         .collect();
     Schedule::build(&analyses)
@@ -97,8 +86,8 @@ struct Tally {
 
 #[test]
 fn the_default_analyzer_reads_real_drawings_at_or_above_its_floors() {
-    let Some(root) = corpus() else {
-        eprintln!("skipped: ../shared/corpus is absent, so no real drawing was read");
+    let Some(root) = drawings_testkit::corpus::dir("the_default_analyzer_reads_real_drawings_at_or_above_its_floors")
+    else {
         return;
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/truth");

@@ -95,15 +95,13 @@ fn every_id_style_tag_of_the_single_sheet_is_found_and_nothing_else() {
 
 #[test]
 fn precision_and_recall_on_the_real_drawing_are_reported() {
-    let path = workspace()
-        .join("../shared/corpus/7-central__security-design-assistant/tests/fixtures/pdfs/103P3-E34-QCI-40098_Ver1.pdf");
-    let Ok(pdf) = std::fs::read(&path) else {
-        eprintln!(
-            "skipped: {} is absent (the shared corpus is not on this machine)",
-            path.display()
-        );
+    let Some(path) = drawings_testkit::corpus::file(
+        "precision_and_recall_on_the_real_drawing_are_reported",
+        "7-central__security-design-assistant/tests/fixtures/pdfs/103P3-E34-QCI-40098_Ver1.pdf",
+    ) else {
         return;
     };
+    let pdf = std::fs::read(&path).unwrap();
     // The legend and the plan of this drawing: access points A B2 001..020, cameras
     // C B2 001..009, all on its one page.
     let access = (1..=20).map(|n| {

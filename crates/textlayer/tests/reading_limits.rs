@@ -4,8 +4,9 @@
 //! runtime and abandons it on failure, so a reading that does not stop fails the test at once
 //! instead of holding it until the reading ends.
 
-use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText, TextRun, TextSource};
-use drawings_core::{BBox, ErrorClass, ErrorCode};
+use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PageText};
+use drawings_core::{ErrorClass, ErrorCode};
+use drawings_testkit::text_layer::{label, sheet};
 use drawings_textlayer::{ReadingLimits, TagSchemes, TextLayerAnalyzer, read_page, read_page_within};
 use std::time::{Duration, Instant};
 
@@ -15,34 +16,15 @@ const HOSTILE_COPIES: usize = 80_000;
 /// page, and a shared two-core machine's hiccups.
 const SLACK: Duration = Duration::from_secs(2);
 
-fn run(text: &str, x: f32, y: f32) -> TextRun {
-    let width = 3.6 * text.chars().count() as f32;
-    TextRun {
-        text: text.into(),
-        bbox: BBox {
-            x0: x,
-            y0: y,
-            x1: x + width,
-            y1: y + 6.0,
-        },
-    }
-}
-
-fn sheet(page: u32, runs: Vec<TextRun>) -> PageText {
-    PageText {
-        page,
-        width_pt: 3024.0,
-        height_pt: 2160.0,
-        runs,
-        source: TextSource::Pdf,
-        ..PageText::default()
-    }
-}
-
 /// The review's page: one equipment code printed `HOSTILE_COPIES` times at one spot, so each
 /// copy is every other copy's neighbour.
 fn stacked_equipment_codes(page: u32) -> PageText {
-    sheet(page, (0..HOSTILE_COPIES).map(|_| run("SRA", 400.0, 300.0)).collect())
+    sheet(
+        page,
+        (0..HOSTILE_COPIES)
+            .map(|_| label("SRA", 400.0, 300.0, 6.0, false))
+            .collect(),
+    )
 }
 
 fn input(text: PageText) -> PageInput {
@@ -127,7 +109,15 @@ fn a_page_of_80k_copies_of_one_equipment_code_ends_within_its_time_limit_or_fail
 fn a_page_with_more_words_than_the_cap_fails_with_page_too_complex_without_being_read() {
     let max_words = 1_000;
     let spread = |words: usize| {
-        let runs = (0..words).map(|n| run("SRA", 10.0 + 20.0 * (n % 100) as f32, 10.0 + 10.0 * (n / 100) as f32));
+        let runs = (0..words).map(|n| {
+            label(
+                "SRA",
+                10.0 + 20.0 * (n % 100) as f32,
+                10.0 + 10.0 * (n / 100) as f32,
+                6.0,
+                false,
+            )
+        });
         sheet(1, runs.collect())
     };
     let within = limits(Duration::from_secs(60), max_words, 1);
@@ -138,7 +128,10 @@ fn a_page_with_more_words_than_the_cap_fails_with_page_too_complex_without_being
     );
     assert!(error.to_string().contains("Page 2 holds 1001 words"), "{error}");
     // Words are counted as the reader splits runs, so one run of many words counts them all.
-    let one_run = sheet(1, vec![run(&vec!["SRA"; max_words + 1].join(" "), 10.0, 10.0)]);
+    let one_run = sheet(
+        1,
+        vec![label(&vec!["SRA"; max_words + 1].join(" "), 10.0, 10.0, 6.0, false)],
+    );
     assert!(read_page_within(&one_run, &TagSchemes::default(), &within).is_err());
     // At the cap the page is read, as without limits.
     let at_cap = spread(max_words);

@@ -3,65 +3,18 @@
 //! tags, a title block), each read through the public [`read_page`] and merged as the
 //! schedule stage merges pages. The expected counts are known by construction.
 
-use drawings_core::ports::{PageAnalysis, PageText, TextRun, TextSource};
+use drawings_core::ComponentType;
+use drawings_core::ports::{PageAnalysis, PageText, TextRun};
 use drawings_core::schedule::Schedule;
-use drawings_core::{BBox, ComponentType};
+use drawings_testkit::text_layer::{label, line, sheet};
 use drawings_textlayer::{TagSchemes, read_page};
 
-/// A run of `text` in `size` pt text whose left end is at (`x`, `y`), upright or turned a
-/// quarter (then the box is tall: the engine reports a rotated word's box on the upright page).
-fn label(text: &str, x: f32, y: f32, size: f32, rotated: bool) -> TextRun {
-    let long = 0.6 * size * text.chars().count() as f32;
-    let (w, h) = if rotated { (size, long) } else { (long, size) };
-    TextRun {
-        text: text.into(),
-        bbox: BBox {
-            x0: x,
-            y0: y,
-            x1: x + w,
-            y1: y + h,
-        },
-    }
-}
-
-/// A line of words starting at (`x`, `y`), a space apart.
-fn line(words: &str, x: f32, y: f32, size: f32) -> Vec<TextRun> {
-    let mut out = Vec::new();
-    let mut at = x;
-    for w in words.split(' ') {
-        let r = label(w, at, y, size, false);
-        at = r.bbox.x1 + 0.4 * size;
-        out.push(r);
-    }
-    out
-}
-
-fn sheet(page: u32, runs: Vec<TextRun>) -> PageText {
-    PageText {
-        page,
-        width_pt: 3024.0,
-        height_pt: 2160.0,
-        runs,
-        source: TextSource::Pdf,
-        ..PageText::default()
-    }
-}
+mod common;
 
 fn schedule(pages: &[PageText]) -> Schedule {
     let analyses: Vec<PageAnalysis> = pages
         .iter()
-        .map(|text| {
-            let r = read_page(text, &TagSchemes::default());
-            PageAnalysis {
-                page: text.page,
-                components: r.components,
-                warnings: r.warnings,
-                legend: r.legend,
-                undefined_tags: r.undefined_tags,
-                analyzer: "text-layer".into(),
-                ..PageAnalysis::default()
-            }
-        })
+        .map(|text| common::analysis(text.page, read_page(text, &TagSchemes::default())))
         .collect();
     Schedule::build(&analyses)
 }

@@ -7,33 +7,11 @@ mod common;
 use common::{blobs, completed_job};
 use drawings_core::ports::CompletionNotifier;
 use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The JSON log lines of `notifier` announcing a failed job whose callback is `url`.
 async fn logs_of_a_notice_to(url: String, allow_private: bool) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = drawings_testkit::logs::capture(tracing::Level::DEBUG);
 
     let (blobs, _dir) = blobs();
     let config = CallbackConfig {
@@ -47,7 +25,7 @@ async fn logs_of_a_notice_to(url: String, allow_private: bool) -> String {
     let mut job = completed_job(&url);
     job.status = drawings_core::JobStatus::Failed;
     notifier.job_finished(&job).await;
-    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    logs.text()
 }
 
 #[tokio::test]

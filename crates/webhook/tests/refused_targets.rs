@@ -8,8 +8,9 @@ mod common;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::post;
-use common::{FixedDns, blobs, completed_job, counting_listener, receiver, serve};
+use common::{FixedDns, blobs, completed_job};
 use drawings_core::ports::CompletionNotifier;
+use drawings_testkit::receiver::{holding_listener, receiver, serve};
 use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode, Outcomes};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -27,7 +28,7 @@ fn config(allow_private: bool) -> CallbackConfig {
 
 #[tokio::test]
 async fn a_name_resolving_to_loopback_gets_no_connection_without_the_local_development_setting() {
-    let (port, connections) = counting_listener().await;
+    let (port, connections) = holding_listener().await;
     let dns = FixedDns::new(&["127.0.0.1"]);
     let (blobs, _dir) = blobs();
     let notifier = CallbackNotifier::with_lookup(config(false), blobs, dns.clone()).unwrap();
@@ -74,7 +75,7 @@ async fn a_name_whose_every_answer_is_internal_is_refused_in_any_form() {
 
 #[tokio::test]
 async fn ip_literal_and_plain_http_targets_are_refused_before_any_connection() {
-    let (port, connections) = counting_listener().await;
+    let (port, connections) = holding_listener().await;
     let (blobs, _dir) = blobs();
     let notifier = CallbackNotifier::new(config(false), blobs).unwrap();
     let urls = [
@@ -106,7 +107,7 @@ async fn with_the_local_development_setting_a_loopback_receiver_gets_the_notice(
 
 #[tokio::test]
 async fn a_redirect_is_not_followed_and_ends_the_delivery() {
-    let (elsewhere, connections) = counting_listener().await;
+    let (elsewhere, connections) = holding_listener().await;
     let location = format!("http://127.0.0.1:{elsewhere}/hook");
     let app = Router::new().route(
         "/hook",

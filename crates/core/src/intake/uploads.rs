@@ -1,5 +1,14 @@
 //! Presigned uploads: [`Intake::start_upload`] hands out a presigned PUT, and
-//! [`Intake::submit_uploaded`] reads what was PUT and submits it like a direct upload.
+//! [`Intake::submit_uploaded`] copies what was PUT to the job and submits it like a direct
+//! upload.
+//!
+//! The submit never holds the file: the blob store copies it to the job's own `input.pdf`
+//! ([`BlobStore::copy_at_most`]: S3 `CopyObject`, a file-to-file copy on the embedded store)
+//! and reports the copy's size and SHA-256 (on S3, computed by S3 as it writes). A 100 MB
+//! drawing then costs the intake a few requests, not a download and an upload inside API
+//! Gateway's 30 s. The cheap checks run on the job's copy: its size, and its first 1 KiB for
+//! the `%PDF-` header (a ranged read); whatever needs the PDF opened is the `validation`
+//! stage's, as for a direct upload.
 //!
 //! Two things an upload id must not let a client do:
 //! - **Use another client's upload.** The id is bound to the client it was issued to by the
@@ -8,15 +17,19 @@
 //!   id is simply not there and answers the same `NOT_FOUND` as an id never issued: it does not
 //!   even reveal that the id exists. With authentication off there are no clients and no
 //!   owner: the key is `uploads/{id}.pdf`, which no authenticated client's lookup reaches.
-//! - **Make the intake read more than the limit.** A presigned PUT cannot carry a size cap (the
-//!   SDK has no presigned POST with `content-length-range`), so the object can be any size,
-//!   and it can be replaced while the URL is valid, also between the size check and the read.
-//!   The size is checked (`head`) before any read, and the read then stops one byte past the
-//!   limit ([`crate::ports::BlobStore::get_at_most`]), so whatever is there by then costs at
-//!   most the limit and a longer body is refused all the same.
+//! - **Make the intake take in more than the limit, or a file other than the one checked.** A
+//!   presigned PUT cannot carry a size cap (the SDK has no presigned POST with
+//!   `content-length-range`), so the object can be any size, and it can be replaced while the
+//!   URL is valid. The copy refuses a source over the limit without copying it (S3: only if the
+//!   object is still the one whose size was checked), and every check runs on the job's copy,
+//!   which no URL can write: the bytes checked, hashed and processed are the same.
+//!
+//! [`BlobStore::copy_at_most`]: crate::ports::BlobStore::copy_at_most
 
-use super::{Accepted, Intake, IntakeError, Upload};
+use super::{Accepted, Intake, IntakeError, PDF_HEADER_WINDOW, Upload, check_pdf_header};
 use crate::error::{ErrorClass, ErrorCode};
+use crate::job::{JobId, JobInput};
+use crate::ports::BlobCopy;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -121,9 +134,9 @@ impl Intake {
     }
 
     /// Submits a file the client `owner` PUT to a presigned upload URL: an id issued to
-    /// another client is not found. `upload` carries the metadata and the idempotency key;
-    /// its body is replaced by the uploaded bytes, which then go through [`Intake::submit`]
-    /// exactly like a direct upload.
+    /// another client is not found. `upload` carries the metadata and the idempotency key (its
+    /// body is ignored); the file gets the checks, idempotency handling and job creation of
+    /// [`Intake::submit`].
     ///
     /// The bytes are copied to the job's own `input.pdf` rather than referenced: the upload
     /// URL stays writable until it expires, and the job's input must never change under its
@@ -138,45 +151,78 @@ impl Intake {
         let id = UploadId::parse(upload_id).ok_or_else(|| {
             IntakeError::rejected(ErrorCode::InvalidRequest, "upload_id must be 32 lowercase hex digits")
         })?;
-        // A request that cannot succeed is turned away before the upload is read.
-        Self::check_idempotency_key(upload.idempotency_key.as_deref())?;
+        // A request that cannot succeed is turned away before anything is copied.
+        self.check_request(&upload)?;
         let key = id.blob_key(owner);
-        let missing = || {
-            IntakeError::rejected(
-                ErrorCode::NotFound,
-                "upload not found; PUT the file to upload_url first",
-            )
-        };
-        // Size first, so an oversized upload is refused without a read.
-        let size = self
+        let job_id = JobId::generate();
+        let input_key = job_id.files().input();
+        let max = self.config.max_upload_bytes;
+        let copied = self
             .ports
             .blobs
-            .head(&key)
-            .await
-            .map_err(IntakeError::Unavailable)?
-            .ok_or_else(missing)?
-            .size;
-        self.check_declared_size(size)?;
-        // The URL is still writable: the object may have been replaced since the `head`. One
-        // byte past the limit tells a body over it, without holding more than that in memory.
-        let max = self.config.max_upload_bytes;
-        let body = match self.ports.blobs.get_at_most(&key, max.saturating_add(1)).await {
-            Ok(body) => body,
-            Err(e) if e.class() == ErrorClass::NotFound => return Err(missing()),
+            .copy_at_most(&key, &input_key, max, "application/pdf")
+            .await;
+        let (bytes, sha256) = match copied {
+            Ok(BlobCopy::Copied { size, sha256 }) => (size, sha256),
+            Ok(BlobCopy::TooLarge) => {
+                return Err(IntakeError::rejected(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the uploaded file exceeds the limit of {max} bytes"),
+                ));
+            }
+            Err(e) if e.class() == ErrorClass::NotFound => {
+                return Err(IntakeError::rejected(
+                    ErrorCode::NotFound,
+                    "upload not found; PUT the file to upload_url first",
+                ));
+            }
             Err(e) => return Err(IntakeError::Unavailable(e)),
         };
-        if body.len() as u64 > max {
-            return Err(IntakeError::rejected(
-                ErrorCode::PayloadTooLarge,
-                format!("the uploaded file exceeds the limit of {max} bytes"),
-            ));
+        if let Err(e) = self.check_copy(&input_key, bytes).await {
+            self.discard_input(&input_key).await;
+            return Err(e);
         }
-        let accepted = self.submit(Upload { body, ..upload }).await?;
+        let Upload {
+            file_name,
+            client_name,
+            project_name,
+            idempotency_key,
+            callback_url,
+            ..
+        } = upload;
+        let input = JobInput {
+            blob_key: input_key,
+            sha256,
+            bytes,
+            file_name,
+            client_name,
+            project_name,
+            callback_url,
+        };
+        let accepted = self.register(job_id, input, idempotency_key).await?;
         info!(job_id = %accepted.job.id, upload_id = %id, replayed = accepted.replayed, "Upload submitted.");
         if let Err(e) = self.ports.blobs.delete(&key).await {
             warn!(upload_id = %id, error = %e, "Could not delete a submitted upload.");
         }
         Ok(accepted)
+    }
+
+    /// A direct upload's cheap checks on the job's copy of an upload: not empty, and the
+    /// `%PDF-` header in its first bytes, read with a ranged read of those bytes only.
+    async fn check_copy(&self, key: &str, bytes: u64) -> Result<(), IntakeError> {
+        if bytes == 0 {
+            return Err(IntakeError::rejected(
+                ErrorCode::EmptyBody,
+                "the uploaded file is empty",
+            ));
+        }
+        let head = self
+            .ports
+            .blobs
+            .get_at_most(key, PDF_HEADER_WINDOW as u64)
+            .await
+            .map_err(IntakeError::Unavailable)?;
+        check_pdf_header(&head)
     }
 }
 

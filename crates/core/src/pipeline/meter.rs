@@ -9,7 +9,7 @@ use crate::cost::{CostSettings, Measured, RequestCounts};
 use crate::error::StoreError;
 use crate::job::{Job, JobId};
 use crate::ports::Ports;
-use crate::ports::{BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
+use crate::ports::{BlobCopy, BlobMeta, BlobStore, Created, Delivery, JobQuery, JobQueue, JobStore, QueueMessage};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -226,6 +226,13 @@ impl BlobStore for CountingBlobs {
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
         bump(&self.1.blob_get, 1);
         self.0.head(key).await
+    }
+
+    /// A `HeadObject` and a `CopyObject` (billed as a PUT) on S3.
+    async fn copy_at_most(&self, from: &str, to: &str, limit: u64, content_type: &str) -> Result<BlobCopy, StoreError> {
+        bump(&self.1.blob_get, 1);
+        bump(&self.1.blob_put, 1);
+        self.0.copy_at_most(from, to, limit, content_type).await
     }
 
     /// Free on S3.

@@ -12,7 +12,7 @@ mod queue;
 mod store;
 
 pub use analyzer::{AnalyzeError, Analyzer, LegendEntry, PageAnalysis, PageInput, TagLabel};
-pub use blob::{BlobMeta, BlobStore};
+pub use blob::{BlobCopy, BlobMeta, BlobStore};
 pub use metrics::{Metric, MetricKind, MetricUnit, Metrics, NoMetrics};
 pub use notice::{CompletionNotifier, NoNotices, event_name};
 pub use notifier::{Alert, Notifier};

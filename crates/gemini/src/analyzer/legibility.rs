@@ -164,18 +164,10 @@ pub fn plan(text: &PageText, image: Option<&[u8]>, tiles: &[TileManifestEntry]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drawings_core::BBox;
 
+    /// A run `w` × `h` pt whose top-left corner is at (`x`, `y`).
     fn run(text: &str, x: f32, y: f32, w: f32, h: f32) -> TextRun {
-        TextRun {
-            text: text.into(),
-            bbox: BBox {
-                x0: x,
-                y0: y,
-                x1: x + w,
-                y1: y + h,
-            },
-        }
+        drawings_testkit::text_layer::run(text, x, y, x + w, y + h)
     }
 
     /// A 42 × 30 in sheet whose runs are `size_pt` text (loose boxes 1.15 em tall).

@@ -12,4 +12,5 @@ mod completes;
 mod duplicate;
 mod event_source;
 mod harness;
+mod large_files;
 mod poison;

@@ -1,15 +1,15 @@
 //! OCR through the in-process engine: a page that is only a picture of text reads back as
 //! words where the text was drawn; without a working Tesseract the page has no runs and
 //! says so, and never fails or hangs. Scans are made here by rendering a text PDF with
-//! PDFium and wrapping the pixels as the only content of a new PDF.
+//! PDFium and wrapping the pixels as the only content of a new PDF (the testkit's writer).
 
 use super::*;
 use crate::PdfiumEngine;
-use crate::fixtures::{self, Placed, assert_near};
 use crate::open::{load_page, open_document};
 use drawings_core::BBox;
 use drawings_core::ports::{PdfEngine, TextRun};
-use lopdf::{Document, Object, Stream, dictionary};
+use drawings_testkit::fixtures::pdf::{self as fixtures, PageSpec, Placed, PlacedImage};
+use drawings_testkit::text_layer::assert_near;
 use std::path::Path;
 
 const LETTER: (f32, f32) = (612.0, 792.0);
@@ -31,63 +31,26 @@ fn scan_of(pdf: &[u8], dpi: f32, stamp: Option<&str>) -> Vec<u8> {
     let mut render = render_pixels(&page, size).unwrap();
     let gray = to_gray(&mut render.data, render.channels).to_vec();
 
-    let mut scan = Document::with_version("1.7");
-    let mut image = Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Image",
-            "Width" => i64::from(size.width_px), "Height" => i64::from(size.height_px),
-            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
-        },
-        gray,
-    );
-    image.compress().unwrap();
-    let image_id = scan.add_object(image);
-    let mut content = format!("q {width_pt} 0 0 {height_pt} 0 0 cm /Scan Do Q\n");
-    if let Some(stamp) = stamp {
-        content.push_str(&format!("BT /F1 6 Tf 10 10 Td ({stamp}) Tj ET\n"));
-    }
-    save_one_page(scan, (width_pt, height_pt), content, Some(image_id))
+    let media_box = [0.0, 0.0, width_pt, height_pt];
+    let stamp: Vec<Placed> = stamp
+        .map(|text| Placed::new(text, 10.0, 10.0, 6.0))
+        .into_iter()
+        .collect();
+    fixtures::pages_pdf(&[PageSpec {
+        images: &[PlacedImage::gray(media_box, size.width_px, size.height_px, gray)],
+        ..PageSpec::new(media_box, 0, &stamp)
+    }])
 }
 
 /// A Letter page of `marks` small filled squares, as line work draws a sheet, and `text`.
 fn line_work_pdf(marks: usize, text: &str) -> Vec<u8> {
-    let mut content: String = (0..marks)
+    let content: String = (0..marks)
         .map(|mark| format!("{} {} 2 2 re f\n", 36 + (mark % 250) * 2, 36 + (mark / 250) * 4))
         .collect();
-    content.push_str(&format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET\n"));
-    save_one_page(Document::with_version("1.7"), LETTER, content, None)
-}
-
-/// `document` with one page of `content`, Helvetica as `/F1` and the image as `/Scan`.
-fn save_one_page(
-    mut document: Document,
-    (width_pt, height_pt): (f32, f32),
-    content: String,
-    image: Option<lopdf::ObjectId>,
-) -> Vec<u8> {
-    let pages_id = document.new_object_id();
-    let font_id = document.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-    });
-    let mut xobjects = lopdf::Dictionary::new();
-    if let Some(image) = image {
-        xobjects.set("Scan", image);
-    }
-    let content = document.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-    let page_id = document.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-        "MediaBox" => vec![0.into(), 0.into(), Object::Real(width_pt), Object::Real(height_pt)],
-        "Resources" => dictionary! { "XObject" => xobjects, "Font" => dictionary! { "F1" => font_id } },
-    });
-    document.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
-    );
-    let catalog = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    document.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    document.save_to(&mut bytes).unwrap();
-    bytes
+    fixtures::pages_pdf(&[PageSpec {
+        raw: &content,
+        ..PageSpec::new(fixtures::LETTER, 0, &[Placed::new(text, 72.0, 700.0, 12.0)])
+    }])
 }
 
 /// A Letter sheet with a few labels, as a 200 dpi scan.

@@ -1,0 +1,179 @@
+//! `GET /results/{job_id}/{file}` through the router on the embedded adapters: a file over
+//! `INLINE_RESULT_MAX_BYTES` is a `307` to a short-lived presigned GET where the blob store
+//! presigns (as S3 does; the wrapper here presigns like it, the URL's path being the key),
+//! and is served by the API itself everywhere else; a smaller one is always served inline.
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use bytes::Bytes;
+use drawings_api::{AppState, INLINE_RESULT_MAX_BYTES, REDIRECT_TTL, router};
+use drawings_core::intake::{Intake, IntakeConfig, Upload};
+use drawings_core::ports::{BlobMeta, BlobStore};
+use drawings_core::{Job, JobStatus, Ports, ResultFile, Stage, StoreError};
+use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+const URL_BASE: &str = "https://blobs.test/";
+
+/// `FsBlobStore` with S3-style presigned GETs.
+struct PresigningBlobStore(FsBlobStore);
+
+#[async_trait]
+impl BlobStore for PresigningBlobStore {
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StoreError> {
+        self.0.put(key, body, content_type).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        self.0.get(key).await
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
+        self.0.head(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+
+    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
+        Ok(Some(format!("{URL_BASE}{key}?X-Amz-Expires={}", ttl.as_secs())))
+    }
+}
+
+struct Harness {
+    app: Router,
+    ports: Ports,
+    job: Job,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// The API with one completed job; `presign`: the blob store hands out presigned GETs.
+    async fn new(presign: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FsBlobStore::new(dir.path()).unwrap();
+        let blobs: Arc<dyn BlobStore> = if presign {
+            Arc::new(PresigningBlobStore(fs))
+        } else {
+            Arc::new(fs)
+        };
+        let db = Database::open_in_memory().unwrap();
+        let ports = Ports {
+            jobs: Arc::new(SqliteJobStore::new(db.clone())),
+            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
+            blobs,
+            alerts: Arc::new(LogNotifier::new()),
+            callbacks: Arc::new(drawings_core::ports::NoNotices),
+        };
+        let intake = Arc::new(Intake::new(ports.clone(), IntakeConfig::default()));
+        let upload = Upload {
+            body: Bytes::from_static(PDF),
+            ..Upload::default()
+        };
+        let mut job = intake.submit(upload).await.unwrap().job;
+        job.status = JobStatus::Completed;
+        job.current_stage = None;
+        job.stages_completed = Stage::ALL.to_vec();
+        ports.jobs.update(&job).await.unwrap();
+        let state = AppState {
+            intake,
+            ports: ports.clone(),
+            link_ttl: Duration::from_secs(3600),
+            metrics: None,
+        };
+        Harness {
+            app: router(state),
+            ports,
+            job,
+            _dir: dir,
+        }
+    }
+
+    /// Stores `body` as the job's `file`.
+    async fn put_result(&self, file: ResultFile, body: Vec<u8>) {
+        let key = self.job.id.files().result(file);
+        self.ports
+            .blobs
+            .put(&key, body.into(), file.content_type())
+            .await
+            .unwrap();
+    }
+
+    async fn get(&self, file: ResultFile) -> (StatusCode, HeaderMap, Bytes) {
+        let uri = format!("/results/{}/{}", self.job.id, file.name());
+        let response = self
+            .app
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (
+            status,
+            headers,
+            response.into_body().collect().await.unwrap().to_bytes(),
+        )
+    }
+}
+
+/// A file of `size` bytes with a pattern, so a truncated or shifted body cannot pass.
+fn file_of(size: u64) -> Vec<u8> {
+    (0..size).map(|i| (i % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn a_result_over_the_inline_limit_redirects_307_to_a_presigned_get_valid_five_minutes() {
+    let h = Harness::new(true).await;
+    h.put_result(ResultFile::ScheduleXlsx, file_of(INLINE_RESULT_MAX_BYTES + 1))
+        .await;
+    let (status, headers, body) = h.get(ResultFile::ScheduleXlsx).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(REDIRECT_TTL, Duration::from_secs(300));
+    let key = h.job.id.files().result(ResultFile::ScheduleXlsx);
+    assert_eq!(headers[header::LOCATION], format!("{URL_BASE}{key}?X-Amz-Expires=300"));
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(body.is_empty(), "a redirect carries none of the file");
+}
+
+#[tokio::test]
+async fn a_result_within_the_inline_limit_is_served_by_the_api_even_where_the_store_presigns() {
+    let h = Harness::new(true).await;
+    let csv = b"id,type\nSD-1,smoke detector\n".to_vec();
+    h.put_result(ResultFile::ScheduleCsv, csv.clone()).await;
+    let (status, headers, body) = h.get(ResultFile::ScheduleCsv).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, csv);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"schedule.csv\""
+    );
+}
+
+#[tokio::test]
+async fn the_embedded_store_serves_a_large_result_itself() {
+    let h = Harness::new(false).await;
+    let big = file_of(INLINE_RESULT_MAX_BYTES + 1);
+    h.put_result(ResultFile::ScheduleXlsx, big.clone()).await;
+    let (status, _, body) = h.get(ResultFile::ScheduleXlsx).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body == big, "the whole file, unchanged (got {} bytes)", body.len());
+}
+
+#[tokio::test]
+async fn a_missing_result_file_is_404_not_a_redirect() {
+    let h = Harness::new(true).await;
+    let (status, headers, body) = h.get(ResultFile::Components).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers.get(header::LOCATION).is_none());
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
