@@ -12,9 +12,15 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// The guarded maps. No code here panics while holding a lock, so a poisoned one only means a
+/// caller's thread died; its data is whole, and the other callers go on instead of panicking.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Job records by id, with idempotency keys and versioned writes.
 #[derive(Debug, Default)]
@@ -30,13 +36,13 @@ impl MemoryJobStore {
 
     /// The stored job, read without going through the port.
     pub fn peek(&self, id: &JobId) -> Option<Job> {
-        self.jobs.lock().expect("job store lock").get(id).cloned()
+        locked(&self.jobs).get(id).cloned()
     }
 
     /// Stores `job` as it is, version included, replacing any job with its id: for tests that
     /// set up a state no sequence of writes through the port would reach quickly.
     pub fn insert(&self, job: Job) {
-        self.jobs.lock().expect("job store lock").insert(job.id.clone(), job);
+        locked(&self.jobs).insert(job.id.clone(), job);
     }
 }
 
@@ -47,7 +53,7 @@ impl JobStore for MemoryJobStore {
     }
 
     async fn create(&self, job: &Job) -> Result<Created, StoreError> {
-        let mut jobs = self.jobs.lock().expect("job store lock");
+        let mut jobs = locked(&self.jobs);
         if let Some(key) = &job.idempotency_key
             && let Some(existing) = jobs.values().find(|j| j.idempotency_key.as_ref() == Some(key))
         {
@@ -61,7 +67,7 @@ impl JobStore for MemoryJobStore {
     }
 
     async fn update(&self, job: &Job) -> Result<Job, StoreError> {
-        let mut jobs = self.jobs.lock().expect("job store lock");
+        let mut jobs = locked(&self.jobs);
         let stored = jobs
             .get_mut(&job.id)
             .ok_or_else(|| StoreError::not_found(format!("job {}", job.id)))?;
@@ -76,7 +82,7 @@ impl JobStore for MemoryJobStore {
     }
 
     async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
-        let jobs = self.jobs.lock().expect("job store lock");
+        let jobs = locked(&self.jobs);
         let mut found: Vec<Job> = jobs.values().filter(|j| query.matches(j)).cloned().collect();
         found.sort_by_key(|j| std::cmp::Reverse(j.created_at));
         if query.limit > 0 {
@@ -120,7 +126,7 @@ impl MemoryJobQueue {
 
     /// Messages on the queue, hidden or not.
     pub fn len(&self) -> usize {
-        self.messages.lock().expect("queue lock").len()
+        locked(&self.messages).len()
     }
 
     /// Whether the queue holds no message at all.
@@ -130,7 +136,7 @@ impl MemoryJobQueue {
 
     fn take_visible(&self, max: u32, visibility: Duration) -> Vec<Delivery> {
         let now = Instant::now();
-        let mut messages = self.messages.lock().expect("queue lock");
+        let mut messages = locked(&self.messages);
         let mut out = Vec::new();
         let mut index = 0;
         while index < messages.len() && out.len() < max as usize {
@@ -144,7 +150,7 @@ impl MemoryJobQueue {
                 let mut moved = messages.remove(index);
                 moved.visible_at = now;
                 moved.receipt = None;
-                dead.messages.lock().expect("queue lock").push(moved);
+                locked(&dead.messages).push(moved);
                 continue;
             }
             let m = &mut messages[index];
@@ -170,7 +176,7 @@ impl JobQueue for MemoryJobQueue {
     async fn send(&self, message: &QueueMessage, delay: Duration) -> Result<String, StoreError> {
         let body = serde_json::to_string(message).map_err(|e| StoreError::permanent("memory", e))?;
         let id = uuid::Uuid::new_v4().to_string();
-        self.messages.lock().expect("queue lock").push(Message {
+        locked(&self.messages).push(Message {
             id: id.clone(),
             body,
             sent_at: Utc::now(),
@@ -193,13 +199,13 @@ impl JobQueue for MemoryJobQueue {
     }
 
     async fn delete(&self, receipt: &str) -> Result<(), StoreError> {
-        let mut messages = self.messages.lock().expect("queue lock");
+        let mut messages = locked(&self.messages);
         messages.retain(|m| m.receipt.as_deref() != Some(receipt));
         Ok(())
     }
 
     async fn set_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), StoreError> {
-        let mut messages = self.messages.lock().expect("queue lock");
+        let mut messages = locked(&self.messages);
         match messages.iter_mut().find(|m| m.receipt.as_deref() == Some(receipt)) {
             Some(m) => {
                 m.visible_at = Instant::now() + timeout;
@@ -224,19 +230,19 @@ impl MemoryBlobStore {
 
     /// Every key stored, in order.
     pub fn keys(&self) -> Vec<String> {
-        self.blobs.lock().expect("blob store lock").keys().cloned().collect()
+        locked(&self.blobs).keys().cloned().collect()
     }
 }
 
 #[async_trait]
 impl BlobStore for MemoryBlobStore {
     async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StoreError> {
-        self.blobs.lock().expect("blob store lock").insert(key.to_owned(), body);
+        locked(&self.blobs).insert(key.to_owned(), body);
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
-        let blobs = self.blobs.lock().expect("blob store lock");
+        let blobs = locked(&self.blobs);
         blobs
             .get(key)
             .cloned()
@@ -244,7 +250,7 @@ impl BlobStore for MemoryBlobStore {
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
-        let blobs = self.blobs.lock().expect("blob store lock");
+        let blobs = locked(&self.blobs);
         Ok(blobs.get(key).map(|b| BlobMeta { size: b.len() as u64 }))
     }
 
@@ -256,7 +262,7 @@ impl BlobStore for MemoryBlobStore {
         limit: u64,
         _content_type: &str,
     ) -> Result<BlobCopy, StoreError> {
-        let mut blobs = self.blobs.lock().expect("blob store lock");
+        let mut blobs = locked(&self.blobs);
         let body = blobs
             .get(from)
             .cloned()
@@ -273,7 +279,7 @@ impl BlobStore for MemoryBlobStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.blobs.lock().expect("blob store lock").remove(key);
+        locked(&self.blobs).remove(key);
         Ok(())
     }
 }
