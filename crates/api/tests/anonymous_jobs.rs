@@ -3,6 +3,8 @@
 //! `drawings keys create`). A `client_name` in an open form makes no owner, and an open
 //! caller's `Idempotency-Key` lives apart from every client's, so it cannot pre-claim one.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -10,7 +12,7 @@ use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth}
 use drawings_core::JobId;
 use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -31,14 +33,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
         let state = AppState {
             intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
             ports: ports.clone(),

@@ -2,6 +2,8 @@
 //! but `GET /health` needs a key, a client sees only its own jobs (another's are 404, as if
 //! they did not exist), lists only its own, and a key past its burst gets 429.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -10,7 +12,7 @@ use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth}
 use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::{JobId, JobStatus};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::sync::Arc;
@@ -39,14 +41,7 @@ impl Harness {
     /// The API behind `auth` (`router` itself when it is off).
     fn with_auth(auth: Auth, acme: String, beta: String) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
         let state = AppState {
             intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
             ports: ports.clone(),

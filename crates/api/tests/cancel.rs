@@ -2,6 +2,8 @@
 //! router on the embedded adapters. No worker runs: submitted jobs stay queued until the test
 //! moves them.
 
+mod common;
+
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
@@ -11,7 +13,7 @@ use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{Job, JobId, JobStatus};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -41,14 +43,10 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
         let notices = Arc::new(Notices::default());
         let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
             callbacks: notices.clone(),
+            ..common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()))
         };
         let state = AppState {
             intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),

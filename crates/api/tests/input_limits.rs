@@ -3,13 +3,15 @@
 //! `client_name` or a `project_name` longer than 256 bytes is a `400 INVALID_REQUEST` naming
 //! the field, never stored and echoed in every status, listing and notice; 256 bytes pass.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use drawings_api::{AppState, router};
 use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -28,14 +30,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
         let state = AppState {
             intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
             ports: ports.clone(),

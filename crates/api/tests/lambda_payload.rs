@@ -5,6 +5,8 @@
 //! at it, the whole event fits Lambda's 6 MB even with the most headers API Gateway passes;
 //! `drawings serve` (no Lambda context) keeps the intake's own limit.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -12,7 +14,7 @@ use base64::Engine;
 use drawings_api::{AppState, LAMBDA_DIRECT_UPLOAD_BYTES, LAMBDA_PAYLOAD_BYTES, router};
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::{JobId, Ports};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -34,14 +36,7 @@ impl Harness {
     /// limiting uploads to `max_upload_bytes`.
     fn new(max_upload_bytes: u64) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
         let config = IntakeConfig {
             max_upload_bytes,
             ..IntakeConfig::default()

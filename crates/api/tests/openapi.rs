@@ -7,6 +7,8 @@
 
 mod schema;
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -14,7 +16,7 @@ use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth}
 use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::{ErrorCode, JobError, JobId, JobStatus, Stage};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use schema::{resolve, validate};
 use serde_json::{Value, json};
@@ -50,14 +52,7 @@ struct Harness {
 impl Harness {
     fn new(with_keys: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path()).unwrap()),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
         let state = AppState {
             intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
             ports: ports.clone(),

@@ -3,6 +3,8 @@
 //! presigns (as S3 does; the wrapper here presigns like it, the URL's path being the key),
 //! and is served by the API itself everywhere else; a smaller one is always served inline.
 
+mod common;
+
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
@@ -12,7 +14,7 @@ use drawings_api::{AppState, INLINE_RESULT_MAX_BYTES, REDIRECT_TTL, router};
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::ports::{BlobMeta, BlobStore};
 use drawings_core::{Job, JobStatus, Ports, ResultFile, Stage, StoreError};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::sync::Arc;
@@ -65,14 +67,7 @@ impl Harness {
         } else {
             Arc::new(fs)
         };
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs,
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(blobs);
         let intake = Arc::new(Intake::new(ports.clone(), IntakeConfig::default()));
         let upload = Upload {
             body: Bytes::from_static(PDF),

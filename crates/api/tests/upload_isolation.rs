@@ -7,6 +7,8 @@
 //! The blob store is `FsBlobStore` wrapped to presign like S3 (the URL's path is the key) and
 //! to record how much the intake read of an upload and of a job's input.
 
+mod common;
+
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
@@ -17,7 +19,7 @@ use drawings_core::Ports;
 use drawings_core::StoreError;
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore, JobQuery};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -104,14 +106,7 @@ impl Harness {
             longest_upload_read: AtomicU64::new(0),
             longest_input_read: AtomicU64::new(0),
         });
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: blobs.clone(),
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(blobs.clone());
         let config = IntakeConfig {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()

@@ -2,6 +2,8 @@
 //! `{"upload_id"}`, on the embedded adapters. The blob store is `FsBlobStore`, wrapped to
 //! presign like S3 does; the test plays the client's PUT by writing to the URL's key.
 
+mod common;
+
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
@@ -12,7 +14,7 @@ use drawings_core::Ports;
 use drawings_core::intake::{Intake, IntakeConfig};
 use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore};
 use drawings_core::{JobId, StoreError};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -76,14 +78,7 @@ impl Harness {
         } else {
             Arc::new(fs)
         };
-        let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs,
-            alerts: Arc::new(LogNotifier::new()),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
-        };
+        let ports = common::ports(blobs);
         let config = IntakeConfig {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()
