@@ -8,16 +8,15 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
+use drawings_api::{ApiKeys, Auth, RateLimit, router, router_with_auth};
 use drawings_core::JobId;
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
@@ -34,12 +33,7 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, IntakeConfig::default());
         let mut keys = ApiKeys::new();
         let acme = keys.create("acme", chrono::Utc::now()).unwrap();
         Harness {

@@ -8,9 +8,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use bytes::Bytes;
-use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
+use drawings_api::{ApiKeys, Auth, RateLimit, router, router_with_auth};
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::{JobId, JobStatus};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
@@ -42,12 +42,7 @@ impl Harness {
     fn with_auth(auth: Auth, acme: String, beta: String) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, IntakeConfig::default());
         let app = if auth.is_on() {
             router_with_auth(state, auth)
         } else {

@@ -8,16 +8,15 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use drawings_api::{AppState, router};
+use drawings_api::router;
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::ports::CompletionNotifier;
 use drawings_core::{Job, JobId, JobStatus};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tower::ServiceExt;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
@@ -48,12 +47,7 @@ impl Harness {
             callbacks: notices.clone(),
             ..common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()))
         };
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, IntakeConfig::default());
         Harness {
             app: router(state),
             ports,

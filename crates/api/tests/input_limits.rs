@@ -8,14 +8,13 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use drawings_api::{AppState, router};
+use drawings_api::router;
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
@@ -31,12 +30,7 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, IntakeConfig::default());
         Harness {
             app: router(state),
             ports,

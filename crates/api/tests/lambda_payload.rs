@@ -11,14 +11,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
-use drawings_api::{AppState, LAMBDA_DIRECT_UPLOAD_BYTES, LAMBDA_PAYLOAD_BYTES, router};
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_api::{LAMBDA_DIRECT_UPLOAD_BYTES, LAMBDA_PAYLOAD_BYTES, router};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::{JobId, Ports};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 /// API Gateway's cap on the request line and header values together.
@@ -41,12 +40,7 @@ impl Harness {
             max_upload_bytes,
             ..IntakeConfig::default()
         };
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), config)),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, config);
         Harness {
             app: router(state),
             ports,

@@ -12,9 +12,9 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router, router_with_auth};
+use drawings_api::{ApiKeys, Auth, RateLimit, router, router_with_auth};
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::{ErrorCode, JobError, JobId, JobStatus, Stage};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
@@ -22,7 +22,6 @@ use schema::{resolve, validate};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
@@ -53,12 +52,7 @@ impl Harness {
     fn new(with_keys: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports = common::ports(Arc::new(FsBlobStore::new(dir.path()).unwrap()));
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), IntakeConfig::default())),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, IntakeConfig::default());
         let (app, key) = if with_keys {
             let mut keys = ApiKeys::new();
             let key = keys.create("acme", chrono::Utc::now()).unwrap();

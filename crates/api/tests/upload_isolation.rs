@@ -14,10 +14,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use bytes::Bytes;
-use drawings_api::{ApiKeys, AppState, Auth, RateLimit, router_with_auth};
+use drawings_api::{ApiKeys, Auth, RateLimit, router_with_auth};
 use drawings_core::Ports;
 use drawings_core::StoreError;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore, JobQuery};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
@@ -111,12 +111,7 @@ impl Harness {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()
         };
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), config)),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, config);
         let mut keys = ApiKeys::new();
         let acme = keys.create("acme", chrono::Utc::now()).unwrap();
         let beta = keys.create("beta", chrono::Utc::now()).unwrap();

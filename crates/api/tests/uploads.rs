@@ -9,9 +9,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use bytes::Bytes;
-use drawings_api::{AppState, router};
+use drawings_api::router;
 use drawings_core::Ports;
-use drawings_core::intake::{Intake, IntakeConfig};
+use drawings_core::intake::IntakeConfig;
 use drawings_core::ports::{BlobCopy, BlobMeta, BlobStore};
 use drawings_core::{JobId, StoreError};
 use drawings_local::FsBlobStore;
@@ -83,12 +83,7 @@ impl Harness {
             max_upload_bytes: LIMIT,
             ..IntakeConfig::default()
         };
-        let state = AppState {
-            intake: Arc::new(Intake::new(ports.clone(), config)),
-            ports: ports.clone(),
-            link_ttl: Duration::from_secs(3600),
-            metrics: None,
-        };
+        let state = common::state(&ports, config);
         Harness {
             app: router(state),
             ports,
