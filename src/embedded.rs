@@ -1,20 +1,18 @@
 //! Assembles the embedded stack (SQLite job store and queue, blob directory, log alerts,
 //! PDFium, the configured analyzer) from the configuration.
 
-use crate::config::{AnalyzerKind, Config};
+use crate::config::Config;
 use anyhow::{Context, Result};
 use drawings_api::PrometheusRegistry;
 use drawings_core::Ports;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::Processor;
-use drawings_core::ports::{Analyzer, CompletionNotifier, JobQueue, NoNotices, PdfEngine};
-use drawings_gemini::{GeminiAnalyzer, GeminiClient};
+use drawings_core::ports::{CompletionNotifier, JobQueue, NoNotices, PdfEngine};
 use drawings_local::sweeper::Sweeper;
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
 use drawings_local::{Database, FsBlobStore, LogNotifier, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
-use drawings_pdf::{IsolatedPdfEngine, PdfiumEngine, WorkerCommand};
-use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
+use drawings_settings::Host;
 use drawings_webhook::{CallbackConfig, CallbackNotifier};
 use std::path::Path;
 use std::sync::Arc;
@@ -33,22 +31,10 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
 
 /// The PDF engine: PDFium in worker processes under the configured limits (this binary,
-/// re-run as `pdf-worker`, which also runs OCR), or in-process when isolation is off.
+/// re-run as `pdf-worker`, which also runs OCR), or in-process when isolation is off; the
+/// same assembly as the processor function's.
 pub fn pdf_engine(config: &Config) -> Result<Arc<dyn PdfEngine>> {
-    if let Some(path) = &config.pdfium_lib {
-        drawings_pdf::use_library(path.clone());
-    }
-    let Some(limits) = config.isolation else {
-        return Ok(Arc::new(PdfiumEngine::with_ocr(config.ocr.clone())));
-    };
-    let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
-    if let Some(path) = &config.pdfium_lib {
-        command
-            .args
-            .extend(["--pdfium-lib".to_owned(), path.display().to_string()]);
-    }
-    command.args.extend(config.ocr.to_args());
-    Ok(Arc::new(IsolatedPdfEngine::new(command, limits)))
+    Ok(config.pdf_engine(PDF_WORKER_SUBCOMMAND)?)
 }
 
 /// The services of one embedded instance.
@@ -91,32 +77,16 @@ impl EmbeddedStack {
     pub fn open(config: &Config, data_dir: &Path) -> Result<EmbeddedStack> {
         let (mut ports, dead_letters) = Self::open_stores(data_dir)?;
         ports.callbacks = completion_notices(config, &ports)?;
-        let schemes = match &config.tag_schemes {
-            Some(path) => {
-                TagSchemes::from_json_file(path).with_context(|| format!("reading tag schemes {}", path.display()))?
-            }
-            None => TagSchemes::default(),
-        };
-        let text_layer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::new(schemes).with_limits(config.page_analysis));
-        let (analyzer, reference) = match config.analyzer {
-            AnalyzerKind::TextLayer => (text_layer.clone(), Some(text_layer)),
-            AnalyzerKind::Gemini => {
-                let gemini = config
-                    .gemini
-                    .clone()
-                    .context("DRAWINGS_ANALYZER=gemini needs GEMINI_API_KEY")?;
-                let client = GeminiClient::new(gemini).context("building the Gemini client")?;
-                (
-                    Arc::new(GeminiAnalyzer::new(client)) as Arc<dyn Analyzer>,
-                    Some(text_layer),
-                )
-            }
-        };
-        // Tiles only help an analyzer that reads page images (DRAWINGS_RENDER_TILES=auto).
-        let pipeline = config.pipeline_for(analyzer.needs_image());
+        // The same assembly as the processor function's: without GEMINI_API_KEY the text
+        // layer runs, and the log says why.
+        let assembled = config.processor(
+            ports.clone(),
+            &Host::Embedded,
+            pdf_engine(config)?,
+            config.gemini_key_from_env(),
+        )?;
         let metrics = Arc::new(PrometheusRegistry::new());
-        let processor = Processor::new(ports.clone(), pdf_engine(config)?, analyzer, reference, pipeline)
-            .with_metrics(metrics.clone());
+        let processor = assembled.processor.with_metrics(metrics.clone());
         Ok(EmbeddedStack {
             intake: Arc::new(Intake::new(ports.clone(), config.intake.clone())),
             ports,

@@ -79,3 +79,25 @@ fn process_of_an_encrypted_pdf_fails_with_its_code() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn process_with_gemini_named_and_no_key_runs_the_text_layer_and_says_why() {
+    let out = tempfile::tempdir().unwrap();
+    let output = drawings()
+        .env("DRAWINGS_ANALYZER", "gemini")
+        .arg("process")
+        .arg(fixture("security-plan.pdf"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr: {stderr}");
+    assert!(
+        stderr.contains("text layer instead of Gemini") && stderr.contains("GEMINI_API_KEY is not set"),
+        "stderr: {stderr}"
+    );
+    let components: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("components.json")).unwrap()).unwrap();
+    assert_eq!(component_ids(&components), expected_ids("security-plan.pdf"));
+}

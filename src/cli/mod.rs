@@ -10,6 +10,7 @@ pub mod report;
 pub mod serve;
 
 use crate::config::Config;
+use drawings_settings::LogFormat;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
@@ -35,9 +36,9 @@ pub fn init_tracing(config: &Config, serving: bool) {
     let default = if serving { "info" } else { "warn" };
     let filter =
         EnvFilter::try_new(config.log_filter.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
-    let json = match config.log_format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
+    let json = match config.log_format {
+        Some(LogFormat::Json) => true,
+        Some(LogFormat::Text) => false,
         None => serving,
     };
     let builder = tracing_subscriber::fmt()
@@ -55,7 +56,7 @@ pub fn init_tracing(config: &Config, serving: bool) {
 /// the SDK's usual credentials and region.
 #[cfg(feature = "aws")]
 async fn aws_ports() -> anyhow::Result<(drawings_core::Ports, std::sync::Arc<dyn drawings_core::ports::JobQueue>)> {
-    let resources = drawings_aws::AwsResources::from_lookup(|k| std::env::var(k).ok())?;
+    let resources = drawings_aws::AwsResources::from_lookup(drawings_settings::env)?;
     Ok(resources.ports(&drawings_aws::AwsClients::from_env().await))
 }
 

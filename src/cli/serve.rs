@@ -56,9 +56,14 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{local}");
     info!(addr = %local, data_dir = %data_dir.display(), workers, "Serving.");
-    edge::serve(listener, router_with_auth(state, auth), config.http, shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    edge::serve(
+        listener,
+        router_with_auth(state, auth),
+        config.http_limits(),
+        shutdown_signal(),
+    )
+    .await
+    .context("serving HTTP")?;
     info!("Stopping workers after the deliveries in hand.");
     super::stop_workers(stop_tx, worker_task).await;
     Ok(ExitCode::SUCCESS)
@@ -70,7 +75,11 @@ fn auth_for(config: &Config, data_dir: &std::path::Path, addr: SocketAddr) -> Re
     let keys = super::keys::load(&path)?;
     if !keys.is_empty() {
         info!(keys = keys.len(), file = %path.display(), "API keys loaded.");
-        return Ok(Auth::with_limits(keys, config.rate_limit, config.auth_failure_limit));
+        return Ok(Auth::with_limits(
+            keys,
+            config.rate_limit(),
+            config.auth_failure_limit(),
+        ));
     }
     if !addr.ip().is_loopback() {
         bail!(

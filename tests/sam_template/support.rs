@@ -11,24 +11,6 @@ use std::sync::OnceLock;
 pub const STAGES: [&str; 3] = ["dev", "staging", "prod"];
 pub const FUNCTIONS: [&str; 3] = ["IntakeFunction", "ProcessorFunction", "DlqFunction"];
 
-/// The environment variables the Lambda binaries read; nothing else belongs in the template.
-pub const KNOWN_ENV: [&str; 14] = [
-    "DRAWINGS_TABLE",
-    "DRAWINGS_QUEUE_URL",
-    "DRAWINGS_DLQ_URL",
-    "DRAWINGS_BUCKET",
-    "DRAWINGS_ALERT_TOPIC_ARN",
-    "DRAWINGS_GEMINI_KEY_PARAMETER",
-    "DRAWINGS_API_KEYS_PARAMETER",
-    "DRAWINGS_GEMINI_MODEL",
-    "DRAWINGS_JOB_TTL_DAYS",
-    "DRAWINGS_ANALYSIS_CONCURRENCY",
-    "DRAWINGS_ANALYZER",
-    "DRAWINGS_LAMBDA_MEMORY_MB",
-    "PDFIUM_LIB",
-    "RUST_LOG",
-];
-
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

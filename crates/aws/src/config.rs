@@ -1,9 +1,11 @@
-//! Building the AWS SDK configuration and the four service clients the adapters need.
+//! Building the AWS SDK configuration and the service clients the adapters (and the
+//! functions' secrets) need.
 //!
 //! Production (Lambda) loads everything from the environment through aws-config's default
 //! chain. Tests and local runs against an emulator (moto) pass the endpoint explicitly: the
 //! library itself reads no environment variable of its own, so the caller decides.
 
+use crate::tls::{Roots, https_client};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
@@ -13,9 +15,21 @@ pub const EMULATOR_REGION: &str = "us-east-1";
 
 /// The SDK configuration from the environment: aws-config's default credential chain
 /// (Lambda's role, `AWS_PROFILE`, ...), the region from `AWS_REGION`, and the SDK's standard
-/// retries for throttling, 5xx answers and timeouts.
+/// retries for throttling, 5xx answers and timeouts. HTTPS trusts Amazon Trust Services'
+/// roots only, which every AWS endpoint chains to and which load in well under a
+/// millisecond, not the platform's whole store (most of a function's init; see `tls.rs`);
+/// with an endpoint override over `https` (`AWS_ENDPOINT_URL`), the platform's store.
 pub async fn config_from_env() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(Roots::Amazon))
+        .load()
+        .await;
+    match config.endpoint_url() {
+        Some(url) if url.starts_with("https://") => {
+            config.into_builder().http_client(https_client(Roots::Platform)).build()
+        }
+        _ => config,
+    }
 }
 
 /// The SDK configuration for an emulator or other endpoint override, such as
@@ -45,6 +59,8 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     /// Alerts.
     pub sns: aws_sdk_sns::Client,
+    /// Secrets (SecureString parameters).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsClients {
@@ -59,6 +75,7 @@ impl AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sqs: aws_sdk_sqs::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 

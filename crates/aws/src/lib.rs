@@ -19,6 +19,7 @@ mod s3;
 mod sns;
 mod sqs;
 pub mod ssm;
+mod tls;
 
 pub use config::{AwsClients, EMULATOR_REGION, config_for_endpoint, config_from_env};
 pub use dynamo::{DynamoJobStore, INDEX_BY_CLIENT, INDEX_BY_DAY, INDEX_DEAD_LETTERS};

@@ -1,22 +1,24 @@
 //! The AWS resources one deployment uses, named by the settings every AWS host reads (the
 //! three functions and the operators' `--backend aws` commands), and the port set over them.
 //! One place assembles the adapters, so a function and an operator's CLI always talk to the
-//! same table, queues, bucket and topic in the same way.
+//! same table, queues, bucket and topic in the same way. The keys themselves are defined
+//! with every other setting, in `drawings_settings::keys`.
 
 use crate::{AwsClients, DynamoJobStore, S3BlobStore, SnsNotifier, SqsJobQueue};
 use drawings_core::ports::{JobQueue, NoNotices, Ports};
+use drawings_settings::{AwsNames, keys};
 use std::sync::Arc;
 
 /// The setting naming the DynamoDB table of jobs.
-pub const TABLE: &str = "DRAWINGS_TABLE";
+pub const TABLE: &str = keys::TABLE;
 /// The setting naming the work queue's URL.
-pub const QUEUE_URL: &str = "DRAWINGS_QUEUE_URL";
+pub const QUEUE_URL: &str = keys::QUEUE_URL;
 /// The setting naming the dead-letter queue's URL.
-pub const DLQ_URL: &str = "DRAWINGS_DLQ_URL";
+pub const DLQ_URL: &str = keys::DLQ_URL;
 /// The setting naming the bucket of PDFs and outputs.
-pub const BUCKET: &str = "DRAWINGS_BUCKET";
+pub const BUCKET: &str = keys::BUCKET;
 /// The setting naming the SNS topic of operator alerts.
-pub const ALERT_TOPIC_ARN: &str = "DRAWINGS_ALERT_TOPIC_ARN";
+pub const ALERT_TOPIC_ARN: &str = keys::ALERT_TOPIC_ARN;
 
 /// A setting a deployment needs and does not have.
 #[derive(Debug, thiserror::Error)]
@@ -41,13 +43,26 @@ pub struct AwsResources {
 impl AwsResources {
     /// The resources named by `get` (the environment, or any other lookup of settings).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<AwsResources, MissingResource> {
-        let required = |key: &'static str| get(key).filter(|v| !v.trim().is_empty()).ok_or(MissingResource(key));
+        let name = |key: &'static str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        AwsResources::from_names(&AwsNames {
+            table: name(TABLE),
+            queue_url: name(QUEUE_URL),
+            dlq_url: name(DLQ_URL),
+            bucket: name(BUCKET),
+            alert_topic_arn: name(ALERT_TOPIC_ARN),
+        })
+    }
+
+    /// The resources named in the settings (`drawings_settings::Settings::aws`); each one is
+    /// required.
+    pub fn from_names(names: &AwsNames) -> Result<AwsResources, MissingResource> {
+        let required = |value: &Option<String>, key: &'static str| value.clone().ok_or(MissingResource(key));
         Ok(AwsResources {
-            table: required(TABLE)?,
-            queue_url: required(QUEUE_URL)?,
-            dlq_url: required(DLQ_URL)?,
-            bucket: required(BUCKET)?,
-            alert_topic_arn: required(ALERT_TOPIC_ARN)?,
+            table: required(&names.table, TABLE)?,
+            queue_url: required(&names.queue_url, QUEUE_URL)?,
+            dlq_url: required(&names.dlq_url, DLQ_URL)?,
+            bucket: required(&names.bucket, BUCKET)?,
+            alert_topic_arn: required(&names.alert_topic_arn, ALERT_TOPIC_ARN)?,
         })
     }
 

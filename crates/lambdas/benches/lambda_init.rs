@@ -8,9 +8,9 @@
 //! responds), execs the release binary with the environment the watch prints plus the
 //! functions' AWS environment (moto, a provisioned stack), and measures exec → answer. That
 //! includes what a real cold start pays inside the sandbox: the runtime, logging, reading the
-//! configuration, building the SDK clients and, for intake and processor, warming the
-//! DynamoDB and S3 connections against moto. A second invocation to the same process gives
-//! the warm latency for comparison.
+//! configuration, building the SDK clients (init opens no connection ahead of time; the
+//! processor's first invocation opens its DynamoDB connection against moto, which hello does
+//! not need). A second invocation to the same process gives the warm latency for comparison.
 //!
 //! Events: intake gets an API Gateway HTTP API (v2) `GET /health`
 //! (`tests/events/apigw-health.json`), processor an SQS event for an unknown job (skipped

@@ -1,5 +1,7 @@
-//! What the three Lambda functions share: configuration from the environment, the AWS
-//! stack (adapters over clients built once in init), the SQS event handlers and logging.
+//! What the three Lambda functions share: configuration (the settings every host reads,
+//! `drawings_settings`, from the environment), the AWS stack (adapters over clients built
+//! once in init, and the processor assembled from the settings as every host assembles it),
+//! the SQS event handlers and logging.
 //! Each binary in `src/bin` is a thin `main` over these, so the handlers are tested here
 //! with real event shapes against moto.
 

@@ -1,23 +1,28 @@
 //! The AWS stack of one function: SDK clients built once in init, the four adapters over
-//! them, and the services the handlers call. Init also warms the connections the first
-//! request will use, so that request does not pay the TLS handshakes.
+//! them, and the services the handlers call, assembled from the shared settings as every
+//! host assembles them (`drawings_settings`).
+//!
+//! Init makes no network call it can do without. It opens no connection ahead of time: on a
+//! cold start an invocation is already waiting and opens what it needs, and a warm-up beside
+//! it would only open the same connections twice (`benches/lambda_init.rs` measured it). The
+//! SDK trusts Amazon's roots only, so init does not parse the platform's whole certificate
+//! store (`drawings_aws::config_from_env`). The processor reads its Gemini key from SSM in
+//! init (bounded by [`KEY_READ_TIMEOUT`]), and only when `DRAWINGS_ANALYZER` is not
+//! `text-layer`.
 
 use crate::config::LambdaConfig;
 use anyhow::{Context, Result};
 use drawings_aws::AwsClients;
-use drawings_core::JobId;
 use drawings_core::Ports;
 use drawings_core::dead_letter::DeadLetterHandler;
 use drawings_core::intake::Intake;
 use drawings_core::pipeline::Processor;
-use drawings_core::ports::{Analyzer, JobQueue, PdfEngine};
-use drawings_gemini::{GeminiAnalyzer, GeminiClient, GeminiConfig};
-use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, WorkerCommand};
-use drawings_textlayer::{TagSchemes, TextLayerAnalyzer};
+use drawings_core::ports::{JobQueue, PdfEngine};
+use drawings_settings::{AnalyzerChoice, GeminiKey, Secret, keys};
 use drawings_webhook::{CallbackConfig, CallbackNotifier, DeliveryMode};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, error, info, warn};
+use tracing::{error, warn};
 
 /// How long a function waits for a completion notice to be delivered (retries included)
 /// before it returns. A task left running when an invocation returns is frozen with the
@@ -27,6 +32,10 @@ pub const NOTICE_BUDGET: Duration = Duration::from_secs(10);
 
 /// The subcommand under which the processor binary answers one PDF request.
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
+
+/// How long the processor's init waits for the Gemini key from SSM before it runs the text
+/// layer instead (a crash in init would hold every job for three visibility timeouts).
+pub const KEY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A function's adapters.
 #[derive(Clone)]
@@ -53,17 +62,22 @@ impl AwsStack {
         }
     }
 
+    /// The stack of a function configured with `config`, over clients from the environment,
+    /// with completion notices when `DRAWINGS_CALLBACK_SECRET` is set.
+    pub async fn from_config(config: LambdaConfig) -> AwsStack {
+        let secret = config.settings.callback_secret.clone();
+        AwsStack::new(config, AwsClients::from_env().await).with_completion_notices(secret)
+    }
+
     /// The stack of a function from its environment.
     pub async fn from_env() -> Result<AwsStack> {
-        let config = LambdaConfig::from_env()?;
-        let stack = AwsStack::new(config, AwsClients::from_env().await);
-        Ok(stack.with_completion_notices(crate::config::callback_secret()))
+        Ok(AwsStack::from_config(LambdaConfig::from_env()?).await)
     }
 
     /// The stack with completion notices signed with `secret`, each awaited within
     /// [`NOTICE_BUDGET`] (first retry after 1 s, 5 s per attempt); none without a secret,
     /// which is logged here, once per function start. Call it before building services.
-    pub fn with_completion_notices(mut self, secret: Option<String>) -> AwsStack {
+    pub fn with_completion_notices(mut self, secret: Option<Secret>) -> AwsStack {
         let Some(secret) = secret else {
             warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");
             return self;
@@ -73,8 +87,8 @@ impl AwsStack {
             request_timeout: Duration::from_secs(5),
             mode: DeliveryMode::Within(NOTICE_BUDGET),
             link_ttl: self.config.link_ttl,
-            allow_private: self.config.intake.allow_private_callbacks,
-            ..CallbackConfig::new(secret)
+            allow_private: self.config.settings.intake.allow_private_callbacks,
+            ..CallbackConfig::new(secret.expose())
         };
         match CallbackNotifier::new(config, self.ports.blobs.clone()) {
             Ok(notifier) => self.ports.callbacks = Arc::new(notifier),
@@ -83,77 +97,81 @@ impl AwsStack {
         self
     }
 
-    /// Opens the DynamoDB and S3 connections a request is about to use (a `GetItem` for a job
-    /// that does not exist, a `HeadObject`), each bounded so a slow service cannot hold init
-    /// hostage.
-    pub async fn warm_up(&self) {
-        let probe = JobId::generate();
-        let key = probe.files().input();
-        let bound = Duration::from_secs(2);
-        let (jobs, blobs) = tokio::join!(
-            tokio::time::timeout(bound, self.ports.jobs.get(&probe)),
-            tokio::time::timeout(bound, self.ports.blobs.head(&key)),
-        );
-        debug!(jobs_ok = jobs.is_ok(), blobs_ok = blobs.is_ok(), "Connections warmed.");
-    }
-
     /// The intake service.
     pub fn intake(&self) -> Arc<Intake> {
-        Arc::new(Intake::new(self.ports.clone(), self.config.intake.clone()))
+        Arc::new(Intake::new(self.ports.clone(), self.config.settings.intake.clone()))
     }
 
-    /// The processor, with Gemini when a key parameter is configured (read from SSM once,
-    /// here, in init) and the text-layer analyzer otherwise. PDFium runs in rlimited child
-    /// processes: this executable re-run as `pdf-worker` ([`PDF_WORKER_SUBCOMMAND`]).
+    /// The processor, assembled from the settings as every host assembles it: PDFium in
+    /// worker processes (this executable re-run as `pdf-worker`, [`PDF_WORKER_SUBCOMMAND`])
+    /// unless `DRAWINGS_PDF_ISOLATION=off`, and the analyzer [`AwsStack::gemini_key`] allows.
     pub async fn processor(&self) -> Result<Processor> {
-        let mut command = WorkerCommand::current_exe(PDF_WORKER_SUBCOMMAND).context("locating this executable")?;
-        if let Some(path) = &self.config.pdfium_lib {
-            command.args.extend(["--pdfium-lib".to_owned(), path.clone()]);
-        }
-        let pdf: Arc<dyn PdfEngine> = Arc::new(IsolatedPdfEngine::new(command, IsolationLimits::default()));
+        let pdf = self.config.settings.pdf_engine(PDF_WORKER_SUBCOMMAND)?;
         self.processor_with_engine(pdf).await
     }
 
     /// [`AwsStack::processor`] with the given PDF engine, for hosts that cannot re-run their
     /// executable as a worker (tests use an in-process `PdfiumEngine`).
     pub async fn processor_with_engine(&self, pdf: Arc<dyn PdfEngine>) -> Result<Processor> {
-        if let Some(path) = &self.config.pdfium_lib {
-            drawings_pdf::use_library(path.into());
+        Ok(self.assemble_processor(pdf).await?.0)
+    }
+
+    /// [`AwsStack::processor_with_engine`], and the analyzer choice it was built with.
+    pub async fn assemble_processor(&self, pdf: Arc<dyn PdfEngine>) -> Result<(Processor, AnalyzerChoice)> {
+        if let Some(path) = &self.config.settings.pdf.pdfium_lib {
+            drawings_pdf::use_library(path.clone());
         }
-        let text_layer: Arc<dyn Analyzer> =
-            Arc::new(TextLayerAnalyzer::new(TagSchemes::default()).with_limits(self.config.page_analysis));
-        let analyzer: Arc<dyn Analyzer> = match &self.config.gemini_key_parameter {
-            Some(parameter) => {
-                let key = secure_parameter(parameter, "the Gemini key").await?;
-                let gemini = GeminiConfig::from_settings(key, crate::config::var)?;
-                info!(model = %gemini.model, "Analyzer: Gemini.");
-                Arc::new(GeminiAnalyzer::new(GeminiClient::new(gemini)?))
-            }
-            None => {
-                info!("Analyzer: text layer (no DRAWINGS_GEMINI_KEY_PARAMETER).");
-                text_layer.clone()
-            }
+        let key = self.gemini_key().await;
+        let assembled = self
+            .config
+            .settings
+            .processor(self.ports.clone(), &self.config.host(), pdf, key)
+            .context("assembling the processor")?;
+        let processor = assembled.processor.with_metrics(Arc::new(crate::emf::FacadeMetrics));
+        Ok((processor, assembled.choice))
+    }
+
+    /// The Gemini key: not looked for with `DRAWINGS_ANALYZER=text-layer`; `GEMINI_API_KEY`
+    /// when set; else the SSM parameter `DRAWINGS_GEMINI_KEY_PARAMETER`, read once, here.
+    /// A parameter that is missing, empty, unreadable or slow gives no key, and the text
+    /// layer runs (the assembly logs why): never a crash in init.
+    pub async fn gemini_key(&self) -> GeminiKey {
+        let settings = &self.config.settings;
+        if !settings.analyzer.may_use_gemini() {
+            return GeminiKey::Missing(format!("{}=text-layer needs none", keys::ANALYZER));
+        }
+        if let found @ GeminiKey::Found(_) = settings.gemini_key_from_env() {
+            return found;
+        }
+        let Some(parameter) = &settings.gemini_key_parameter else {
+            return GeminiKey::Missing(format!(
+                "neither {} nor {} is set",
+                keys::GEMINI_API_KEY,
+                keys::GEMINI_KEY_PARAMETER
+            ));
         };
-        Ok(Processor::new(
-            self.ports.clone(),
-            pdf,
-            analyzer,
-            Some(text_layer),
-            self.config.pipeline.clone(),
-        )
-        .with_metrics(Arc::new(crate::emf::FacadeMetrics)))
+        let read = drawings_aws::ssm::optional_secure_parameter(&self.clients.ssm, parameter);
+        match tokio::time::timeout(KEY_READ_TIMEOUT, read).await {
+            Ok(Ok(Some(key))) if !key.trim().is_empty() => GeminiKey::Found(Secret::new(key.trim())),
+            Ok(Ok(Some(_))) => GeminiKey::Missing(format!("the SSM parameter {parameter} is empty")),
+            Ok(Ok(None)) => GeminiKey::Missing(format!("the SSM parameter {parameter} does not exist")),
+            Ok(Err(e)) => GeminiKey::Missing(format!("the SSM parameter {parameter} could not be read: {e}")),
+            Err(_) => GeminiKey::Missing(format!(
+                "the SSM parameter {parameter} did not answer within {KEY_READ_TIMEOUT:?}"
+            )),
+        }
     }
 
     /// The dead-letter handler.
     pub fn dead_letter_handler(&self) -> DeadLetterHandler {
         DeadLetterHandler::new(self.ports.clone())
     }
-}
 
-/// The decrypted value of an SSM (SecureString) parameter, read with the function's role.
-/// `what` names it in the error.
-pub async fn secure_parameter(name: &str, what: &str) -> Result<String> {
-    drawings_aws::ssm::secure_parameter(&drawings_aws::config_from_env().await, name)
-        .await
-        .with_context(|| format!("reading {what} from SSM parameter {name}"))
+    /// The decrypted value of an SSM (SecureString) parameter, read with the function's
+    /// role. `what` names it in the error.
+    pub async fn secure_parameter(&self, name: &str, what: &str) -> Result<String> {
+        drawings_aws::ssm::secure_parameter(&self.clients.ssm, name)
+            .await
+            .with_context(|| format!("reading {what} from SSM parameter {name}"))
+    }
 }

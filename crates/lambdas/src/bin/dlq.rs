@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    logging::init();
-    let stack = AwsStack::from_env().await?;
+    let config = logging::init_with_config()?;
+    let stack = AwsStack::from_config(config).await;
     let handler = Arc::new(stack.dead_letter_handler());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let handler = handler.clone();

@@ -12,7 +12,6 @@ use anyhow::{Context, bail};
 use axum::extract::{ConnectInfo, Request};
 use drawings_api::{ApiKeys, AppState, Auth, router_with_auth};
 use drawings_lambdas::config::AccessConfig;
-use drawings_lambdas::stack::secure_parameter;
 use drawings_lambdas::{AwsStack, logging};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
@@ -20,11 +19,10 @@ use std::net::{IpAddr, SocketAddr};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    logging::init();
-    let access = AccessConfig::from_env()?;
-    let stack = AwsStack::from_env().await?;
-    let auth = auth(&access).await?;
-    stack.warm_up().await;
+    let config = logging::init_with_config()?;
+    let access = AccessConfig::from_settings(&config.settings)?;
+    let stack = AwsStack::from_config(config).await;
+    let auth = auth(&stack, &access).await?;
     let app = router_with_auth(
         AppState {
             intake: stack.intake(),
@@ -51,12 +49,12 @@ async fn with_source_address(mut request: Request) -> Request {
     request
 }
 
-async fn auth(access: &AccessConfig) -> anyhow::Result<Auth> {
+async fn auth(stack: &AwsStack, access: &AccessConfig) -> anyhow::Result<Auth> {
     let Some(parameter) = &access.keys_parameter else {
         tracing::warn!("AUTHENTICATION IS OFF (DRAWINGS_AUTH=off): anyone with the URL can submit and read every job.");
         return Ok(Auth::off());
     };
-    let document = secure_parameter(parameter, "the API keys").await?;
+    let document = stack.secure_parameter(parameter, "the API keys").await?;
     let keys = ApiKeys::from_json(document.as_bytes()).with_context(|| format!("SSM parameter {parameter}"))?;
     if keys.is_empty() {
         bail!("SSM parameter {parameter} holds no API keys: the intake does not serve without them");

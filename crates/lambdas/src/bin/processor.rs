@@ -2,11 +2,14 @@
 //! deadline taken from the invocation context. Re-run as `processor pdf-worker`, the binary
 //! answers one PDFium request in a rlimited child process. After each invocation the
 //! pipeline's metrics go to stdout as CloudWatch EMF lines ([`drawings_lambdas::emf`]).
+//!
+//! Without a Gemini key (or with `DRAWINGS_ANALYZER=text-layer`) it runs the text-layer
+//! analyzer and logs why; a missing key never stops it in init.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use drawings_lambdas::handlers::{deadline_from, process_event};
 use drawings_lambdas::stack::PDF_WORKER_SUBCOMMAND;
-use drawings_lambdas::{AwsStack, config, emf, logging};
+use drawings_lambdas::{AwsStack, LambdaConfig, emf, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +19,9 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(PDF_WORKER_SUBCOMMAND) {
         return drawings_pdf::worker_main(&args[2..]);
     }
-    logging::init();
+    let Ok(config) = logging::init_with_config() else {
+        return ExitCode::FAILURE;
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -24,7 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run()) {
+    match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "Processor stopped.");
@@ -33,10 +38,13 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), lambda_runtime::Error> {
-    let stack = AwsStack::from_env().await?;
-    stack.warm_up().await;
-    let function = config::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "processor".into());
+async fn run(config: LambdaConfig) -> Result<(), lambda_runtime::Error> {
+    let function = config
+        .runtime
+        .function_name
+        .clone()
+        .unwrap_or_else(|| "processor".into());
+    let stack = AwsStack::from_config(config).await;
     let metrics = emf::install(&function)?;
     let processor = Arc::new(stack.processor().await?);
     let queue = stack.ports.queue.clone();

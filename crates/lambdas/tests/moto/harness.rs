@@ -10,15 +10,16 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use drawings_api::{AppState, router};
 use drawings_aws::{AwsClients, StackResources, provision};
-use drawings_core::intake::IntakeConfig;
 use drawings_core::pipeline::{PipelineConfig, Processor};
 use drawings_core::ports::{AnalyzeError, Analyzer, PageAnalysis, PageInput, PdfEngine};
 use drawings_core::{ErrorClass, ErrorCode};
+use drawings_lambdas::config::LambdaRuntime;
 use drawings_lambdas::{AwsStack, LambdaConfig};
 use drawings_pdf::PdfiumEngine;
+use drawings_settings::Settings;
 use drawings_testkit::moto::MotoServer;
 use drawings_testkit::unique;
-use drawings_textlayer::{ReadingLimits, TextLayerAnalyzer};
+use drawings_textlayer::TextLayerAnalyzer;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -43,23 +44,26 @@ impl Harness {
     /// Provisions a fresh stack. Transient failures come back at once (`retry_delay` 0), so
     /// a test can drive the receives without waiting out a backoff.
     pub async fn start() -> Harness {
+        Harness::start_with(&[]).await
+    }
+
+    /// [`Harness::start`] with the functions' settings read from `settings` (`(key, value)`
+    /// pairs; the stack's resource names are added).
+    pub async fn start_with(settings: &[(&str, &str)]) -> Harness {
         let moto = MotoServer::start().await;
         let clients = AwsClients::for_endpoint(&moto.endpoint).await;
         let suffix = unique("t").replace('-', "");
         let resources = StackResources::create(&clients, "drawings", &suffix)
             .await
             .expect("provision the stack");
-        let pipeline = PipelineConfig {
-            retry_delay: Duration::ZERO,
-            ..PipelineConfig::default()
-        };
+        let mut settings =
+            Settings::read(&|key| settings.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned()))
+                .expect("valid settings");
+        settings.pipeline.retry_delay = Duration::ZERO;
         let config = LambdaConfig {
+            settings,
             resources: resources.resources(),
-            gemini_key_parameter: None,
-            intake: IntakeConfig::default(),
-            pipeline,
-            pdfium_lib: None,
-            page_analysis: ReadingLimits::default(),
+            runtime: LambdaRuntime::default(),
             link_ttl: LINK_TTL,
         };
         let stack = AwsStack::new(config, clients);
@@ -91,7 +95,7 @@ impl Harness {
     pub fn processor_with(&self, analyzer: Arc<dyn Analyzer>) -> Processor {
         let config = PipelineConfig {
             worker_id: unique("worker"),
-            ..self.stack.config.pipeline.clone()
+            ..self.stack.config.settings.pipeline.clone()
         };
         let reference: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::default());
         Processor::new(
@@ -178,7 +182,8 @@ impl Harness {
     }
 }
 
-fn pdf_engine() -> Arc<dyn PdfEngine> {
+/// PDFium in process.
+pub fn pdf_engine() -> Arc<dyn PdfEngine> {
     Arc::new(PdfiumEngine::new())
 }
 

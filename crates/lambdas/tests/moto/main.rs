@@ -8,6 +8,7 @@
 //! (a test binary cannot be re-run as the processor's `pdf-worker`). One test binary, so
 //! the AWS SDK is linked once.
 
+mod analyzer_choice;
 mod completes;
 mod duplicate;
 mod event_source;

@@ -1,0 +1,201 @@
+//! The pipeline's settings, and what each host adds to them ([`Host`]): the same keys give
+//! the same [`PipelineConfig`] to `drawings process`, `drawings serve` and the processor
+//! function, save for what only the host knows (its deadline, its memory size).
+
+use crate::keys;
+use crate::settings::{RenderTiles, Settings};
+use crate::source::{SettingError, Source};
+use drawings_core::cost::{CloudPrices, ComputeBasis};
+use drawings_core::intake::IntakeConfig;
+use drawings_core::pipeline::PipelineConfig;
+use drawings_core::ports::{PdfLimits, RenderOptions, TileOptions};
+use std::time::Duration;
+
+/// The shortest lease: a heartbeat must fit in it.
+const MIN_LEASE: Duration = Duration::from_secs(3);
+
+/// Where a pipeline runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// `drawings process` and `drawings serve`: workers in this process, each invocation
+    /// bounded by `DRAWINGS_INVOCATION_BUDGET`, compute priced as if on Lambda at
+    /// `DRAWINGS_COMPUTE_MEMORY_MB`.
+    Embedded,
+    /// A Lambda function: the invocation's own deadline bounds it, and its compute is priced
+    /// at the function's memory size.
+    Lambda {
+        /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+        memory_mb: Option<u32>,
+        /// The execution environment's name (`AWS_LAMBDA_LOG_STREAM_NAME`), as lease owner.
+        worker_id: Option<String>,
+    },
+}
+
+/// Keys `DRAWINGS_MAX_PAGES`, `_MAX_PAGE_SIDE_PT`, `_RENDER_DPI`, `_MAX_PIXELS`,
+/// `_LEASE_SECS`, `_RETRY_DELAY_SECS`, `_MAX_CONTINUATIONS`, `_JOB_SECONDS_PER_PAGE`,
+/// `_JOB_MAX_SECONDS`, `_ANALYSIS_CONCURRENCY`, `_COMPUTE_MEMORY_MB` and `_AWS_PRICES`.
+pub(crate) fn read(source: &Source<'_>, intake: &IntakeConfig) -> Result<PipelineConfig, SettingError> {
+    let mut pipeline = PipelineConfig {
+        lease: Duration::from_secs(30),
+        ..PipelineConfig::default()
+    };
+    let limits = PdfLimits::default();
+    pipeline.limits = PdfLimits {
+        max_bytes: intake.max_upload_bytes,
+        max_pages: source.count(keys::MAX_PAGES, 1)?.unwrap_or(limits.max_pages),
+        max_page_side_pt: source
+            .parse(keys::MAX_PAGE_SIDE_PT, "a number of points")?
+            .unwrap_or(limits.max_page_side_pt),
+    };
+    let render = RenderOptions::default();
+    pipeline.render = RenderOptions {
+        dpi: source.parse(keys::RENDER_DPI, "a number")?.unwrap_or(render.dpi),
+        max_pixels: source.count(keys::MAX_PIXELS, 1)?.unwrap_or(render.max_pixels),
+        tiles: None,
+    };
+    if !(pipeline.render.dpi > 0.0 && pipeline.render.dpi <= 1200.0) {
+        let dpi = pipeline.render.dpi.to_string();
+        return Err(SettingError::new(keys::RENDER_DPI, dpi, "must be in (0, 1200]"));
+    }
+    if let Some(lease) = source.seconds(keys::LEASE_SECS)? {
+        pipeline.lease = lease.max(MIN_LEASE);
+    }
+    if let Some(delay) = source.seconds(keys::RETRY_DELAY_SECS)? {
+        pipeline.retry_delay = delay;
+    }
+    if let Some(n) = source.count(keys::MAX_CONTINUATIONS, 0)? {
+        pipeline.max_continuations = n;
+    }
+    if let Some(per_page) = source.seconds(keys::JOB_SECONDS_PER_PAGE)? {
+        pipeline.job_budget.per_page = per_page;
+    }
+    if let Some(max) = source.seconds(keys::JOB_MAX_SECONDS)? {
+        pipeline.job_budget.max = max;
+    }
+    if let Some(n) = source.count::<usize>(keys::ANALYSIS_CONCURRENCY, 1)? {
+        pipeline.analysis_concurrency = n.min(64);
+    }
+    if let Some(mb) = source.count(keys::COMPUTE_MEMORY_MB, 0)? {
+        pipeline.cost.memory_mb = mb;
+    }
+    if let Some(path) = source.text(keys::AWS_PRICES) {
+        let unusable = |reason: String| SettingError::new(keys::AWS_PRICES, path.clone(), reason);
+        let body = std::fs::read(&path).map_err(|e| unusable(e.to_string()))?;
+        pipeline.cost.prices = CloudPrices::from_json(&body).map_err(|e| unusable(e.to_string()))?;
+    }
+    Ok(pipeline)
+}
+
+impl Settings {
+    /// The pipeline for `host`, whose analyzer does (`true`) or does not read page images:
+    /// [`RenderTiles::Auto`] turns tiles on only for the former.
+    pub fn pipeline_for(&self, host: &Host, analyzer_needs_image: bool) -> PipelineConfig {
+        let mut pipeline = self.pipeline.clone();
+        let tiles = match self.render_tiles {
+            RenderTiles::Auto => analyzer_needs_image,
+            RenderTiles::On => true,
+            RenderTiles::Off => false,
+        };
+        pipeline.render.tiles = tiles.then(TileOptions::default);
+        match host {
+            // Keep a tenth of the budget for the last checkpoint and the hand-over.
+            Host::Embedded => pipeline.reserve = (self.invocation_budget / 10).min(Duration::from_secs(10)),
+            Host::Lambda { memory_mb, worker_id } => {
+                // The function's deadline bounds each invocation; keep the last 20 s for the
+                // checkpoint and the continuation message.
+                pipeline.reserve = Duration::from_secs(20);
+                if let Some(mb) = memory_mb {
+                    pipeline.cost.memory_mb = *mb;
+                    pipeline.cost.basis = ComputeBasis::Lambda;
+                }
+                if let Some(id) = worker_id {
+                    pipeline.worker_id = id.clone();
+                }
+            }
+        }
+        pipeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        Settings::read(&|key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned()))
+            .expect("valid settings")
+    }
+
+    #[test]
+    fn tiles_follow_the_analyzers_need_for_images_unless_set_on_or_off() {
+        for (setting, needs_image, tiles) in [
+            ("auto", true, true),
+            ("auto", false, false),
+            ("on", false, true),
+            ("off", true, false),
+        ] {
+            let render = settings(&[(keys::RENDER_TILES, setting)])
+                .pipeline_for(&Host::Embedded, needs_image)
+                .render;
+            assert_eq!(
+                render.tiles.is_some(),
+                tiles,
+                "{setting} with needs_image {needs_image}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_pipeline_keys_mean_the_same_on_every_host() {
+        let set = settings(&[
+            (keys::RENDER_DPI, "300"),
+            (keys::MAX_PAGES, "7"),
+            (keys::LEASE_SECS, "12.5"),
+            (keys::RETRY_DELAY_SECS, "2"),
+            (keys::ANALYSIS_CONCURRENCY, "9"),
+            (keys::MAX_UPLOAD_BYTES, "1000"),
+        ]);
+        let lambda = Host::Lambda {
+            memory_mb: Some(3008),
+            worker_id: Some("stream-1".into()),
+        };
+        for host in [Host::Embedded, lambda] {
+            let p = set.pipeline_for(&host, false);
+            assert_eq!(p.render.dpi, 300.0, "{host:?}");
+            assert_eq!(p.limits.max_pages, 7, "{host:?}");
+            assert_eq!(p.limits.max_bytes, 1000, "{host:?}");
+            assert_eq!(p.lease, Duration::from_millis(12_500), "{host:?}");
+            assert_eq!(p.retry_delay, Duration::from_secs(2), "{host:?}");
+            assert_eq!(p.analysis_concurrency, 9, "{host:?}");
+        }
+    }
+
+    #[test]
+    fn the_lease_defaults_to_30_seconds_and_is_never_under_3() {
+        assert_eq!(settings(&[]).pipeline.lease, Duration::from_secs(30));
+        assert_eq!(settings(&[(keys::LEASE_SECS, "1")]).pipeline.lease, MIN_LEASE);
+        let err = Settings::read(&|k| (k == keys::LEASE_SECS).then(|| "soon".into())).unwrap_err();
+        assert_eq!(err.key, keys::LEASE_SECS);
+    }
+
+    #[test]
+    fn a_lambda_prices_its_compute_at_its_memory_size_and_keeps_20_seconds_in_reserve() {
+        let host = Host::Lambda {
+            memory_mb: Some(1024),
+            worker_id: Some("2026/01/01/[$LATEST]abc".into()),
+        };
+        let p = settings(&[]).pipeline_for(&host, false);
+        assert_eq!((p.cost.memory_mb, p.cost.basis), (1024, ComputeBasis::Lambda));
+        assert_eq!(p.reserve, Duration::from_secs(20));
+        assert_eq!(p.worker_id, "2026/01/01/[$LATEST]abc");
+        let embedded = settings(&[(keys::INVOCATION_BUDGET, "60")]).pipeline_for(&Host::Embedded, false);
+        assert_eq!(embedded.reserve, Duration::from_secs(6));
+        assert_eq!(embedded.cost.basis, ComputeBasis::AsIfLambda);
+    }
+
+    #[test]
+    fn a_dpi_out_of_range_is_refused_with_its_key() {
+        let err = Settings::read(&|k| (k == keys::RENDER_DPI).then(|| "5000".into())).unwrap_err();
+        assert_eq!(err.key, keys::RENDER_DPI);
+    }
+}
