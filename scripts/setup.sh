@@ -2,12 +2,14 @@
 # Installs everything drawings needs on a fresh Debian machine with Rust and Python 3:
 #   - Tesseract OCR with English (Debian's tesseract-ocr, tesseract-ocr-eng) for pages with no
 #     text layer, via apt-get when `tesseract` is missing: as root (CI), else through sudo
-#   - wrk (Debian's package), the HTTP load generator scripts/load.sh drives, via apt-get when
-#     missing, as root or through sudo; without it only scripts/load.sh cannot run
+#   - wrk (Debian's package), the HTTP load generator scripts/load.sh drives, and faketime, with
+#     which scripts/soak.py checks the expiry sweeper, via apt-get when missing, as root or
+#     through sudo; without them only those scripts (or that check) cannot run
 #   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
 #   - a Python venv in .venv with the pinned tools (moto server, cfn-lint, cargo-lambda with
 #     Zig for the Lambda bootstraps, schemathesis)
-#   - the crates, fetched once so builds and tests need no network
+#   - the crates, fetched once so builds and tests need no network, and the release build of
+#     the CLI (`target/release/drawings`), compiled while the rest installs
 # Safe to run again: it skips what is already in place and verified.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,21 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
 command -v python3 >/dev/null || die "python3 not found"
 python3 -c 'import venv, ensurepip' 2>/dev/null || die "python3 lacks venv/ensurepip: apt-get install python3-venv"
+
+# The crates first, then the release build of the CLI (the README's first command) in the
+# background: compiling is CPU and the installs below are mostly network, so the two overlap
+# and a newcomer's first `cargo run --release` finds the binary built. DRAWINGS_SETUP_BUILD=0
+# skips the build. Its output goes to target/setup-build.log.
+cargo fetch --locked 2>/dev/null || cargo fetch
+build_pid=
+if [[ "${DRAWINGS_SETUP_BUILD:-1}" != 0 ]]; then
+  mkdir -p target
+  say "building the CLI (cargo build --release --bin drawings) while the tools install"
+  cargo build --release --locked --bin drawings >target/setup-build.log 2>&1 &
+  build_pid=$!
+  # A set-up that fails part way does not leave the build running behind it.
+  trap '[[ -n "$build_pid" ]] && kill "$build_pid" 2>/dev/null' EXIT
+fi
 
 # Tesseract, which the PDF engine runs on pages without a text layer (scans).
 if ! command -v tesseract >/dev/null; then
@@ -95,6 +112,19 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
+# faketime (Debian's package), with which scripts/soak.py runs the expiry sweeper 40 days on.
+# Nothing else needs it, so a machine that cannot install it only skips that check.
+if ! command -v faketime >/dev/null; then
+  if command -v apt-get >/dev/null && { [[ $(id -u) -eq 0 ]] || command -v sudo >/dev/null; }; then
+    as_root=(); [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+    { "${as_root[@]}" apt-get update -qq \
+      && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
+      || say "faketime not installed: scripts/soak.py will skip its sweeper check"
+  else
+    say "faketime not found and no apt-get as root: scripts/soak.py will skip its sweeper check"
+  fi
+fi
+
 # PDFium for this machine (the Lambda layers' libraries: scripts/build-artifacts.sh).
 case "$(uname -m)" in
   x86_64) bash scripts/fetch-pdfium.sh x86_64 "$ROOT/.pdfium" ;;
@@ -120,5 +150,12 @@ done
 .venv/bin/schemathesis --version >/dev/null || die "schemathesis did not install"
 say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|ziglang|pypdfium2|pillow|schemathesis)==' | tr '\n' ' ')"
 
-cargo fetch --locked 2>/dev/null || cargo fetch
+if [[ -n "$build_pid" ]]; then
+  if ! wait "$build_pid"; then
+    tail -n 30 target/setup-build.log >&2
+    die "the release build failed (target/setup-build.log)"
+  fi
+  build_pid=
+  say "CLI built: target/release/drawings"
+fi
 say "done. PDFium: $ROOT/.pdfium/libpdfium.so"

@@ -20,6 +20,8 @@ fn http_client(api_key: Option<&str>) -> Result<reqwest::Client> {
         value.set_sensitive(true);
         headers.insert(drawings_api::API_KEY_HEADER, value);
     }
+    // rustls on ring (see the workspace's `rustls`); a provider installed earlier stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .default_headers(headers)
         .build()

@@ -12,7 +12,9 @@
 //!
 //! Whether a request came through Lambda is read from the request: `lambda_http` puts the
 //! event's `RequestContext` on every request it builds, and nothing else does. So
-//! `drawings serve` keeps its own limit, and no setting can get the two hosts mixed up.
+//! `drawings serve` keeps its own limit, and no setting can get the two hosts mixed up. The
+//! check is compiled only with the `lambda` feature (the intake function's): without it no
+//! request can have come through Lambda.
 
 use crate::ApiError;
 use axum::body::Body;
@@ -21,7 +23,6 @@ use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use drawings_core::ErrorCode;
 use http_body_util::BodyExt;
-use lambda_http::request::RequestContext;
 use serde_json::json;
 
 /// Lambda's limit on the request payload of a synchronous invocation: 6 MB, 6 × 2^20 bytes.
@@ -50,7 +51,16 @@ pub(crate) struct DirectLimit {
 impl DirectLimit {
     /// The limit for `request`, given the intake's `max_upload_bytes`.
     pub(crate) fn of(request: &Request, intake: u64) -> Self {
-        let through_lambda = request.extensions().get::<RequestContext>().is_some();
+        #[cfg(feature = "lambda")]
+        let through_lambda = request
+            .extensions()
+            .get::<lambda_http::request::RequestContext>()
+            .is_some();
+        #[cfg(not(feature = "lambda"))]
+        let through_lambda = {
+            let _ = request;
+            false
+        };
         DirectLimit {
             intake,
             platform: through_lambda.then_some(LAMBDA_DIRECT_UPLOAD_BYTES),

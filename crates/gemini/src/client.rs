@@ -36,6 +36,8 @@ impl GeminiClient {
         if is_retired(&config.model) {
             return Err(GeminiError::model_unavailable(&config.model, "was retired by Google"));
         }
+        // rustls on ring (see the workspace's `rustls`); a provider installed earlier stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
