@@ -7,7 +7,7 @@
 #     through sudo; without them only those scripts (or that check) cannot run
 #   - PDFium (libpdfium.so from the pinned pypdfium2 wheel, sha256-checked) into .pdfium/
 #   - a Python venv in .venv with the pinned tools (moto server, cfn-lint, cargo-lambda with
-#     Zig for the Lambda bootstraps, schemathesis)
+#     Zig for the Lambda bootstraps, schemathesis, the AWS SAM CLI)
 #   - the crates, fetched once so builds and tests need no network, and the release build of
 #     the CLI (`target/release/drawings`), compiled while the rest installs
 # Safe to run again: it skips what is already in place and verified.
@@ -20,8 +20,11 @@ PYPDFIUM2_VERSION=5.15.2  # the Python route; scripts/fetch-pdfium.sh pins the s
 # schemathesis: fuzzes `drawings serve` from its /openapi.json (tests/openapi_schemathesis.rs).
 # cargo-lambda links the Lambda bootstraps with Zig (the ziglang wheel, pinned here because
 # cargo-lambda accepts any ziglang>=0.10), against glibc 2.34 (scripts/build-artifacts.sh).
+# aws-sam-cli: `sam validate --lint` in tests/sam_template, offline, and `sam build`/`sam
+# deploy` from sam/ (about 70 MB more in .venv; it resolves with the pins above, moving boto3
+# to the version it pins). The same version as CI's lint job (.github/workflows/).
 PY_TOOLS=("moto[server]==5.2.5" "cfn-lint==1.53.3" "cargo-lambda==1.9.2" "ziglang==0.17.1"
-  "pypdfium2==$PYPDFIUM2_VERSION" "pillow==12.1.1" "schemathesis==4.32.5")
+  "pypdfium2==$PYPDFIUM2_VERSION" "pillow==12.1.1" "schemathesis==4.32.5" "aws-sam-cli==1.170.0")
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -148,7 +151,8 @@ done
 .venv/bin/moto_server --help >/dev/null || die "moto server did not install"
 .venv/bin/cfn-lint --version >/dev/null || die "cfn-lint did not install"
 .venv/bin/schemathesis --version >/dev/null || die "schemathesis did not install"
-say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|ziglang|pypdfium2|pillow|schemathesis)==' | tr '\n' ' ')"
+.venv/bin/sam --version >/dev/null || die "the AWS SAM CLI did not install"
+say "Python tools in .venv: $(.venv/bin/python -m pip freeze | grep -iE '^(moto|cfn-lint|cargo-lambda|ziglang|pypdfium2|pillow|schemathesis|aws-sam-cli)==' | tr '\n' ' ')"
 
 if [[ -n "$build_pid" ]]; then
   if ! wait "$build_pid"; then

@@ -130,9 +130,10 @@ async fn a_deadline_hands_over_to_continuations_and_no_page_is_done_twice() {
     let h = Harness::new();
     let id = h.submit("security-plan.pdf").await;
     // With no time at all, each delivery does one unit: a stage, a page, or one batch of
-    // pages analyzed together. One page at a time: validation, 4 pages, 4 pages, schedule,
-    // evaluation are 11 units, so 10 hand-overs.
+    // pages rendered or analyzed together. One page at a time: validation, 4 pages, 4 pages,
+    // schedule, evaluation are 11 units, so 10 hand-overs.
     let sequential = PipelineConfig {
+        render_concurrency: 1,
         analysis_concurrency: 1,
         ..config()
     };
@@ -140,15 +141,17 @@ async fn a_deadline_hands_over_to_continuations_and_no_page_is_done_twice() {
 }
 
 #[tokio::test]
-async fn with_no_time_the_first_batch_of_pages_is_still_analyzed_together() {
+async fn with_no_time_the_first_batch_of_pages_is_still_rendered_and_analyzed_together() {
     let h = Harness::new();
     let id = h.submit("security-plan.pdf").await;
-    // Four pages in flight at once make the analysis one unit: 8 units, 7 hand-overs.
+    // Four pages in flight at once make the rendering one unit and the analysis another:
+    // 5 units, 4 hand-overs.
     let concurrent = PipelineConfig {
+        render_concurrency: 4,
         analysis_concurrency: 4,
         ..config()
     };
-    assert_eq!(hand_overs_with_no_time(&h, &id, concurrent).await, 7);
+    assert_eq!(hand_overs_with_no_time(&h, &id, concurrent).await, 4);
 }
 
 #[tokio::test]
@@ -214,7 +217,11 @@ async fn a_duplicate_delivery_of_a_leased_job_stands_back() {
 async fn a_transient_failure_leaves_the_message_to_come_back_and_the_job_resumes() {
     let h = Harness::with_blobs(|fs| Arc::new(FailingBlobStore::new(fs, BlobOp::Put, "pages/1.png", 1)));
     let id = h.submit("security-plan.pdf").await;
-    let processor = h.processor(config());
+    // One page at a time, so no page after the failing one has started.
+    let processor = h.processor(PipelineConfig {
+        render_concurrency: 1,
+        ..config()
+    });
     match h.deliver(&processor, Duration::from_secs(600)).await {
         Some(Outcome::Retrying {
             code: ErrorCode::ServiceUnavailable,

@@ -21,7 +21,7 @@ fn http_client(api_key: Option<&str>) -> Result<reqwest::Client> {
         headers.insert(drawings_api::API_KEY_HEADER, value);
     }
     // rustls on ring (see the workspace's `rustls`); a provider installed earlier stays.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    rustls::crypto::ring::default_provider().install_default().ok();
     reqwest::Client::builder()
         .default_headers(headers)
         .build()

@@ -7,7 +7,7 @@ use super::printable;
 use crate::config::Config;
 use crate::embedded::EmbeddedStack;
 use anyhow::{Context, Result};
-use drawings_api::ui::{Report, ReportPage, report_html};
+use drawings_api::ui::{Report, ReportPage, ReportWriter};
 use drawings_core::intake::Upload;
 use drawings_core::ports::Inspection;
 use drawings_core::schedule::Schedule;
@@ -131,42 +131,43 @@ async fn write_results(embedded: &EmbeddedStack, job: &Job, out: &Path) -> Resul
 }
 
 /// `report.html`: the web UI's job view as one file, with the page images and the result
-/// files inside, to open from disk or send to someone without a server.
+/// files inside, to open from disk or send to someone without a server. Written a page at a
+/// time, so memory does not grow with the page count.
 async fn write_report(embedded: &EmbeddedStack, job: &Job, out: &Path) -> Result<PathBuf> {
     let blobs = &embedded.ports.blobs;
     let files = job.id.files();
     let inspection: Inspection =
         serde_json::from_slice(&blobs.get(&files.inspection()).await.context("reading inspect.json")?)
             .context("parsing inspect.json")?;
-    let mut pages = Vec::with_capacity(inspection.pages.len());
-    for page in &inspection.pages {
-        let png = blobs
-            .get(&files.page_image(page.index))
-            .await
-            .with_context(|| format!("reading the image of page {}", page.index + 1))?;
-        pages.push(ReportPage {
-            page: page.index + 1,
-            width_pt: page.width_pt,
-            height_pt: page.height_pt,
-            png: png.to_vec(),
-        });
-    }
     let components = blobs.get(&files.result(ResultFile::Components)).await?;
     let csv = blobs.get(&files.result(ResultFile::ScheduleCsv)).await?;
     let xlsx = blobs.get(&files.result(ResultFile::ScheduleXlsx)).await?;
-    let html = report_html(&Report {
+    let path = out.join("report.html");
+    let failed = || format!("writing {}", path.display());
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).with_context(failed)?);
+    let report = Report {
         job_id: job.id.as_str(),
         file_name: job.input.file_name.as_deref().unwrap_or("drawing.pdf"),
         components_json: &components,
         schedule_csv: &csv,
         schedule_xlsx: &xlsx,
-        pages,
-    })
-    .context("building report.html")?;
-    let path = out.join("report.html");
-    tokio::fs::write(&path, html)
-        .await
-        .with_context(|| format!("writing {}", path.display()))?;
+    };
+    let mut writer = ReportWriter::start(file, &report).with_context(failed)?;
+    for page in &inspection.pages {
+        let png = blobs
+            .get(&files.page_image(page.index))
+            .await
+            .with_context(|| format!("reading the image of page {}", page.index + 1))?;
+        writer
+            .page(&ReportPage {
+                page: page.index + 1,
+                width_pt: page.width_pt,
+                height_pt: page.height_pt,
+                png: png.to_vec(),
+            })
+            .with_context(failed)?;
+    }
+    writer.finish().with_context(failed)?;
     Ok(path)
 }
 

@@ -119,9 +119,13 @@ impl Harness {
     }
 }
 
+/// No time reserve, and two pages rendered at once (as on the two cores the service runs
+/// on), whatever the cores of the machine running the tests: how many pages a delivery
+/// renders before it hands over depends on it.
 pub fn config() -> PipelineConfig {
     PipelineConfig {
         reserve: Duration::ZERO,
+        render_concurrency: 2,
         ..PipelineConfig::default()
     }
 }

@@ -131,3 +131,21 @@ fn bucket_is_private_encrypted_tls_only_and_expires_job_files_after_the_ttl() {
         .any(|s| s["Effect"] == "Deny" && s["Condition"]["Bool"]["aws:SecureTransport"] == json!("false"));
     assert!(denies_plain_http, "the bucket policy must deny requests without TLS");
 }
+
+#[test]
+fn bucket_lets_any_page_read_a_presigned_get_and_nothing_more() {
+    // The web UI follows the API's 307 to a presigned GET; the URL itself is the credential.
+    let rules = props("BlobBucket")["CorsConfiguration"]["CorsRules"]
+        .as_array()
+        .expect("a CORS rule for the web UI's redirects");
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let rule = &rules[0];
+    assert_eq!(rule["AllowedMethods"], json!(["GET"]), "reads only");
+    assert_eq!(rule["AllowedOrigins"], json!(["*"]));
+    // The browser repeats the page's API-key header on the redirect, so it is preflighted.
+    assert_eq!(rule["AllowedHeaders"], json!(["x-api-key"]));
+    assert!(
+        rule.get("ExposedHeaders").is_none(),
+        "no header beyond the safelisted ones"
+    );
+}

@@ -72,6 +72,7 @@ pub fn router_with_auth(state: AppState, auth: Auth) -> Router {
     // Multipart bodies carry a little framing around the file.
     let body_limit = state.intake.config().max_upload_bytes as usize + 64 * 1024;
     let (routes, document) = openapi::routes(body_limit).split_for_parts();
+    let blobs = state.ports.blobs.clone();
     routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -86,7 +87,7 @@ pub fn router_with_auth(state: AppState, auth: Auth) -> Router {
         .layer(axum::middleware::from_fn_with_state(auth, auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)
-        .merge(ui::router())
+        .merge(ui::router(blobs))
 }
 
 /// Whether the server asks for API keys.

@@ -5,11 +5,13 @@
 //!
 //! Scoped like the other result routes: another client's job, a malformed id or an unknown
 //! page is a 404, a job that has not completed a 409. The images are the ones
-//! `pdf_processing` stored; nothing is rendered per request.
+//! `pdf_processing` stored; nothing is rendered per request. An image too big for the intake
+//! Lambda's response is a `307` to a presigned GET, by the same rule as a result file
+//! ([`crate::results::stored_file`]).
 
 use crate::auth::Caller;
 use crate::error::ErrorBody;
-use crate::results::{load_own_job, path_params};
+use crate::results::{Stored, load_own_job, path_params, stored_file};
 use crate::{ApiError, AppState};
 use axum::Extension;
 use axum::extract::rejection::PathRejection;
@@ -114,6 +116,11 @@ pub(crate) async fn page_list(
     ),
     responses(
         (status = 200, description = "The rendered page.", content((crate::openapi::Binary = "image/png"))),
+        (status = 307, description = "On AWS, an image over 4,669,440 bytes: fetch it from `Location`, a \
+            presigned S3 GET valid for 5 minutes (follow the redirect; send no API key there).", headers(
+            ("Location" = String, description = "The presigned GET of the image."),
+            ("Cache-Control" = String, description = "`no-store`: the URL is a credential."),
+        )),
         (status = 404, description = "`NOT_FOUND`: no such job or page, or another client's job.", body = ErrorBody),
         (status = 409, description = "`RESULT_NOT_READY`: the job has not completed.", body = ErrorBody),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: a backend is down; retry.", body = ErrorBody,
@@ -132,10 +139,11 @@ pub(crate) async fn page_image(
         _ => return Err(ApiError::not_found("page")),
     };
     let job = completed_job(&state, &caller, &job_id).await?;
-    let png = match state.ports.blobs.get(&job.id.files().page_image(page - 1)).await {
-        Ok(png) => png,
-        Err(e) if e.class() == drawings_core::ErrorClass::NotFound => return Err(ApiError::not_found("page")),
-        Err(e) => return Err(e.into()),
+    // A large image is a redirect, as a large result file is: the intake Lambda's response
+    // could not carry it.
+    let png = match stored_file(&state, &job.id.files().page_image(page - 1), "page").await? {
+        Stored::Inline(png) => png,
+        Stored::Redirect(response) => return Ok(response),
     };
     let mut response = (StatusCode::OK, png).into_response();
     let headers = response.headers_mut();

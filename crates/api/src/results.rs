@@ -7,13 +7,16 @@
 //! presigned GET, valid [`REDIRECT_TTL`], where the blob store has them (S3): the intake
 //! Lambda's response, like its request, carries about 4.5 MB once base64-encoded, and a file
 //! that big is better fetched from S3 directly anyway. Smaller files, and every file on the
-//! embedded store (which presigns nothing), are served by the API itself, so the web UI, which
-//! reads them with the key in a header, keeps working without CORS on the bucket.
+//! embedded store (which presigns nothing), are served by the API itself. [`stored_file`]
+//! makes that choice for every route that hands out a stored file (page images too); the web
+//! UI follows such a redirect under the bucket's CORS rule and the page's `connect-src`
+//! (`ui.rs`).
 
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -132,19 +135,10 @@ pub(crate) async fn result_file(
             ),
         ));
     }
-    let key = job.id.files().result(file);
-    let blobs = &state.ports.blobs;
-    let size = blobs
-        .head(&key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("result file"))?
-        .size;
-    if size > INLINE_RESULT_MAX_BYTES
-        && let Some(url) = blobs.presign_get(&key, REDIRECT_TTL.min(state.link_ttl)).await?
-    {
-        return redirect(&url);
-    }
-    let body = blobs.get(&key).await?;
+    let body = match stored_file(&state, &job.id.files().result(file), "result file").await? {
+        Stored::Inline(body) => body,
+        Stored::Redirect(response) => return Ok(response),
+    };
     let content_type = match file {
         ResultFile::ScheduleCsv => "text/csv; charset=utf-8",
         other => other.content_type(),
@@ -157,6 +151,33 @@ pub(crate) async fn result_file(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// A stored file as a route hands it out.
+pub(crate) enum Stored {
+    /// Its bytes, for the route to answer with its own headers.
+    Inline(Bytes),
+    /// A `307` to a presigned GET of it, ready to return.
+    Redirect(Response),
+}
+
+/// The blob at `key`: a `307` to a presigned GET, valid [`REDIRECT_TTL`] (at most the link
+/// TTL), when it is bigger than [`INLINE_RESULT_MAX_BYTES`] and the store presigns; else its
+/// bytes. A missing blob is a 404 naming `what`.
+pub(crate) async fn stored_file(state: &AppState, key: &str, what: &str) -> Result<Stored, ApiError> {
+    let blobs = &state.ports.blobs;
+    let size = blobs.head(key).await?.ok_or_else(|| ApiError::not_found(what))?.size;
+    if size > INLINE_RESULT_MAX_BYTES
+        && let Some(url) = blobs.presign_get(key, REDIRECT_TTL.min(state.link_ttl)).await?
+    {
+        return redirect(&url).map(Stored::Redirect);
+    }
+    match blobs.get(key).await {
+        Ok(body) => Ok(Stored::Inline(body)),
+        // Deleted between the two calls (the job expired or was cancelled): still a 404.
+        Err(e) if e.class() == ErrorClass::NotFound => Err(ApiError::not_found(what)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A `307` to `url`, kept out of caches: the URL is a credential while it is valid.

@@ -10,19 +10,32 @@
 //! overlay) rather than OpenSeadragon: a page image is at most 3072² pixels (one image, no
 //! tile pyramid to stream), and scaling the image and the overlay as one element keeps every
 //! box exactly on its bbox at any zoom with no overlay plugin.
+//!
+//! On S3 a large page image or result file is a `307` to a presigned GET (`results.rs`). The
+//! browser follows it inside the page's request, so the page's `connect-src` names the
+//! origin of those URLs (learnt once, from one presigned URL of the blob store; a store that
+//! presigns nothing adds none), and the bucket allows the page's GETs by CORS (the SAM
+//! template's `CorsConfiguration`).
 
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
+use drawings_core::StoreError;
+use drawings_core::ports::BlobStore;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
 
-const INDEX_HTML: &str = include_str!("../assets/index.html");
-const STYLE_CSS: &str = include_str!("../assets/style.css");
+mod report;
+pub use report::{Report, ReportPage, ReportWriter};
+
+pub(super) const INDEX_HTML: &str = include_str!("../assets/index.html");
+pub(super) const STYLE_CSS: &str = include_str!("../assets/style.css");
 
 /// The scripts, in the order the page loads them (later ones use the earlier ones' globals).
-const SCRIPTS: [(&str, &str); 5] = [
+pub(super) const SCRIPTS: [(&str, &str); 5] = [
     ("api.js", include_str!("../assets/api.js")),
     ("jobs.js", include_str!("../assets/jobs.js")),
     ("viewer.js", include_str!("../assets/viewer.js")),
@@ -31,15 +44,77 @@ const SCRIPTS: [(&str, &str); 5] = [
 ];
 
 /// The UI's routes: `/` and its assets under `/ui/`. They carry no job data, so they are
-/// served without a key (the page asks for one and sends it with its API calls).
-pub(crate) fn router() -> Router {
-    Router::new().route("/", get(|| async { asset("index.html") })).route(
-        "/ui/{name}",
-        get(|Path(name): Path<String>| async move { asset(&name) }),
-    )
+/// served without a key (the page asks for one and sends it with its API calls). `blobs`:
+/// the store whose presigned GETs the page may be redirected to.
+pub(crate) fn router(blobs: Arc<dyn BlobStore>) -> Router {
+    let policy = Arc::new(Policy {
+        blobs,
+        redirect_origin: OnceCell::new(),
+    });
+    let index = policy.clone();
+    Router::new()
+        .route(
+            "/",
+            get(move || async move { asset("index.html", &index.header().await) }),
+        )
+        .route(
+            "/ui/{name}",
+            get(move |Path(name): Path<String>| async move { asset(&name, &policy.header().await) }),
+        )
 }
 
-fn asset(name: &str) -> Response {
+/// The pages' Content-Security-Policy.
+struct Policy {
+    blobs: Arc<dyn BlobStore>,
+    /// The origin of the store's presigned GETs; `None` for a store that presigns nothing.
+    redirect_origin: OnceCell<Option<String>>,
+}
+
+impl Policy {
+    /// The page loads nothing from elsewhere, so an injected script could not either; it may
+    /// only connect to the API and, where redirects go there, the blob store.
+    async fn header(&self) -> HeaderValue {
+        let origin = self
+            .redirect_origin
+            .get_or_try_init(|| async {
+                // Presigning is local (a signature over the URL): no request is sent.
+                let url = self
+                    .blobs
+                    .presign_get("ui/origin-probe", Duration::from_secs(60))
+                    .await?;
+                Ok::<_, StoreError>(url.as_deref().and_then(origin_of))
+            })
+            .await
+            .unwrap_or_else(|e| {
+                // Not cached: the next page load tries again. Meanwhile small files still load.
+                tracing::warn!(error = %e, "No presigned URL to learn the blob store's origin from.");
+                &None
+            });
+        let connect = match origin {
+            Some(origin) => format!("'self' {origin}"),
+            None => "'self'".to_owned(),
+        };
+        let policy = format!(
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; \
+             connect-src {connect}; frame-ancestors 'none'"
+        );
+        // `origin_of` lets through only characters a header value takes.
+        HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+    }
+}
+
+/// `scheme://host[:port]` of `url`, if it has one made only of the characters an origin may
+/// have (a CSP source list is split on spaces and `;`).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let plain =
+        |s: &str, extra: &[char]| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c));
+    (plain(scheme, &['+', '-', '.']) && plain(authority, &['-', '.', ':', '[', ']']))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
+fn asset(name: &str, policy: &HeaderValue) -> Response {
     let (content_type, body) = match name {
         "index.html" => ("text/html; charset=utf-8", INDEX_HTML),
         "style.css" => ("text/css; charset=utf-8", STYLE_CSS),
@@ -53,113 +128,12 @@ fn asset(name: &str) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Assets change with the binary only; no-cache makes a browser revalidate after an upgrade.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // The page loads nothing from elsewhere; say so, so an injected script could not either.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; \
-             connect-src 'self'; frame-ancestors 'none'",
-        ),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
     response
 }
 
-/// One page of a report: its size in points and its PNG.
-#[derive(Debug, Clone)]
-pub struct ReportPage {
-    /// 1-based page number.
-    pub page: u32,
-    /// Width of the upright page in points.
-    pub width_pt: f32,
-    /// Height of the upright page in points.
-    pub height_pt: f32,
-    /// The rendered page.
-    pub png: Vec<u8>,
-}
-
-/// What a report shows and offers.
-#[derive(Debug, Clone)]
-pub struct Report<'a> {
-    /// The job's id.
-    pub job_id: &'a str,
-    /// The drawing's file name.
-    pub file_name: &'a str,
-    /// `components.json`, as written.
-    pub components_json: &'a [u8],
-    /// `schedule.csv`.
-    pub schedule_csv: &'a [u8],
-    /// `schedule.xlsx`.
-    pub schedule_xlsx: &'a [u8],
-    /// The pages, in order.
-    pub pages: Vec<ReportPage>,
-}
-
-#[derive(Serialize)]
-struct ReportData<'a> {
-    job_id: &'a str,
-    file_name: &'a str,
-    schedule: serde_json::Value,
-    pages: Vec<ReportPageData>,
-    downloads: Vec<(&'static str, String)>,
-}
-
-#[derive(Serialize)]
-struct ReportPageData {
-    page: u32,
-    width_pt: f32,
-    height_pt: f32,
-    image: String,
-}
-
-/// The job view as one HTML file with everything inside: styles, scripts, the schedule as
-/// JSON and the page images and downloads as data URIs. Opened from disk it needs no server
-/// and no network.
-pub fn report_html(report: &Report<'_>) -> Result<String, serde_json::Error> {
-    let data = ReportData {
-        job_id: report.job_id,
-        file_name: report.file_name,
-        schedule: serde_json::from_slice(report.components_json)?,
-        pages: report
-            .pages
-            .iter()
-            .map(|p| ReportPageData {
-                page: p.page,
-                width_pt: p.width_pt,
-                height_pt: p.height_pt,
-                image: data_uri("image/png", &p.png),
-            })
-            .collect(),
-        downloads: vec![
-            ("components.json", data_uri("application/json", report.components_json)),
-            ("schedule.csv", data_uri("text/csv", report.schedule_csv)),
-            (
-                "schedule.xlsx",
-                data_uri(drawings_core::XLSX_CONTENT_TYPE, report.schedule_xlsx),
-            ),
-        ],
-    };
-    // `<` escaped so no string in the data can close the script element.
-    let json = serde_json::to_string(&data)?.replace('<', "\\u003c");
-    let mut html = INDEX_HTML.replace(
-        "<link rel=\"stylesheet\" href=\"/ui/style.css\">",
-        &format!("<style>\n{STYLE_CSS}\n</style>"),
-    );
-    for (name, body) in SCRIPTS {
-        html = html.replace(
-            &format!("<script src=\"/ui/{name}\"></script>"),
-            &format!("<script>\n{}\n</script>", body.replace("</script", "<\\/script")),
-        );
-    }
-    let data_script = format!("<script type=\"application/json\" id=\"report-data\">{json}</script>\n</head>");
-    Ok(html.replacen("</head>", &data_script, 1))
-}
-
-fn data_uri(media_type: &str, bytes: &[u8]) -> String {
-    format!("data:{media_type};base64,{}", base64(bytes))
-}
-
 /// Standard base64 with padding; a dozen lines rather than a dependency for one caller.
-fn base64(bytes: &[u8]) -> String {
+pub(super) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -191,28 +165,15 @@ mod tests {
     }
 
     #[test]
-    fn the_report_inlines_every_asset_and_references_nothing_outside() {
-        let report = Report {
-            job_id: "0123",
-            file_name: "a.pdf",
-            components_json: br#"{"components":[],"totals":{},"warnings":[],"pages":1,"note":"</script>"}"#,
-            schedule_csv: b"id\n",
-            schedule_xlsx: b"PK",
-            pages: vec![ReportPage {
-                page: 1,
-                width_pt: 612.0,
-                height_pt: 792.0,
-                png: vec![1, 2, 3],
-            }],
-        };
-        let html = report_html(&report).unwrap();
-        assert!(!html.contains("/ui/"), "every asset is inlined");
-        assert!(
-            !html.contains("src=\"http") && !html.contains("href=\"http"),
-            "no network"
+    fn origin_of_keeps_scheme_host_and_port_and_refuses_what_a_policy_could_not_hold() {
+        let s3 = "https://b.s3.us-east-1.amazonaws.com/jobs/k.png?X-Amz-Expires=300&X-Amz-Signature=ab";
+        assert_eq!(origin_of(s3).as_deref(), Some("https://b.s3.us-east-1.amazonaws.com"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:5000/bucket/k?x=1").as_deref(),
+            Some("http://127.0.0.1:5000")
         );
-        assert_eq!(html.matches("</script>").count(), SCRIPTS.len() + 1);
-        assert!(html.contains("data:image/png;base64,AQID"));
-        assert!(html.contains("id=\"report-data\""));
+        assert_eq!(origin_of("https://a;b.example/k"), None);
+        assert_eq!(origin_of("https://a b.example/k"), None);
+        assert_eq!(origin_of("no-scheme/k"), None);
     }
 }

@@ -240,7 +240,7 @@ async fn the_embedded_server_takes_a_direct_upload_over_the_lambda_ceiling() {
 }
 
 #[tokio::test]
-async fn the_openapi_document_states_the_ceiling_and_the_result_redirect() {
+async fn the_openapi_document_states_the_ceiling_and_the_file_and_page_redirects() {
     let h = Harness::new(IntakeConfig::default().max_upload_bytes);
     let (status, doc) = h.send(Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
@@ -254,10 +254,12 @@ async fn the_openapi_document_states_the_ceiling_and_the_result_redirect() {
         too_large.contains(&figure) && too_large.contains("POST /uploads"),
         "{too_large}"
     );
-    let redirect = &doc["paths"]["/results/{job_id}/{file}"]["get"]["responses"]["307"];
-    assert!(redirect["headers"]["Location"].is_object(), "{redirect}");
-    assert!(
-        redirect["description"].as_str().unwrap().contains(&figure),
-        "{redirect}"
-    );
+    for path in ["/results/{job_id}/{file}", "/results/{job_id}/pages/{page}"] {
+        let redirect = &doc["paths"][path]["get"]["responses"]["307"];
+        assert!(redirect["headers"]["Location"].is_object(), "{path}: {redirect}");
+        assert!(
+            redirect["description"].as_str().unwrap().contains(&figure),
+            "{path}: {redirect}"
+        );
+    }
 }

@@ -1,7 +1,8 @@
-//! `GET /results/{job_id}/{file}` through the router on the embedded adapters: a file over
-//! `INLINE_RESULT_MAX_BYTES` is a `307` to a short-lived presigned GET where the blob store
-//! presigns (as S3 does; the wrapper here presigns like it, the URL's path being the key),
-//! and is served by the API itself everywhere else; a smaller one is always served inline.
+//! `GET /results/{job_id}/{file}` and `GET /results/{job_id}/pages/{page}` through the router
+//! on the embedded adapters: a file or page image over `INLINE_RESULT_MAX_BYTES` is a `307` to
+//! a short-lived presigned GET where the blob store presigns (as S3 does; the wrapper here
+//! presigns like it, the URL's path being the key), and is served by the API itself everywhere
+//! else; a smaller one is always served inline.
 
 mod common;
 
@@ -102,8 +103,21 @@ impl Harness {
             .unwrap();
     }
 
+    /// Stores `body` as the image of 1-based `page`.
+    async fn put_page(&self, page: u32, body: Vec<u8>) {
+        let key = self.job.id.files().page_image(page - 1);
+        self.ports.blobs.put(&key, body.into(), "image/png").await.unwrap();
+    }
+
     async fn get(&self, file: ResultFile) -> (StatusCode, HeaderMap, Bytes) {
-        let uri = format!("/results/{}/{}", self.job.id, file.name());
+        self.get_path(format!("/results/{}/{}", self.job.id, file.name())).await
+    }
+
+    async fn get_page(&self, page: u32) -> (StatusCode, HeaderMap, Bytes) {
+        self.get_path(format!("/results/{}/pages/{page}", self.job.id)).await
+    }
+
+    async fn get_path(&self, uri: String) -> (StatusCode, HeaderMap, Bytes) {
         let response = self
             .app
             .clone()
@@ -171,4 +185,66 @@ async fn a_missing_result_file_is_404_not_a_redirect() {
     assert!(headers.get(header::LOCATION).is_none());
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_page_image_over_the_inline_limit_redirects_like_a_result_file() {
+    let h = Harness::new(true).await;
+    h.put_page(2, file_of(INLINE_RESULT_MAX_BYTES + 1)).await;
+    let (status, headers, body) = h.get_page(2).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let key = h.job.id.files().page_image(1);
+    assert_eq!(headers[header::LOCATION], format!("{URL_BASE}{key}?X-Amz-Expires=300"));
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(body.is_empty(), "a redirect carries none of the image");
+}
+
+#[tokio::test]
+async fn a_small_page_image_is_served_inline_and_the_embedded_store_serves_a_large_one() {
+    let small = Harness::new(true).await;
+    small.put_page(1, b"\x89PNG small".to_vec()).await;
+    let (status, headers, body) = small.get_page(1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_ref(), b"\x89PNG small");
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(headers[header::CACHE_CONTROL], "private, max-age=3600");
+
+    let embedded = Harness::new(false).await;
+    let big = file_of(INLINE_RESULT_MAX_BYTES + 1);
+    embedded.put_page(1, big.clone()).await;
+    let (status, headers, body) = embedded.get_page(1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert!(body == big, "the whole image, unchanged (got {} bytes)", body.len());
+}
+
+#[tokio::test]
+async fn a_missing_page_image_is_404_not_a_redirect() {
+    let h = Harness::new(true).await;
+    let (status, headers, body) = h.get_page(3).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers.get(header::LOCATION).is_none());
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
+
+/// The page's Content-Security-Policy, as `GET /` sends it.
+async fn page_policy(h: &Harness) -> String {
+    let (status, headers, _) = h.get_path("/".to_owned()).await;
+    assert_eq!(status, StatusCode::OK);
+    headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_web_ui_may_follow_a_redirect_to_the_stores_origin_and_nowhere_else() {
+    // The browser applies `connect-src` to where a redirect leads, too.
+    let presigning = page_policy(&Harness::new(true).await).await;
+    let origin = URL_BASE.trim_end_matches('/');
+    assert!(
+        presigning.contains(&format!("connect-src 'self' {origin};")),
+        "{presigning}"
+    );
+    let embedded = page_policy(&Harness::new(false).await).await;
+    assert!(embedded.contains("connect-src 'self';"), "{embedded}");
+    assert!(embedded.contains("default-src 'self'") && embedded.contains("frame-ancestors 'none'"));
 }

@@ -37,7 +37,7 @@ impl GeminiClient {
             return Err(GeminiError::model_unavailable(&config.model, "was retired by Google"));
         }
         // rustls on ring (see the workspace's `rustls`); a provider installed earlier stays.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        rustls::crypto::ring::default_provider().install_default().ok();
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)

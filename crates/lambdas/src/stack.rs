@@ -6,9 +6,10 @@
 //! cold start an invocation is already waiting and opens what it needs, and a warm-up beside
 //! it would only open the same connections twice (`benches/lambda_init.rs` measured it). The
 //! SDK trusts Amazon's roots only, so init does not parse the platform's whole certificate
-//! store (`drawings_aws::config_from_env`). The processor reads its Gemini key from SSM in
-//! init (bounded by [`KEY_READ_TIMEOUT`]), and only when `DRAWINGS_ANALYZER` is not
-//! `text-layer`.
+//! store (`drawings_aws::config_from_env`). The processor reads its Gemini key from SSM while
+//! it is assembled (bounded by [`KEY_READ_TIMEOUT`]), and only when `DRAWINGS_ANALYZER` is
+//! not `text-layer`; the processor function assembles it beside the runtime's start, not
+//! awaited in init (`bin/processor.rs`).
 
 use crate::config::LambdaConfig;
 use anyhow::{Context, Result};
@@ -33,8 +34,8 @@ pub const NOTICE_BUDGET: Duration = Duration::from_secs(10);
 /// The subcommand under which the processor binary answers one PDF request.
 pub const PDF_WORKER_SUBCOMMAND: &str = "pdf-worker";
 
-/// How long the processor's init waits for the Gemini key from SSM before it runs the text
-/// layer instead (a crash in init would hold every job for three visibility timeouts).
+/// How long assembling the processor waits for the Gemini key from SSM before it runs the
+/// text layer instead (a crash would hold every job for three visibility timeouts).
 pub const KEY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A function's adapters.

@@ -8,6 +8,7 @@ use crate::text::page_text;
 use crate::tiles::render_with_tiles;
 use crate::upright::UserToUpright;
 use drawings_core::ports::{ExtractedPage, PdfError, RenderOptions};
+use pdfium_render::prelude::PdfDocument;
 use std::time::Instant;
 
 /// Opens `pdf`, then reads the text of page `index` (0-based) and renders it.
@@ -20,7 +21,20 @@ pub(crate) fn extract_page(
     let started = Instant::now();
     require_pdf_header(pdf)?;
     let document = open_document(pdf)?;
-    let page = load_page(&document, index)?;
+    extract_from(&document, index, options, ocr, started)
+}
+
+/// Reads the text of page `index` of an open `document` and renders it: a PDF worker that
+/// serves several pages of one file opens it once and comes here for each. `started` is
+/// when the request began, which OCR's deadline counts from.
+pub(crate) fn extract_from(
+    document: &PdfDocument<'_>,
+    index: u32,
+    options: &RenderOptions,
+    ocr: &OcrSettings,
+    started: Instant,
+) -> Result<ExtractedPage, PdfError> {
+    let page = load_page(document, index)?;
     let to_upright = UserToUpright::for_page(&page);
     let mut text = page_text(&page, index, to_upright.as_ref());
     let render_started = Instant::now();

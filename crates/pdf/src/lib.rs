@@ -24,7 +24,8 @@ mod upright;
 
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
 pub use isolate::{
-    Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, WorkerCommand, worker_main,
+    Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, PAGES_PER_WORKER, WorkerCommand,
+    worker_main,
 };
 pub use ocr::OcrSettings;
 pub use second_opinion::LOPDF_MAX_BYTES;

@@ -58,7 +58,9 @@ mod pdf {
     use super::AssemblyError;
     use crate::Settings;
     use drawings_core::ports::PdfEngine;
-    use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, OcrSettings, PdfiumEngine, WorkerCommand};
+    use drawings_pdf::{
+        IsolatedPdfEngine, IsolationLimits, OcrSettings, PAGES_PER_WORKER, PdfiumEngine, WorkerCommand,
+    };
     use std::sync::Arc;
 
     impl Settings {
@@ -98,7 +100,11 @@ mod pdf {
                     .extend(["--pdfium-lib".to_owned(), path.display().to_string()]);
             }
             command.args.extend(self.ocr_settings().to_args());
-            Ok(Arc::new(IsolatedPdfEngine::new(command, limits)))
+            // Pages of a job share workers, up to PAGES_PER_WORKER each: a worker per page
+            // would start a process and load the document again for every page.
+            Ok(Arc::new(
+                IsolatedPdfEngine::new(command, limits).with_pages_per_worker(PAGES_PER_WORKER),
+            ))
         }
     }
 }

@@ -110,6 +110,9 @@ catalogue! {
     PAGE_MEMORY_MB = "DRAWINGS_PAGE_MEMORY_MB",
         "2048",
         "address-space limit of a PDF worker process";
+    RENDER_CONCURRENCY = "DRAWINGS_RENDER_CONCURRENCY",
+        "`auto`",
+        "pages of one job rendered at once, each in its own PDF worker; `auto`: the available cores, but no more workers than fit at `DRAWINGS_PAGE_MEMORY_MB` each in the memory (the Lambda function's size, else the machine's or its cgroup's), and at least 1";
     OCR = "DRAWINGS_OCR",
         "`on`",
         "OCR pages without a text layer with Tesseract; `off`: such pages have no text";

@@ -97,6 +97,7 @@ impl Settings {
             RenderTiles::Off => false,
         };
         pipeline.render.tiles = tiles.then(TileOptions::default);
+        pipeline.render_concurrency = self.render_concurrency_for(host);
         match host {
             // Keep a tenth of the budget for the last checkpoint and the hand-over.
             Host::Embedded => pipeline.reserve = (self.invocation_budget / 10).min(Duration::from_secs(10)),
@@ -114,6 +115,68 @@ impl Settings {
             }
         }
         pipeline
+    }
+}
+
+/// The most pages a job renders at once, whatever is asked: each is a process.
+const MAX_RENDER_CONCURRENCY: usize = 64;
+
+/// `DRAWINGS_RENDER_CONCURRENCY`: a number of pages, or `None` for `auto` (or unset).
+pub(crate) fn read_render_concurrency(source: &Source<'_>) -> Result<Option<usize>, SettingError> {
+    if source.text(keys::RENDER_CONCURRENCY).as_deref() == Some("auto") {
+        return Ok(None);
+    }
+    let n = source.count::<usize>(keys::RENDER_CONCURRENCY, 1)?;
+    Ok(n.map(|n| n.min(MAX_RENDER_CONCURRENCY)))
+}
+
+impl Settings {
+    /// Pages a job renders at once on `host`: `DRAWINGS_RENDER_CONCURRENCY` when it is a
+    /// number; for `auto` the available cores, but no more isolated workers than fit in the
+    /// host's memory at `DRAWINGS_PAGE_MEMORY_MB` each (a worker may grow to its cap, and a
+    /// pool that outgrows the function gets the whole function killed, not one page).
+    pub fn render_concurrency_for(&self, host: &Host) -> usize {
+        if let Some(n) = self.render_concurrency {
+            return n;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let memory_mb = match host {
+            Host::Lambda {
+                memory_mb: Some(mb), ..
+            } => Some(u64::from(*mb)),
+            _ => machine_memory_mb(),
+        };
+        let worker_cap_mb = self.pdf.isolation.then_some(self.pdf.page_memory_mb);
+        workers_that_fit(cores, memory_mb, worker_cap_mb)
+    }
+}
+
+/// `cores`, but no more workers of `worker_cap_mb` than fit in `memory_mb` (either unknown:
+/// no bound from it), and never fewer than one: a job always moves.
+fn workers_that_fit(cores: usize, memory_mb: Option<u64>, worker_cap_mb: Option<u64>) -> usize {
+    let by_memory = match (memory_mb, worker_cap_mb) {
+        (Some(memory), Some(cap)) if cap > 0 => usize::try_from(memory / cap).unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    };
+    cores.min(by_memory).clamp(1, MAX_RENDER_CONCURRENCY)
+}
+
+/// The memory this process may use, MiB: the machine's, or its cgroup's limit when that is
+/// lower (a container); `None` where neither can be read.
+fn machine_memory_mb() -> Option<u64> {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let line = info.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
+        let kib: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kib >> 10)
+    });
+    // cgroup v2 writes `max` when there is no limit, which parses as nothing.
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|bytes| bytes >> 20);
+    match (total, cgroup) {
+        (Some(total), Some(limit)) => Some(total.min(limit)),
+        (total, limit) => total.or(limit),
     }
 }
 
@@ -191,6 +254,47 @@ mod tests {
         let embedded = settings(&[(keys::INVOCATION_BUDGET, "60")]).pipeline_for(&Host::Embedded, false);
         assert_eq!(embedded.reserve, Duration::from_secs(6));
         assert_eq!(embedded.cost.basis, ComputeBasis::AsIfLambda);
+    }
+
+    #[test]
+    fn auto_render_concurrency_is_the_cores_bounded_by_the_workers_that_fit_in_memory() {
+        // Two cores, a 3008 MB Lambda and 2048 MB workers: one worker fits.
+        assert_eq!(workers_that_fit(2, Some(3008), Some(2048)), 1);
+        assert_eq!(workers_that_fit(2, Some(3008), Some(1400)), 2);
+        assert_eq!(workers_that_fit(2, Some(24_000), Some(2048)), 2, "cores bound it");
+        assert_eq!(workers_that_fit(8, Some(512), Some(2048)), 1, "never fewer than one");
+        assert_eq!(workers_that_fit(4, None, Some(2048)), 4, "unknown memory: the cores");
+        assert_eq!(workers_that_fit(4, Some(512), None), 4, "in-process: no worker cap");
+    }
+
+    #[test]
+    fn a_lambda_renders_as_many_pages_at_once_as_its_memory_holds_workers() {
+        let lambda = |mb| Host::Lambda {
+            memory_mb: Some(mb),
+            worker_id: None,
+        };
+        let set = settings(&[(keys::PAGE_MEMORY_MB, "1000")]);
+        assert_eq!(set.pipeline_for(&lambda(1024), false).render_concurrency, 1);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(
+            set.pipeline_for(&lambda(10_240), false).render_concurrency,
+            cores.min(10)
+        );
+    }
+
+    #[test]
+    fn a_set_render_concurrency_is_kept_on_every_host_and_zero_is_refused() {
+        let set = settings(&[(keys::RENDER_CONCURRENCY, "3")]);
+        let lambda = Host::Lambda {
+            memory_mb: Some(128),
+            worker_id: None,
+        };
+        for host in [Host::Embedded, lambda] {
+            assert_eq!(set.pipeline_for(&host, false).render_concurrency, 3, "{host:?}");
+        }
+        assert_eq!(settings(&[(keys::RENDER_CONCURRENCY, "auto")]).render_concurrency, None);
+        let err = Settings::read(&|k| (k == keys::RENDER_CONCURRENCY).then(|| "0".into())).unwrap_err();
+        assert_eq!(err.key, keys::RENDER_CONCURRENCY);
     }
 
     #[test]

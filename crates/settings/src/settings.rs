@@ -155,6 +155,9 @@ pub struct Settings {
     pub pipeline: PipelineConfig,
     /// `DRAWINGS_RENDER_TILES`.
     pub render_tiles: RenderTiles,
+    /// `DRAWINGS_RENDER_CONCURRENCY`: pages of a job rendered at once; `None` is `auto`,
+    /// which depends on the host ([`Settings::render_concurrency_for`]).
+    pub render_concurrency: Option<usize>,
     /// `DRAWINGS_INVOCATION_BUDGET`: one embedded worker invocation (Lambda: its timeout).
     pub invocation_budget: Duration,
     /// The PDF engine.
@@ -228,6 +231,7 @@ impl Settings {
                     ],
                 )?
                 .unwrap_or(RenderTiles::Auto),
+            render_concurrency: crate::pipeline::read_render_concurrency(&source)?,
             invocation_budget: source
                 .seconds(keys::INVOCATION_BUDGET)?
                 .unwrap_or(Duration::from_secs(900)),

@@ -128,7 +128,7 @@ impl CallbackNotifier {
     ) -> Result<Self, BuildError> {
         let key = SigningKey::from_secret(&config.secret)?;
         // rustls on ring (see the workspace's `rustls`); a provider installed earlier stays.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        rustls::crypto::ring::default_provider().install_default().ok();
         // No proxy: one would resolve the receiver's name itself, past the guard.
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)

@@ -25,6 +25,10 @@ pub struct PipelineConfig {
     pub retry_delay: Duration,
     /// This worker's name, as lease owner.
     pub worker_id: String,
+    /// Pages rendered at once within one job, each in its own PDF worker when isolation is on
+    /// (at least 1). The default is the available cores; a host also bounds it by memory,
+    /// since every worker may grow to its cap (`drawings-settings` does, for every host).
+    pub render_concurrency: usize,
     /// Pages the analyzer works on at once (each is a model call when it is remote).
     pub analysis_concurrency: usize,
     /// How each delivery's compute and requests are priced onto the job.
@@ -42,6 +46,7 @@ impl Default for PipelineConfig {
             job_budget: JobBudget::default(),
             retry_delay: Duration::from_secs(5),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            render_concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
             analysis_concurrency: 4,
             cost: CostSettings::default(),
         }

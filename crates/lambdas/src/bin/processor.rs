@@ -5,14 +5,25 @@
 //!
 //! Without a Gemini key (or with `DRAWINGS_ANALYZER=text-layer`) it runs the text-layer
 //! analyzer and logs why; a missing key never stops it in init.
+//!
+//! Init awaits nothing. The SDK clients and the processor (with the Gemini key's SSM read)
+//! are assembled by a task spawned before the runtime starts, so that work overlaps the
+//! runtime's first poll for an event; the first invocation awaits the same assembly
+//! ([`OnceCell`]) rather than starting another. An assembly that fails fails that invocation
+//! (the message comes back, and after three receives dead-letters, as a crash in init would
+//! have made it), and the next invocation tries again.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use drawings_core::pipeline::Processor;
+use drawings_core::ports::JobQueue;
 use drawings_lambdas::handlers::{deadline_from, process_event};
 use drawings_lambdas::stack::PDF_WORKER_SUBCOMMAND;
 use drawings_lambdas::{AwsStack, LambdaConfig, emf, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
+use metrics_cloudwatch_embedded::Collector;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -38,23 +49,47 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: LambdaConfig) -> Result<(), lambda_runtime::Error> {
-    let function = config
-        .runtime
-        .function_name
-        .clone()
-        .unwrap_or_else(|| "processor".into());
+/// What an invocation needs, assembled once per process.
+struct Ready {
+    processor: Processor,
+    queue: Arc<dyn JobQueue>,
+    metrics: &'static Collector,
+}
+
+/// The stack, the metrics recorder and the processor, from `config`. Its callers box the
+/// future: the SDK's are deep, and nested in the runtime's they overflow the compiler's
+/// layout depth in a release build.
+async fn assemble(config: LambdaConfig, function: &str) -> Result<Ready, lambda_runtime::Error> {
     let stack = AwsStack::from_config(config).await;
-    let metrics = emf::install(&function)?;
-    let processor = Arc::new(stack.processor().await?);
-    let queue = stack.ports.queue.clone();
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let (processor, queue) = (processor.clone(), queue.clone());
+    let metrics = emf::install(function)?;
+    let processor = stack.processor().await?;
+    Ok(Ready {
+        processor,
+        queue: stack.ports.queue.clone(),
+        metrics,
+    })
+}
+
+async fn run(config: LambdaConfig) -> Result<(), lambda_runtime::Error> {
+    let function: Arc<str> = config.runtime.function_name.as_deref().unwrap_or("processor").into();
+    let ready = Arc::new(OnceCell::<Ready>::new());
+    // Beside the runtime's start and first poll, not before it; see the module's docs.
+    tokio::spawn({
+        let (ready, config, function) = (ready.clone(), config.clone(), function.clone());
         async move {
+            if let Err(e) = ready.get_or_try_init(|| Box::pin(assemble(config, &function))).await {
+                tracing::error!(error = %e, "Cannot assemble the processor; the first invocation tries again.");
+            }
+        }
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let (ready, config, function) = (ready.clone(), config.clone(), function.clone());
+        async move {
+            let ready = ready.get_or_try_init(|| Box::pin(assemble(config, &function))).await?;
             let deadline = deadline_from(event.context.deadline);
-            let response = process_event(&processor, queue.as_ref(), event.payload, deadline).await;
+            let response = process_event(&ready.processor, ready.queue.as_ref(), event.payload, deadline).await;
             // The invocation's metrics, as EMF lines next to its logs.
-            if let Err(e) = emf::flush(metrics, &event.context.request_id, std::io::stdout().lock()) {
+            if let Err(e) = emf::flush(ready.metrics, &event.context.request_id, std::io::stdout().lock()) {
                 tracing::warn!(error = %e, "Metrics not written.");
             }
             Ok::<SqsBatchResponse, lambda_runtime::Error>(response)

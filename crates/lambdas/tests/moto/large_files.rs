@@ -1,8 +1,9 @@
 //! Files bigger than the Lambda payload, through the intake function's router on S3, DynamoDB
 //! and SQS (moto), with requests built by `lambda_http` from API Gateway events as the function
 //! gets them: a direct upload over the ceiling is a `413` pointing to `POST /uploads`, and that
-//! path takes the same file (copied inside S3, with the sha256 of its bytes); a large result is
-//! a `307` whose presigned `Location` serves the file over plain HTTP, without the API key.
+//! path takes the same file (copied inside S3, with the sha256 of its bytes); a large result
+//! file or page image is a `307` whose presigned `Location` serves it over plain HTTP, without
+//! the API key.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -171,42 +172,76 @@ async fn a_direct_upload_over_the_ceiling_is_413_and_post_uploads_takes_the_same
     assert_eq!(replay["job_id"], accepted["job_id"]);
 }
 
+impl Stack {
+    /// A job marked completed, whose files the test stores itself.
+    async fn completed_job(&self) -> JobId {
+        let upload = Upload {
+            body: Bytes::from(pdf_of(100)),
+            ..Upload::default()
+        };
+        let mut job = self.intake.submit(upload).await.unwrap().job;
+        job.status = JobStatus::Completed;
+        job.current_stage = None;
+        job.stages_completed = Stage::ALL.to_vec();
+        self.ports.jobs.update(&job).await.unwrap();
+        job.id
+    }
+
+    /// Stores `body` at `key`, GETs `path` as the intake function would, expects a `307`,
+    /// and checks that its presigned `Location`, fetched without the key, serves `body` with
+    /// `content_type`.
+    async fn assert_redirects_to(&self, path: &str, key: &str, body: Vec<u8>, content_type: &str) {
+        self.ports
+            .blobs
+            .put(key, Bytes::from(body.clone()), content_type)
+            .await
+            .unwrap();
+        let (status, headers, answer) = self.send_event("GET", path, json!({}), b"").await;
+        assert_eq!(status, StatusCode::TEMPORARY_REDIRECT, "{path}");
+        assert!(answer.is_empty());
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        let location = headers[header::LOCATION].to_str().unwrap();
+        assert!(location.contains("X-Amz-Expires=300"), "{location}");
+
+        let download = reqwest::get(location).await.unwrap();
+        assert_eq!(download.status(), reqwest::StatusCode::OK);
+        assert_eq!(download.headers()[reqwest::header::CONTENT_TYPE], content_type);
+        let got = download.bytes().await.unwrap();
+        assert!(
+            got == body,
+            "the presigned GET must serve the file (got {} bytes)",
+            got.len()
+        );
+    }
+}
+
+/// Bytes over the inline limit, with a pattern so a truncated or shifted body cannot pass.
+fn too_big_to_inline() -> Vec<u8> {
+    (0..INLINE_RESULT_MAX_BYTES + 1).map(|i| (i % 251) as u8).collect()
+}
+
 #[tokio::test]
 async fn a_large_result_redirects_to_a_presigned_get_that_serves_it_without_the_key() {
     let stack = Stack::start().await;
-    let upload = Upload {
-        body: Bytes::from(pdf_of(100)),
-        ..Upload::default()
-    };
-    let mut job = stack.intake.submit(upload).await.unwrap().job;
-    job.status = JobStatus::Completed;
-    job.current_stage = None;
-    job.stages_completed = Stage::ALL.to_vec();
-    stack.ports.jobs.update(&job).await.unwrap();
-    let xlsx: Vec<u8> = (0..INLINE_RESULT_MAX_BYTES + 1).map(|i| (i % 251) as u8).collect();
+    let job = stack.completed_job().await;
     let file = ResultFile::ScheduleXlsx;
-    let key = job.id.files().result(file);
+    let path = format!("/results/{job}/{}", file.name());
     stack
-        .ports
-        .blobs
-        .put(&key, Bytes::from(xlsx.clone()), file.content_type())
-        .await
-        .unwrap();
+        .assert_redirects_to(
+            &path,
+            &job.files().result(file),
+            too_big_to_inline(),
+            file.content_type(),
+        )
+        .await;
+}
 
-    let path = format!("/results/{}/{}", job.id, file.name());
-    let (status, headers, body) = stack.send_event("GET", &path, json!({}), b"").await;
-    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
-    assert!(body.is_empty());
-    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-    let location = headers[header::LOCATION].to_str().unwrap();
-    assert!(location.contains("X-Amz-Expires=300"), "{location}");
-
-    let download = reqwest::get(location).await.unwrap();
-    assert_eq!(download.status(), reqwest::StatusCode::OK);
-    let got = download.bytes().await.unwrap();
-    assert!(
-        got == xlsx,
-        "the presigned GET must serve the file (got {} bytes)",
-        got.len()
-    );
+#[tokio::test]
+async fn a_large_page_image_redirects_to_a_presigned_get_like_a_result_file() {
+    let stack = Stack::start().await;
+    let job = stack.completed_job().await;
+    let path = format!("/results/{job}/pages/1");
+    stack
+        .assert_redirects_to(&path, &job.files().page_image(0), too_big_to_inline(), "image/png")
+        .await;
 }

@@ -64,6 +64,20 @@ impl SqliteJobQueue {
     }
 
     async fn receive_now(&self, max: u32, visibility: Duration) -> Result<Vec<Delivery>, SqliteError> {
+        // Long polls look every 50 ms; a look on a reader first keeps an empty queue from
+        // taking the writer, which job-store writes (and other processes) are waiting for.
+        let name = self.name.clone();
+        let ready = self
+            .db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND visible_at <= ?2)")?;
+                Ok(statement.query_row(params![name, now_ms()], |r| r.get::<_, bool>(0))?)
+            })
+            .await?;
+        if !ready {
+            return Ok(Vec::new());
+        }
         let (name, redrive) = (self.name.clone(), self.redrive.clone());
         let (delivered, moved) = self
             .db
@@ -95,11 +109,11 @@ impl JobQueue for SqliteJobQueue {
         self.db
             .call(move |conn| {
                 let now = now_ms();
-                conn.execute(
+                conn.prepare_cached(
                     "INSERT INTO messages (id, queue, body, sent_at, visible_at, receive_count)
                      VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-                    params![row_id, name, body, now, now.saturating_add(millis(delay))],
-                )?;
+                )?
+                .execute(params![row_id, name, body, now, now.saturating_add(millis(delay))])?;
                 Ok(())
             })
             .await?;
@@ -183,16 +197,6 @@ fn receive_now(
     max: u32,
     visibility: Duration,
 ) -> Result<(Vec<Delivery>, usize), SqliteError> {
-    // Long polls look every 50 ms; a plain read first keeps an empty queue from taking
-    // the write lock that job-store writes (and other processes) are waiting for.
-    let ready: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ?1 AND visible_at <= ?2)",
-        params![queue, now_ms()],
-        |r| r.get(0),
-    )?;
-    if !ready {
-        return Ok((Vec::new(), 0));
-    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = now_ms();
     // Moving every visible exhausted message now is what SQS does lazily on the receives

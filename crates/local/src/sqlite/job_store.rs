@@ -30,7 +30,7 @@ impl SqliteJobStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let ids = self
             .db
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut statement =
                     conn.prepare("SELECT id FROM jobs WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2")?;
                 let ids = statement
@@ -65,7 +65,7 @@ impl SqliteJobStore {
 impl JobStore for SqliteJobStore {
     async fn list(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
         let query = query.clone();
-        let jobs = self.db.call(move |conn| list(conn, &query)).await?;
+        let jobs = self.db.read(move |conn| list(conn, &query)).await?;
         Ok(jobs)
     }
 
@@ -73,7 +73,7 @@ impl JobStore for SqliteJobStore {
         let id = id.clone();
         let job = self
             .db
-            .call(move |conn| read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}"))))
+            .read(move |conn| read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}"))))
             .await?;
         Ok(job)
     }
@@ -213,10 +213,11 @@ fn list(conn: &Connection, query: &JobQuery) -> Result<Vec<Job>, SqliteError> {
 }
 
 fn read(conn: &Connection, id: &JobId) -> Result<Option<Job>, SqliteError> {
+    // Cached: `GET /status` runs this on every poll, and parsing the SQL each time cost more
+    // than the lookup.
     let row: Option<(i64, String)> = conn
-        .query_row("SELECT version, body FROM jobs WHERE id = ?1", [id.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT version, body FROM jobs WHERE id = ?1")?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(version, body)| decode(id.as_str(), version, &body))
         .transpose()
@@ -282,7 +283,8 @@ mod tests {
     #[test]
     fn a_clients_listing_reads_through_the_client_created_index() {
         let db = Database::open_in_memory().unwrap();
-        let conn = db.inner.conn.lock().unwrap();
+        let mut lease = db.inner.writer.try_lease().unwrap();
+        let conn = lease.connection();
         let plan: Vec<String> = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {LIST_FOR_CLIENT}"))
             .unwrap()

@@ -1,4 +1,4 @@
-//! Process isolation: every PDFium call runs in a short-lived worker process.
+//! Process isolation: every PDFium call runs in a worker process.
 //!
 //! Why a process: PDFium is C++ and cannot be interrupted from Rust, pdfium-render takes a
 //! process-wide lock around every call, and a hostile file can spin for minutes, allocate
@@ -7,11 +7,14 @@
 //! outside: the parent waits with a wall-clock limit and kills the worker when it passes;
 //! the worker caps its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) before it
 //! reads the file, so a bomb dies inside its own process. OCR of a page without a text layer
-//! runs Tesseract as a child of the worker, which inherits both caps (see [`crate::ocr`]). One worker per call (not a pool)
-//! keeps it simple and returns all memory after every page, so peak memory does not grow
-//! with page count; the cost is a process start and a document load per call, measured in
-//! the benchmarks. Separate processes also run pages in parallel, which the in-process lock
-//! prevents.
+//! runs Tesseract as a child of the worker, which inherits both caps (see [`crate::ocr`]).
+//! Validation and summaries get one worker per call. Pages may share one: a worker started
+//! for pages keeps the document open and serves up to N pages of it, one request at a time,
+//! each under the same wall clock, caps and sandbox as a worker of its own, so the process
+//! start and document load (about 60 ms a page) are paid once per worker, not per page.
+//! It is killed after anything but a well-formed answer and replaced after N pages, so memory
+//! still comes back and a failure never carries over ([`reuse`] says how). Separate processes
+//! also run pages in parallel, which the in-process lock prevents.
 //!
 //! Every way a worker can end maps to a stable code: a timeout or SIGXCPU is
 //! `PROCESSING_TIMEOUT`; SIGSEGV, SIGBUS, SIGILL or SIGFPE (PDFium crashed on the file) is
@@ -25,6 +28,7 @@
 //! reports what confines it; the engine logs the first report.
 
 pub mod protocol;
+mod reuse;
 mod sandbox;
 mod worker;
 
@@ -39,6 +43,7 @@ use drawings_core::ports::{
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -88,7 +93,17 @@ pub struct IsolatedPdfEngine {
     limits: IsolationLimits,
     /// What the first worker that answered reported confining it (shared by clones).
     confinement: Arc<OnceLock<Confinement>>,
+    /// Pages one worker serves before it is replaced (1: a worker per page).
+    pages_per_worker: u32,
+    /// Serving workers waiting for the next page of their document (shared by clones).
+    idle: Arc<reuse::IdleWorkers>,
+    /// Workers started so far (shared by clones).
+    started: Arc<AtomicU64>,
 }
+
+/// Pages a worker serves before it is replaced, where hosts reuse workers: enough that the
+/// start and load are a small share of a page, few enough to bound what a worker accumulates.
+pub const PAGES_PER_WORKER: u32 = 8;
 
 /// Longest response header accepted (the text layer of a dense sheet is a few MB).
 const MAX_RESPONSE_HEADER: u64 = 256 * 1024 * 1024;
@@ -100,6 +115,31 @@ impl IsolatedPdfEngine {
             command,
             limits,
             confinement: Arc::new(OnceLock::new()),
+            pages_per_worker: 1,
+            idle: Arc::default(),
+            started: Arc::default(),
+        }
+    }
+
+    /// This engine, with each worker serving up to `pages` pages of one document before it
+    /// is replaced (1, the default: a worker per page).
+    pub fn with_pages_per_worker(mut self, pages: u32) -> Self {
+        self.pages_per_worker = pages.max(1);
+        self
+    }
+
+    /// How many worker processes this engine and its clones have started.
+    pub fn workers_started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The limits a worker applies to itself for one call.
+    fn worker_limits(&self) -> WorkerLimits {
+        WorkerLimits {
+            memory_bytes: self.limits.memory_bytes,
+            cpu_secs: self.limits.wall.as_secs().max(1) + 1,
+            wall_ms: Some(u64::try_from(self.limits.wall.as_millis()).unwrap_or(u64::MAX)),
+            pages: None,
         }
     }
 
@@ -139,14 +179,9 @@ impl IsolatedPdfEngine {
     }
 
     fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
-        let worker_limits = WorkerLimits {
-            memory_bytes: self.limits.memory_bytes,
-            cpu_secs: self.limits.wall.as_secs().max(1) + 1,
-            wall_ms: Some(u64::try_from(self.limits.wall.as_millis()).unwrap_or(u64::MAX)),
-        };
         let mut child = Command::new(&self.command.program)
             .args(&self.command.args)
-            .args(worker_limits.to_args())
+            .args(self.worker_limits().to_args())
             // It parses hostile files: none of the service's secrets go with it.
             .env_clear()
             .envs(sandbox::inherited_environment())
@@ -160,6 +195,7 @@ impl IsolatedPdfEngine {
                     self.command.program.display()
                 ))
             })?;
+        self.started.fetch_add(1, Ordering::Relaxed);
         let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let deadline = Instant::now() + self.limits.wall;
         let (status, output, errors) = std::thread::scope(|scope| {
@@ -308,14 +344,17 @@ impl PdfEngine for IsolatedPdfEngine {
 
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
         // The pipeline names the page; `what` says what was being done to it.
-        match self.call(
-            &Request::Extract {
-                page: index,
-                options: options.clone(),
-            },
-            pdf,
-            "rendering the page",
-        )? {
+        let request = Request::Extract {
+            page: index,
+            options: options.clone(),
+        };
+        let what = "rendering the page";
+        let answer = if self.pages_per_worker > 1 {
+            self.call_serving(&request, pdf, what)?
+        } else {
+            self.call(&request, pdf, what)?
+        };
+        match answer {
             (Response::Extracted { text, image, tiles }, bodies) => {
                 let mut bodies = &bodies[..];
                 let png = take_png(&mut bodies, &image)?;

@@ -3,6 +3,10 @@
 //! Request (worker's stdin): one JSON line, then the PDF bytes until end of input.
 //! Response (worker's stdout): one JSON line, then the binary bodies it announces (the page
 //! PNG, then each tile's PNG), back to back. Nothing else is written to stdout.
+//!
+//! A worker started to serve several pages (`--pages N`) reads an `Open` line and exactly
+//! the document's bytes instead, then up to N request lines without a body, answering each
+//! as above; it exits at the end of its input or after the N-th answer.
 //! Diagnostics (worker's stderr): free text, but for one line the worker writes before it
 //! reads the request, saying what confines it ([`super::Confinement`]).
 
@@ -30,6 +34,12 @@ pub enum Request {
     Summarize {
         /// 0-based page.
         page: u32,
+    },
+    /// A serving worker's first request: the document, `len` bytes after the line, which it
+    /// keeps open for the page requests that follow. It has no answer of its own.
+    Open {
+        /// Bytes of PDF that follow.
+        len: u64,
     },
 }
 

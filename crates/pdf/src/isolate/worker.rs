@@ -2,13 +2,14 @@
 //! ([`super::sandbox`]), answers one request with the in-process engine, and exits. The parent
 //! treats any death as the file's fault or the limit's, never its own.
 
-use super::protocol::{ImageHeader, Request, Response, read_line, write_line};
+use super::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
 use super::sandbox;
+use crate::extract::extract_from;
 use crate::{OcrSettings, PdfiumEngine};
-use drawings_core::ports::PdfEngine;
+use drawings_core::ports::{ExtractedPage, PdfEngine, PdfError};
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Limits the worker applies to itself before it touches the PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub struct WorkerLimits {
     /// The parent's wall-clock limit, milliseconds, so the worker can end its own children
     /// (Tesseract) in time. Absent from older parents: taken as `cpu_secs - 1` seconds.
     pub wall_ms: Option<u64>,
+    /// Pages of one document the worker serves before it exits (`--pages`); absent: it
+    /// answers one request and exits. `cpu_secs` is then each page's allowance.
+    pub pages: Option<u32>,
 }
 
 impl WorkerLimits {
@@ -33,6 +37,9 @@ impl WorkerLimits {
         ];
         if let Some(wall_ms) = self.wall_ms {
             args.extend(["--wall-ms".into(), wall_ms.to_string()]);
+        }
+        if let Some(pages) = self.pages {
+            args.extend(["--pages".into(), pages.to_string()]);
         }
         args
     }
@@ -56,6 +63,7 @@ impl WorkerLimits {
             memory_bytes: value("--memory-bytes")?,
             cpu_secs: value("--cpu-secs")?,
             wall_ms: value("--wall-ms"),
+            pages: value("--pages").and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0),
         })
     }
 }
@@ -64,13 +72,46 @@ impl WorkerLimits {
 fn apply(limits: WorkerLimits) -> io::Result<()> {
     use rlimit::{Resource, setrlimit};
     setrlimit(Resource::AS, limits.memory_bytes, limits.memory_bytes)?;
-    // The soft limit sends SIGXCPU; the hard one a second later SIGKILL.
-    setrlimit(Resource::CPU, limits.cpu_secs, limits.cpu_secs + 1)
+    // The soft limit sends SIGXCPU; the hard one a second later SIGKILL. A serving worker's
+    // hard limit covers all its pages, and the soft one is renewed per page ([`renew_cpu`]):
+    // an unprivileged process may raise its soft limit up to the hard one, never the hard.
+    let pages = u64::from(limits.pages.unwrap_or(1));
+    setrlimit(Resource::CPU, limits.cpu_secs, limits.cpu_secs * pages + 1)
 }
 
 #[cfg(not(unix))]
 fn apply(_: WorkerLimits) -> io::Result<()> {
     Ok(())
+}
+
+/// Gives the next page of a serving worker its own `cpu_secs`, counted from the CPU time
+/// used so far. Where that time cannot be read the allowance stays as it was, which is
+/// stricter, never looser.
+#[cfg(target_os = "linux")]
+fn renew_cpu(limits: WorkerLimits) {
+    use rlimit::{Resource, getrlimit, setrlimit};
+    let Some(used) = cpu_used_secs() else { return };
+    let Ok((_, hard)) = getrlimit(Resource::CPU) else {
+        return;
+    };
+    let soft = (used + limits.cpu_secs).min(hard.saturating_sub(1));
+    if let Err(e) = setrlimit(Resource::CPU, soft, hard) {
+        eprintln!("pdf-worker: cannot renew the CPU allowance: {e}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn renew_cpu(_: WorkerLimits) {}
+
+/// CPU time this process has used, whole seconds rounded up, from `/proc/self/stat` (user
+/// and system time, fields 14 and 15, in the kernel's fixed 100 ticks a second).
+#[cfg(target_os = "linux")]
+fn cpu_used_secs() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces and parentheses; the fields after its last `)` do not.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks.div_ceil(100))
 }
 
 /// Longest request line accepted (the JSON header, not the PDF).
@@ -103,12 +144,16 @@ pub fn worker_main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let engine = PdfiumEngine::with_ocr(ocr);
-    match serve(
-        &engine,
-        &mut BufReader::new(io::stdin().lock()),
-        &mut io::BufWriter::new(io::stdout().lock()),
-    ) {
+    let engine = PdfiumEngine::with_ocr(ocr.clone());
+    let (mut input, mut out) = (
+        BufReader::new(io::stdin().lock()),
+        io::BufWriter::new(io::stdout().lock()),
+    );
+    let served = match limits.pages {
+        Some(pages) => serve_pages(&engine, &ocr, limits, pages, &mut input, &mut out),
+        None => serve(&engine, &mut input, &mut out),
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pdf-worker: {e}");
@@ -134,36 +179,99 @@ fn serve(engine: &PdfiumEngine, input: &mut impl io::BufRead, out: &mut impl Wri
                 .map_or_else(Response::Failed, Response::Summarized);
             write_line(out, &response)?;
         }
-        Request::Extract { page, options } => match engine.extract_page(&pdf, page, &options) {
-            Err(e) => write_line(out, &Response::Failed(e))?,
-            Ok(extracted) => {
-                let header = |png: &[u8], width_px, height_px, dpi, x_px, y_px| ImageHeader {
-                    width_px,
-                    height_px,
-                    dpi,
-                    x_px,
-                    y_px,
-                    len: png.len() as u64,
-                };
-                let image = &extracted.image;
-                let response = Response::Extracted {
-                    image: header(&image.png, image.width_px, image.height_px, image.dpi, 0, 0),
-                    tiles: extracted
-                        .tiles
-                        .iter()
-                        .map(|t| header(&t.png, t.width_px, t.height_px, t.dpi, t.x_px, t.y_px))
-                        .collect(),
-                    text: extracted.text,
-                };
-                write_line(out, &response)?;
-                out.write_all(&image.png)?;
-                for tile in &extracted.tiles {
-                    out.write_all(&tile.png)?;
-                }
-            }
-        },
+        Request::Extract { page, options } => answer_extract(out, engine.extract_page(&pdf, page, &options))?,
+        Request::Open { .. } => return Err(invalid("`open` is only for a worker started with --pages")),
     }
     out.flush()
+}
+
+/// Serves up to `pages` requests on one document, opened once: the document load a one-shot
+/// worker repeats for every page is paid once per worker.
+fn serve_pages(
+    engine: &PdfiumEngine,
+    ocr: &OcrSettings,
+    limits: WorkerLimits,
+    pages: u32,
+    input: &mut impl io::BufRead,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let Request::Open { len } = read_line(input, MAX_HEADER)? else {
+        return Err(invalid("a serving worker's first request must be `open`"));
+    };
+    let pdf = read_body(input, len)?;
+    let document = crate::open::without_panics("opening the document", || {
+        crate::open::require_pdf_header(&pdf)?;
+        crate::open::open_document(&pdf)
+    });
+    for served in 0..pages {
+        // The parent ends a worker it no longer needs by closing its input.
+        if input.fill_buf()?.is_empty() {
+            return Ok(());
+        }
+        let request: Request = read_line(input, MAX_HEADER)?;
+        let started = Instant::now();
+        if served > 0 {
+            renew_cpu(limits);
+        }
+        match request {
+            Request::Extract { page, options } => {
+                let extracted = match &document {
+                    Ok(document) => crate::open::without_panics("page extraction", || {
+                        extract_from(document, page, &options, ocr, started)
+                    }),
+                    Err(e) => Err(e.clone()),
+                };
+                answer_extract(out, extracted)?;
+            }
+            Request::Summarize { page } => {
+                let response = engine
+                    .summarize_page(&pdf, page)
+                    .map_or_else(Response::Failed, Response::Summarized);
+                write_line(out, &response)?;
+            }
+            Request::Inspect { .. } | Request::Open { .. } => {
+                return Err(invalid("a serving worker answers page requests only"));
+            }
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// Writes the answer to `Extract`: the line, then the page's PNG and each tile's.
+fn answer_extract(out: &mut impl Write, extracted: Result<ExtractedPage, PdfError>) -> io::Result<()> {
+    let extracted = match extracted {
+        Ok(extracted) => extracted,
+        Err(e) => return write_line(out, &Response::Failed(e)),
+    };
+    let header = |png: &[u8], width_px, height_px, dpi, x_px, y_px| ImageHeader {
+        width_px,
+        height_px,
+        dpi,
+        x_px,
+        y_px,
+        len: png.len() as u64,
+    };
+    let image = &extracted.image;
+    let response = Response::Extracted {
+        image: header(&image.png, image.width_px, image.height_px, image.dpi, 0, 0),
+        tiles: extracted
+            .tiles
+            .iter()
+            .map(|t| header(&t.png, t.width_px, t.height_px, t.dpi, t.x_px, t.y_px))
+            .collect(),
+        text: extracted.text,
+    };
+    write_line(out, &response)?;
+    out.write_all(&image.png)?;
+    for tile in &extracted.tiles {
+        out.write_all(&tile.png)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,8 +284,14 @@ mod tests {
             memory_bytes: 1 << 31,
             cpu_secs: 61,
             wall_ms: Some(60_000),
+            pages: None,
         };
         assert_eq!(WorkerLimits::from_args(&limits.to_args()), Some(limits));
+        let serving = WorkerLimits {
+            pages: Some(8),
+            ..limits
+        };
+        assert_eq!(WorkerLimits::from_args(&serving.to_args()), Some(serving));
         assert_eq!(WorkerLimits::from_args(&["--memory-bytes".into(), "x".into()]), None);
     }
 
@@ -186,5 +300,17 @@ mod tests {
         let old = ["--memory-bytes", "1024", "--cpu-secs", "61"].map(String::from);
         let limits = WorkerLimits::from_args(&old).unwrap();
         assert_eq!((limits.wall_ms, limits.wall()), (None, Duration::from_secs(60)));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_cpu_time_used_is_read_and_grows() {
+        let before = cpu_used_secs().expect("/proc/self/stat");
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(1100) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(cpu_used_secs().expect("/proc/self/stat") > before);
     }
 }

@@ -3,7 +3,7 @@
 //! killed; scripts and records go through the `/_fake/` control routes.
 //!
 //! `cargo run -p drawings-testkit --bin fake-gemini -- --port 0 --api-key K --latency-ms 0
-//! --max-body-bytes N --file-states processing,active`
+//! --max-body-bytes N --file-states processing,active [--forget-media]`
 
 use clap::Parser;
 use drawings_testkit::fake_gemini::{FakeGemini, FakeOptions, FileState};
@@ -30,6 +30,9 @@ struct Args {
     /// States reported by successive GETs of an uploaded file; the last repeats.
     #[arg(long, value_delimiter = ',', default_value = "active")]
     file_states: Vec<FileState>,
+    /// Drop each image's bytes once checked (the records keep the calls): for long runs.
+    #[arg(long)]
+    forget_media: bool,
 }
 
 #[tokio::main]
@@ -41,6 +44,7 @@ async fn main() -> ExitCode {
         max_body_bytes: args.max_body_bytes,
         file_states: args.file_states,
         port: args.port,
+        keep_media: !args.forget_media,
         ..FakeOptions::default()
     };
     let fake = match FakeGemini::try_start(options).await {

@@ -106,6 +106,9 @@ pub struct FakeOptions {
     /// Model ids answered with 404 NOT_FOUND, as the service answers a model it shut down.
     /// Default [`RETIRED_MODELS`]; an entry ending in `-` is a whole family (`gemini-1.5-`).
     pub retired_models: Vec<String>,
+    /// Whether the records keep each image's bytes (default). A long run (scripts/soak.py)
+    /// turns it off: the records then keep the calls but not megabytes of pages each.
+    pub keep_media: bool,
 }
 
 /// Models Google has shut down (the Gemini API deprecations page): the fake's default
@@ -138,6 +141,7 @@ impl Default for FakeOptions {
             responder: None,
             port: 0,
             retired_models: RETIRED_MODELS.iter().map(|m| m.to_string()).collect(),
+            keep_media: true,
         }
     }
 }
@@ -152,6 +156,7 @@ impl fmt::Debug for FakeOptions {
             .field("responder", &self.responder.as_ref().map(|_| "custom"))
             .field("port", &self.port)
             .field("retired_models", &self.retired_models)
+            .field("keep_media", &self.keep_media)
             .finish()
     }
 }

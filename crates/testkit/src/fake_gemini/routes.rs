@@ -84,6 +84,9 @@ async fn generate(shared: Arc<Shared>, model: &str, uri: &Uri, headers: &HeaderM
         inner.requests.push(rec.clone());
     }
     let checked = check_generate(&shared, headers, &query, &body, &mut rec);
+    if !shared.options.keep_media {
+        rec.media.iter_mut().for_each(|m| m.bytes = Vec::new());
+    }
     let mut scripted = None;
     {
         let mut inner = shared.lock();

@@ -132,21 +132,32 @@ impl StageCtx<'_> {
     }
 
     async fn put_json<T: serde::Serialize>(&self, stage: Stage, key: &str, value: &T) -> Result<(), StepError> {
-        let body = serde_json::to_vec(value).map_err(|e| StepError::internal(stage, e.to_string()))?;
-        self.put(stage, key, body.into(), "application/json").await
+        put_json(self.ports(), stage, key, value).await
     }
 
     async fn put(&self, stage: Stage, key: &str, body: Bytes, content_type: &str) -> Result<(), StepError> {
-        self.ports()
-            .blobs
-            .put(key, body, content_type)
-            .await
-            .map_err(|e| StepError::store(Some(stage), e))
+        put(self.ports(), stage, key, body, content_type).await
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, stage: Stage, key: &str) -> Result<T, StepError> {
         get_json(self.ports(), stage, key).await
     }
+}
+
+/// Stores a stage's output; the free form serves work that runs beside the context (pages
+/// in flight), which cannot borrow it.
+async fn put(ports: &Ports, stage: Stage, key: &str, body: Bytes, content_type: &str) -> Result<(), StepError> {
+    ports
+        .blobs
+        .put(key, body, content_type)
+        .await
+        .map_err(|e| StepError::store(Some(stage), e))
+}
+
+/// Stores a stage's output as JSON.
+async fn put_json<T: serde::Serialize>(ports: &Ports, stage: Stage, key: &str, value: &T) -> Result<(), StepError> {
+    let body = serde_json::to_vec(value).map_err(|e| StepError::internal(stage, e.to_string()))?;
+    put(ports, stage, key, body.into(), "application/json").await
 }
 
 /// Reads a JSON blob a stage stored.
