@@ -178,11 +178,12 @@ impl IsolatedPdfEngine {
         }
     }
 
-    fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
-        let mut child = Command::new(&self.command.program)
+    /// Starts one worker under `limits`, with piped stdio and nothing of the service's
+    /// environment: it parses hostile files, so none of the service's secrets go with it.
+    fn spawn_worker(&self, limits: &WorkerLimits) -> Result<Child, PdfError> {
+        let child = Command::new(&self.command.program)
             .args(&self.command.args)
-            .args(self.worker_limits().to_args())
-            // It parses hostile files: none of the service's secrets go with it.
+            .args(limits.to_args())
             .env_clear()
             .envs(sandbox::inherited_environment())
             .stdin(Stdio::piped())
@@ -196,6 +197,11 @@ impl IsolatedPdfEngine {
                 ))
             })?;
         self.started.fetch_add(1, Ordering::Relaxed);
+        Ok(child)
+    }
+
+    fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
+        let mut child = self.spawn_worker(&self.worker_limits())?;
         let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let deadline = Instant::now() + self.limits.wall;
         let (status, output, errors) = std::thread::scope(|scope| {

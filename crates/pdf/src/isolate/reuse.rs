@@ -19,12 +19,11 @@
 //! within milliseconds, and a worker waiting longer only holds memory.
 
 use super::protocol::{Request, Response, read_body, read_line, write_line};
-use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal, sandbox, wait_until};
+use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal, wait_until};
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use std::io::{BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::atomic::Ordering;
+use std::process::{Child, ChildStdin, ChildStdout, ExitStatus};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -250,23 +249,7 @@ impl IsolatedPdfEngine {
             pages: Some(self.pages_per_worker),
             ..self.worker_limits()
         };
-        let mut child = Command::new(&self.command.program)
-            .args(&self.command.args)
-            .args(limits.to_args())
-            // It parses hostile files: none of the service's secrets go with it.
-            .env_clear()
-            .envs(sandbox::inherited_environment())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                internal(format!(
-                    "cannot start the PDF worker {}: {e}",
-                    self.command.program.display()
-                ))
-            })?;
-        self.started.fetch_add(1, Ordering::Relaxed);
+        let mut child = self.spawn_worker(&limits)?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ignored = child.kill().and_then(|()| child.wait().map(drop));
