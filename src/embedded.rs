@@ -11,18 +11,12 @@ use drawings_core::pipeline::Processor;
 use drawings_core::ports::{CompletionNotifier, JobQueue, NoNotices, PdfEngine};
 use drawings_local::sweeper::Sweeper;
 use drawings_local::worker::{EmbeddedWorkers, WorkerConfig};
-use drawings_local::{Database, FsBlobStore, LogNotifier, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, SqliteJobStore};
 use drawings_settings::Host;
 use drawings_webhook::{CallbackConfig, CallbackNotifier};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Receives before a message moves to the dead-letter queue, as the SQS redrive policy.
-pub const MAX_RECEIVES: u32 = 3;
-
-/// The dead-letter queue's name in the database.
-const DEAD_LETTER_QUEUE: &str = "jobs-dlq";
 
 /// How often `serve` deletes expired jobs with their blobs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
@@ -58,18 +52,8 @@ impl EmbeddedStack {
         // Owner-only: it holds every tenant's drawings and job records.
         drawings_local::ensure_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let db = Database::open(data_dir.join("drawings.sqlite3")).context("opening the job database")?;
-        let dead_letter = RedrivePolicy {
-            queue: DEAD_LETTER_QUEUE.into(),
-            max_receives: MAX_RECEIVES,
-        };
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db.clone(), "jobs", Some(dead_letter))),
-            blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?),
-            alerts: Arc::new(LogNotifier),
-            callbacks: Arc::new(NoNotices),
-        };
-        let dead_letters: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::new(db, DEAD_LETTER_QUEUE, None));
+        let blobs = FsBlobStore::new(data_dir.join("blobs")).context("opening the blob directory")?;
+        let (ports, dead_letters) = drawings_local::local_ports(db, blobs);
         Ok((ports, dead_letters))
     }
 

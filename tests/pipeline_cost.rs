@@ -6,9 +6,9 @@ use drawings_core::Ports;
 use drawings_core::cost::ComputeBasis;
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::pipeline::{Outcome, PipelineConfig, Processor};
-use drawings_core::ports::{Analyzer, JobQueue, Metric, Metrics, NoNotices};
+use drawings_core::ports::{Analyzer, JobQueue, Metric, Metrics};
 use drawings_core::{ErrorCode, Job, JobId, Stage};
-use drawings_local::{Database, FsBlobStore, LogNotifier, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, local_ports};
 use drawings_pdf::PdfiumEngine;
 use drawings_textlayer::TextLayerAnalyzer;
 use std::path::PathBuf;
@@ -47,13 +47,7 @@ impl Harness {
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
-        let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", None)),
-            blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
-            alerts: Arc::new(LogNotifier),
-            callbacks: Arc::new(NoNotices),
-        };
+        let (ports, _) = local_ports(db, FsBlobStore::new(dir.path().join("blobs")).unwrap());
         let metrics = Arc::new(Recorded::default());
         let analyzer: Arc<dyn Analyzer> = Arc::new(TextLayerAnalyzer::default());
         let config = PipelineConfig {

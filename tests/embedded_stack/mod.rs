@@ -9,7 +9,7 @@ use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::pipeline::{PipelineConfig, Processor};
 use drawings_core::ports::{AnalyzeError, Analyzer, BlobStore, CompletionNotifier, Delivery, PageAnalysis, PageInput};
 use drawings_core::{Job, JobId};
-use drawings_local::{Database, FsBlobStore, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, local_ports};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::decorators::RecordingNotifier;
 use drawings_textlayer::TextLayerAnalyzer;
@@ -102,13 +102,11 @@ impl TestStack {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
         let alerts = Arc::new(RecordingNotifier::default());
-        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(dir.path().join("blobs")).unwrap());
+        let (ports, _) = local_ports(db, FsBlobStore::new(dir.path().join("blobs")).unwrap());
         let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(db, "jobs", Some(RedrivePolicy::new("jobs-dlq", 3)))),
-            callbacks: make(blobs.clone()),
-            blobs,
+            callbacks: make(ports.blobs.clone()),
             alerts: alerts.clone(),
+            ..ports
         };
         let analyzer = Arc::new(SlowAnalyzer {
             inner: TextLayerAnalyzer::default(),

@@ -8,7 +8,7 @@ use drawings_core::intake::{Intake, IntakeConfig, Upload};
 use drawings_core::pipeline::{Outcome, PipelineConfig, Processor};
 use drawings_core::ports::{Analyzer, BlobStore, Delivery, JobQueue, PdfEngine};
 use drawings_core::{Job, JobId};
-use drawings_local::{Database, FsBlobStore, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{Database, FsBlobStore, local_ports};
 use drawings_pdf::PdfiumEngine;
 use drawings_testkit::decorators::{CountingAnalyzer, RecordingNotifier};
 use drawings_textlayer::TextLayerAnalyzer;
@@ -38,18 +38,13 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open_in_memory().unwrap();
         let notifier = Arc::new(RecordingNotifier::default());
+        let fs = FsBlobStore::new(dir.path().join("blobs")).unwrap();
+        let (ports, dead) = local_ports(db, fs.clone());
         let ports = Ports {
-            jobs: Arc::new(SqliteJobStore::new(db.clone())),
-            queue: Arc::new(SqliteJobQueue::new(
-                db.clone(),
-                "jobs",
-                Some(RedrivePolicy::new("jobs-dlq", 3)),
-            )),
-            blobs: wrap(FsBlobStore::new(dir.path().join("blobs")).unwrap()),
+            blobs: wrap(fs),
             alerts: notifier.clone(),
-            callbacks: Arc::new(drawings_core::ports::NoNotices),
+            ..ports
         };
-        let dead = Arc::new(SqliteJobQueue::new(db, "jobs-dlq", None));
         Harness {
             _dir: dir,
             ports,

@@ -15,7 +15,7 @@
 //! Handlers take the caller as `Extension<Caller>`. A route the middleware does not cover has
 //! no caller and fails with a 500 rather than serving without a check.
 
-use crate::ApiError;
+use crate::error::ApiError;
 use crate::keys::ApiKeys;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use axum::extract::{ConnectInfo, Request, State};

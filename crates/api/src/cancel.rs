@@ -5,9 +5,10 @@
 //! checkpoint; the outputs written so far stay until the job's TTL deletes them with it.
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::results::{load_own_job, path_params};
-use crate::{ApiError, AppState};
+use crate::extract::{load_own_job, path_params};
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};

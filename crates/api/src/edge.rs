@@ -19,7 +19,7 @@
 
 mod connection;
 
-use crate::ApiError;
+use crate::error::ApiError;
 use axum::Router;
 use axum::http::StatusCode;
 use drawings_core::ErrorCode;

@@ -5,8 +5,9 @@
 //! With authentication off every job is listed.
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};

@@ -5,7 +5,7 @@
 //! a `400 INVALID_REQUEST` naming the field (`details: {"field", "max_bytes"}`), never
 //! silently cut or dropped.
 
-use crate::ApiError;
+use crate::error::ApiError;
 use axum::extract::multipart::Field;
 use axum::http::{HeaderMap, StatusCode};
 use drawings_core::ErrorCode;

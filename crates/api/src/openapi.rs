@@ -1,9 +1,10 @@
 //! `GET /openapi.json`: the API described as an OpenAPI 3.1 document, built with utoipa from
 //! the code itself.
 //!
-//! - Paths: each handler carries `#[utoipa::path(...)]`, and [`routes`] registers the
-//!   handlers through utoipa-axum's `routes!`, which takes the method and path from that
-//!   annotation: the router serves exactly the documented routes.
+//! - Paths: each handler carries `#[utoipa::path(...)]`, and the router (`routes.rs`)
+//!   registers the handlers through utoipa-axum's `routes!`, which takes the method and path
+//!   from that annotation and adds it to the document [`document`] starts: the router serves
+//!   exactly the documented routes.
 //! - Schemas: derived (`ToSchema`) from the types the handlers serialize: the status view and
 //!   its parts in drawings-core (its `openapi` feature), the bodies of this crate.
 //! - What every route shares is added once, in [`finish`], from the same constants the
@@ -15,21 +16,17 @@
 
 use crate::auth::{API_KEY_HEADER, OPEN_PATHS};
 use crate::error::ErrorBody;
-use crate::{AppState, cancel, jobs, metrics, pages, results, submit, uploads};
+use crate::schema::SchemaRef;
 use axum::Extension;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use drawings_core::ResultFile;
-use std::borrow::Cow;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as Document, RefOr, ResponseBuilder, Responses};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
 
 /// The name of the security scheme in the document.
 const SCHEME: &str = "api_key";
@@ -49,22 +46,9 @@ const SCHEME: &str = "api_key";
 )]
 struct ApiDoc;
 
-/// The API's routes, each registered from its handler's `#[utoipa::path]`. A multipart
-/// upload carries a little framing around the file, so its body limit is `max_upload_bytes`
-/// plus some.
-pub(crate) fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(submit::process_drawing).layer(DefaultBodyLimit::max(body_limit)))
-        .routes(routes!(uploads::create_upload))
-        .routes(routes!(results::status))
-        .routes(routes!(results::result_file))
-        .routes(routes!(pages::page_list))
-        .routes(routes!(pages::page_image))
-        .routes(routes!(jobs::list_jobs))
-        .routes(routes!(cancel::cancel_job))
-        .routes(routes!(metrics::metrics))
-        .routes(routes!(crate::health))
-        .routes(routes!(openapi_json))
+/// The document's head (info and tags); the routes add their paths as they are registered.
+pub(crate) fn document() -> Document {
+    ApiDoc::openapi()
 }
 
 /// The serialized document, shared by the requests of one router.
@@ -198,33 +182,6 @@ fn restrict_file_parameter(item: &mut utoipa::openapi::PathItem) {
         }
     }
 }
-
-/// The schema of a raw binary body (a PDF, a spreadsheet).
-pub(crate) struct Binary;
-
-impl PartialSchema for Binary {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl ToSchema for Binary {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Binary")
-    }
-}
-
-/// A schema's `$ref` by its [`ToSchema::name`].
-trait SchemaRef: ToSchema {
-    fn schema_ref() -> RefOr<Schema> {
-        RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Self::name()))
-    }
-}
-
-impl<T: ToSchema> SchemaRef for T {}
 
 /// This document.
 #[utoipa::path(

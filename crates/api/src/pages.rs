@@ -10,9 +10,11 @@
 //! ([`crate::results::stored_file`]).
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::results::{Stored, load_own_job, path_params, stored_file};
-use crate::{ApiError, AppState};
+use crate::extract::{load_own_job, path_params};
+use crate::results::{Stored, stored_file};
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -115,7 +117,7 @@ pub(crate) async fn page_list(
         ("page" = u32, Path, description = "1-based page number, as a component's `page`."),
     ),
     responses(
-        (status = 200, description = "The rendered page.", content((crate::openapi::Binary = "image/png"))),
+        (status = 200, description = "The rendered page.", content((crate::schema::Binary = "image/png"))),
         (status = 307, description = "On AWS, an image over 4,669,440 bytes: fetch it from `Location`, a \
             presigned S3 GET valid for 5 minutes (follow the redirect; send no API key there).", headers(
             ("Location" = String, description = "The presigned GET of the image."),

@@ -16,7 +16,7 @@
 //! check is compiled only with the `lambda` feature (the intake function's): without it no
 //! request can have come through Lambda.
 
-use crate::ApiError;
+use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;

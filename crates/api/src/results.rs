@@ -13,8 +13,10 @@
 //! (`ui.rs`).
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::{ApiError, AppState};
+use crate::extract::{load_own_job, path_params};
+use crate::state::AppState;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -23,7 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use drawings_core::ResultFile;
 use drawings_core::status::{StatusView, retry_after, status_view};
-use drawings_core::{ErrorClass, ErrorCode, Job, JobId, JobStatus};
+use drawings_core::{ErrorClass, ErrorCode, JobStatus};
 use std::time::Duration;
 
 /// The largest result file the API serves itself where the blob store could hand out a
@@ -34,23 +36,6 @@ pub const INLINE_RESULT_MAX_BYTES: u64 = crate::payload::LAMBDA_DIRECT_UPLOAD_BY
 /// How long the presigned GET of a redirect is valid (at most the configured link TTL): a
 /// client follows a redirect at once, so a leaked `Location` is soon worthless.
 pub const REDIRECT_TTL: Duration = Duration::from_secs(300);
-
-/// The path's parameters; a rejection (a segment that is not UTF-8 once decoded) is a 404
-/// like any other id that cannot be a job's.
-pub(crate) fn path_params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    path.map(|Path(params)| params).map_err(|_| ApiError::not_found("job"))
-}
-
-/// The caller's job `raw_id`; 404 when the id is malformed, unknown or another client's.
-pub(crate) async fn load_own_job(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Job, ApiError> {
-    let id = JobId::parse(raw_id).ok_or_else(|| ApiError::not_found("job"))?;
-    match state.ports.jobs.get(&id).await {
-        Ok(job) if caller.owns(&job) => Ok(job),
-        Ok(_) => Err(ApiError::not_found("job")),
-        Err(e) if e.class() == ErrorClass::NotFound => Err(ApiError::not_found("job")),
-        Err(e) => Err(e.into()),
-    }
-}
 
 #[utoipa::path(
     get,
@@ -101,7 +86,7 @@ pub(crate) async fn status(
         (status = 200, description = "The file, as an attachment.", content(
             (Object = "application/json"),
             (String = "text/csv"),
-            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::schema::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 307, description = "On AWS, a file over 4,669,440 bytes: fetch it from `Location`, a \
             presigned S3 GET valid for 5 minutes (follow the redirect; send no API key there).", headers(

@@ -22,12 +22,13 @@
 //! stalls or drags past the server's limits is a `408 REQUEST_TIMEOUT` (see the `edge` module).
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::extract::read_json;
 use crate::labels::{MAX_LABEL_BYTES, file_name_header, label, text_field};
 use crate::payload::{DirectLimit, discard, read_limited, too_large};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -37,14 +38,10 @@ use chrono::{DateTime, Utc};
 use drawings_core::callback_url::MAX_CALLBACK_URL_BYTES;
 use drawings_core::intake::{Accepted, Upload};
 use drawings_core::{ErrorCode, JobId, JobStatus};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// The largest JSON body read; the JSON requests carry a few short fields.
-const MAX_JSON_BYTES: usize = 64 * 1024;
 
 /// The JSON form of `POST /process-drawing`: a file already `PUT` to an upload URL, with the
 /// same metadata as the multipart form.
@@ -124,8 +121,8 @@ pub(crate) struct AcceptedBody {
     request_body(
         description = "The drawing, in one of four forms.",
         content(
-            (crate::openapi::Binary = "application/pdf"),
-            (crate::openapi::Binary = "application/octet-stream", example = json!("%PDF-1.7\n%%EOF\n")),
+            (crate::schema::Binary = "application/pdf"),
+            (crate::schema::Binary = "application/octet-stream", example = json!("%PDF-1.7\n%%EOF\n")),
             (SubmitForm = "multipart/form-data"),
             (UploadedSubmit = "application/json"),
         )
@@ -246,21 +243,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A callback URL as given, trimmed; dropped when empty (the intake checks the rest).
 fn url_text(text: String) -> Option<String> {
     Some(text.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-/// Reads a small JSON body; `None` when there is none.
-pub(crate) async fn read_json<T: DeserializeOwned>(body: Body) -> Result<Option<T>, ApiError> {
-    let bytes = read_limited(body, MAX_JSON_BYTES, || too_large(MAX_JSON_BYTES)).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            format!("malformed JSON body: {e}"),
-        )
-    })
 }
 
 /// The answer to a multipart body that could not be read: 413 past the body limit (`limit`

@@ -5,9 +5,10 @@
 //! `404` as if it did not exist.
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::submit::read_json;
-use crate::{ApiError, AppState};
+use crate::extract::read_json;
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};

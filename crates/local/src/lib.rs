@@ -4,6 +4,7 @@
 //!   [`SqliteJobQueue`]; several processes (`drawings serve` and the CLI) may open it at once.
 //! - [`FsBlobStore`]: blobs as files under a directory, written atomically.
 //! - [`LogNotifier`]: alerts as one structured `tracing` error line.
+//! - [`local_ports`]: the port set over those, the one assembly every embedded host starts from.
 //! - [`worker::EmbeddedWorkers`]: the in-process workers that stand in for SQS-triggered
 //!   Lambdas.
 //! - [`sweeper::Sweeper`]: deletes expired jobs with their blobs, as DynamoDB's TTL and the S3
@@ -14,6 +15,7 @@
 
 mod fs_blob;
 mod log_notifier;
+mod ports;
 mod private;
 mod sqlite;
 pub mod sweeper;
@@ -21,5 +23,6 @@ pub mod worker;
 
 pub use fs_blob::FsBlobStore;
 pub use log_notifier::LogNotifier;
+pub use ports::{DEAD_LETTER_QUEUE, JOB_QUEUE, MAX_RECEIVES, local_ports};
 pub use private::ensure_private_dir;
 pub use sqlite::{Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};

@@ -8,11 +8,9 @@
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
-
 use drawings_api::{AppState, INLINE_RESULT_MAX_BYTES, LAMBDA_DIRECT_UPLOAD_BYTES, router};
-use drawings_aws::{AwsClients, DynamoJobStore, S3BlobStore, SnsNotifier, SqsJobQueue, StackResources};
+use drawings_aws::{AwsClients, StackResources};
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::ports::NoNotices;
 use drawings_core::{JobId, JobStatus, Ports, ResultFile, Stage};
 use drawings_testkit::moto::MotoServer;
 use drawings_testkit::unique;
@@ -37,13 +35,7 @@ impl Stack {
         let r = StackResources::create(&clients, "drawings", &suffix)
             .await
             .expect("provision the stack");
-        let ports = Ports {
-            jobs: Arc::new(DynamoJobStore::new(clients.dynamodb.clone(), &r.table)),
-            queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &r.queue_url)),
-            blobs: Arc::new(S3BlobStore::new(clients.s3.clone(), &r.bucket)),
-            alerts: Arc::new(SnsNotifier::new(clients.sns.clone(), &r.topic_arn)),
-            callbacks: Arc::new(NoNotices),
-        };
+        let (ports, _) = r.resources().ports(&clients);
         let intake = Arc::new(Intake::new(ports.clone(), IntakeConfig::default()));
         let app = router(AppState {
             intake: intake.clone(),
