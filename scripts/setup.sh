@@ -42,7 +42,8 @@ build_pid=
 if [[ "${DRAWINGS_SETUP_BUILD:-1}" != 0 ]]; then
   mkdir -p target
   say "building the CLI (cargo build --release --bin drawings) while the tools install"
-  cargo build --release --locked --bin drawings >target/setup-build.log 2>&1 &
+  # --timings: target/cargo-timings/ shows where the minutes went, should a first build be slow.
+  cargo build --release --locked --bin drawings --timings >target/setup-build.log 2>&1 &
   build_pid=$!
   # A set-up that fails part way does not leave the build running behind it.
   trap '[[ -n "$build_pid" ]] && kill "$build_pid" 2>/dev/null' EXIT

@@ -146,12 +146,21 @@ struct ColdStart {
     warm: Duration,
 }
 
-/// A pass-through to the runtime API at `upstream` (`host:port`); resolves to the moment the
-/// function first sent it a request. A function's first request is `GET
-/// /runtime/invocation/next`: its init is over.
-async fn runtime_proxy(upstream: String) -> (String, oneshot::Receiver<Instant>) {
+/// A pass-through to the runtime API at `runtime_api` (the watch prints a URL,
+/// `http://host:port/prefix`); the value for the function's `AWS_LAMBDA_RUNTIME_API`, and the
+/// moment the function first sent a request. A function's first request is `GET
+/// /runtime/invocation/next`: its init is over. Bytes pass unchanged, so the proxy keeps the
+/// path prefix and only the address changes.
+async fn runtime_proxy(runtime_api: &str) -> (String, oneshot::Receiver<Instant>) {
+    let without_scheme = runtime_api.strip_prefix("http://").unwrap_or(runtime_api);
+    let (upstream, prefix) = match without_scheme.split_once('/') {
+        Some((address, path)) => (address.to_owned(), format!("/{path}")),
+        None => (without_scheme.to_owned(), String::new()),
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the runtime proxy");
-    let address = listener.local_addr().expect("the proxy's address").to_string();
+    let address = listener.local_addr().expect("the proxy's address");
+    let scheme = if runtime_api.starts_with("http://") { "http://" } else { "" };
+    let address = format!("{scheme}{address}{prefix}");
     let (first_request, noted) = oneshot::channel();
     let first_request = std::sync::Arc::new(std::sync::Mutex::new(Some(first_request)));
     tokio::spawn(async move {
@@ -280,7 +289,7 @@ impl Bench {
             .iter()
             .find_map(|(k, v)| (k == "AWS_LAMBDA_RUNTIME_API").then(|| v.clone()))
             .expect("the runtime API's address");
-        let (proxy, first_request) = runtime_proxy(runtime_api).await;
+        let (proxy, first_request) = runtime_proxy(&runtime_api).await;
         let mut command = tokio::process::Command::new(binary);
         command
             .env_clear()
