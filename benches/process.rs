@@ -1,7 +1,9 @@
 //! End-to-end benchmark: `drawings process` on a multi-page drawing beside a PDFium-only
 //! render of the same pages (same DPI and pixel cap, bitmaps discarded), each run as its own
-//! process so wall time and peak RSS are measured per run (`wait4`). The figures are reported
-//! as ratios against that anchor, measured in the same run.
+//! process so wall time and peak RSS are measured per run. Peak RSS twice: of the largest
+//! single process in the tree (`wait4`: the CLI or one PDF worker), and of the tree as a
+//! whole (sampled sums, see `support`). The figures are reported as ratios against that
+//! anchor, measured in the same run.
 //!
 //! `cargo bench --bench process` (file: `DRAWINGS_BENCH_FILE`, default the 12-page
 //! construction set in `../shared/corpus`; runs: `DRAWINGS_BENCH_RUNS`, default 3).
@@ -74,31 +76,40 @@ fn main() {
         render.push(measure(Command::new(&me).arg("--render-only").arg(&file)));
     }
     let peak = |r: &[Run]| r.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);
+    let tree = |r: &[Run]| r.iter().map(|r| r.peak_tree_rss_kib).max().unwrap_or(0);
     let (p_wall, r_wall) = (
         median(process.iter().map(|r| r.wall).collect()),
         median(render.iter().map(|r| r.wall).collect()),
     );
     let (p_rss, r_rss) = (peak(&process), peak(&render));
+    let (p_tree, r_tree) = (tree(&process), tree(&render));
+    let mib = |kib: f64| kib / 1024.0;
     println!(
         "file: {} ({runs} runs each, median wall time, max peak RSS)",
         file.display()
     );
-    println!("{:<34} {:>10} {:>12}", "", "wall (s)", "peak RSS (MiB)");
     println!(
-        "{:<34} {:>10.3} {:>12.1}",
+        "{:<34} {:>10} {:>16} {:>16}",
+        "", "wall (s)", "peak RSS (MiB)", "tree RSS (MiB)"
+    );
+    println!(
+        "{:<34} {:>10.3} {:>16.1} {:>16.1}",
         "drawings process (end to end)",
         p_wall.as_secs_f64(),
-        p_rss as f64 / 1024.0
+        mib(p_rss as f64),
+        mib(p_tree as f64)
     );
     println!(
-        "{:<34} {:>10.3} {:>12.1}",
+        "{:<34} {:>10.3} {:>16.1} {:>16.1}",
         "PDFium-only render (anchor)",
         r_wall.as_secs_f64(),
-        r_rss as f64 / 1024.0
+        mib(r_rss as f64),
+        mib(r_tree as f64)
     );
     println!(
-        "ratio process/anchor: time {:.2}x, peak RSS {:.2}x",
+        "ratio process/anchor: time {:.2}x, peak RSS {:.2}x (largest process), {:.2}x (tree, sampled)",
         p_wall.as_secs_f64() / r_wall.as_secs_f64(),
-        p_rss as f64 / r_rss as f64
+        p_rss as f64 / r_rss as f64,
+        p_tree as f64 / r_tree as f64
     );
 }

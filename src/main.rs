@@ -90,6 +90,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: freed documents and page images go back to the kernel (see
+    // `drawings_pdf::return_large_buffers`), in the service and its PDF workers.
+    drawings_pdf::return_large_buffers();
     // A PDF worker answers one request and exits: no runtime, no logging set-up, no config.
     let raw: Vec<String> = std::env::args().collect();
     if raw.get(1).map(String::as_str) == Some(embedded::PDF_WORKER_SUBCOMMAND) {

@@ -159,7 +159,11 @@ async fn runtime_proxy(runtime_api: &str) -> (String, oneshot::Receiver<Instant>
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the runtime proxy");
     let address = listener.local_addr().expect("the proxy's address");
-    let scheme = if runtime_api.starts_with("http://") { "http://" } else { "" };
+    let scheme = if runtime_api.starts_with("http://") {
+        "http://"
+    } else {
+        ""
+    };
     let address = format!("{scheme}{address}{prefix}");
     let (first_request, noted) = oneshot::channel();
     let first_request = std::sync::Arc::new(std::sync::Mutex::new(Some(first_request)));

@@ -10,6 +10,7 @@
 
 mod bind;
 mod extract;
+mod heap;
 mod inspect;
 pub mod isolate;
 mod ocr;
@@ -23,6 +24,7 @@ mod tiles;
 mod upright;
 
 pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
+pub use heap::{LARGE_BUFFER_BYTES, return_large_buffers};
 pub use isolate::{
     Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, PAGES_PER_WORKER, WorkerCommand,
     worker_main,

@@ -4,6 +4,7 @@
 //! PDF, encrypted, unreadable) from both.
 
 use crate::bind::bound_pdfium;
+use crate::isolate::DocumentReader;
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use pdfium_render::prelude::{PdfDocument, PdfPage, PdfiumError, PdfiumInternalError};
@@ -61,6 +62,22 @@ pub(crate) fn open_document(pdf: &[u8]) -> Result<PdfDocument<'_>, PdfError> {
         // A poisoned lock only means another load panicked; the guard protects no data.
         let _serialized = LOAD_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         pdfium.load_pdf_from_byte_slice(pdf, None)
+    };
+    loaded.map_err(load_error)
+}
+
+/// Opens the document a serving worker reads from a shared memory file (see
+/// `isolate/shared.rs`): PDFium reads the parts it needs as it needs them, so the worker
+/// never holds the whole file. The same checks and verdicts as [`open_document`].
+pub(crate) fn open_shared_document<'a>(reader: DocumentReader) -> Result<PdfDocument<'a>, PdfError> {
+    let head = reader
+        .head(HEADER_SEARCH_BYTES)
+        .map_err(|e| PdfError::new(ErrorCode::Internal, format!("reading the shared document: {e}")))?;
+    require_pdf_header(&head)?;
+    let pdfium = &bound_pdfium()?.pdfium;
+    let loaded = {
+        let _serialized = LOAD_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pdfium.load_pdf_from_reader(reader, None)
     };
     loaded.map_err(load_error)
 }

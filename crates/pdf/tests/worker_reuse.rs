@@ -102,6 +102,22 @@ fn pages_asked_for_at_once_get_a_worker_each() {
 }
 
 #[test]
+fn the_workers_of_one_document_share_one_copy_of_it() {
+    let (plan, sheet) = (fixture("security-plan.pdf"), fixture("single-sheet.pdf"));
+    let engine = serving(8, IsolationLimits::default());
+    std::thread::scope(|scope| {
+        for page in [0, 1] {
+            let (engine, pdf) = (&engine, &plan);
+            scope.spawn(move || engine.extract_page(pdf, page, &small_render()).unwrap());
+        }
+    });
+    assert_eq!(engine.workers_started(), 2);
+    assert_eq!(engine.documents_held(), 1, "two workers, one copy of their document");
+    engine.extract_page(&sheet, 0, &small_render()).unwrap();
+    assert_eq!(engine.documents_held(), 2, "another document, another copy");
+}
+
+#[test]
 fn a_page_over_the_memory_cap_in_a_reused_worker_is_judged_again_by_a_new_one() {
     let engine = serving(
         8,

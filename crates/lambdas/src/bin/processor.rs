@@ -26,6 +26,9 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 fn main() -> ExitCode {
+    // Before any thread starts: freed documents and page images go back to the kernel (see
+    // `drawings_pdf::return_large_buffers`), in the function and its PDF workers.
+    drawings_pdf::return_large_buffers();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(PDF_WORKER_SUBCOMMAND) {
         return drawings_pdf::worker_main(&args[2..]);

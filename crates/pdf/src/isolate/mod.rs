@@ -12,6 +12,8 @@
 //! for pages keeps the document open and serves up to N pages of it, one request at a time,
 //! each under the same wall clock, caps and sandbox as a worker of its own, so the process
 //! start and document load (about 60 ms a page) are paid once per worker, not per page.
+//! The workers of a document read it from one sealed memory file they inherit, not each
+//! from a copy of their own ([`shared`] says why).
 //! It is killed after anything but a well-formed answer and replaced after N pages, so memory
 //! still comes back and a failure never carries over ([`reuse`] says how). Separate processes
 //! also run pages in parallel, which the in-process lock prevents.
@@ -27,15 +29,20 @@
 //! and programs and nothing else, and no network ([`sandbox`] says what and why). Each worker
 //! reports what confines it; the engine logs the first report.
 
+mod exit;
 pub mod protocol;
 mod reuse;
 mod sandbox;
+mod shared;
 mod worker;
 
 pub use sandbox::{Confinement, Enforcement, INHERITED_VARIABLES};
+pub(crate) use shared::DocumentReader;
 pub use worker::{WorkerLimits, worker_main};
 
+use crate::isolate::exit::exit_error;
 use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
+use crate::isolate::shared::SharedDocument;
 use drawings_core::ErrorCode;
 use drawings_core::ports::{
     ExtractedPage, Inspection, PageImage, PageSummary, PageTile, PdfEngine, PdfError, PdfLimits, RenderOptions,
@@ -180,28 +187,32 @@ impl IsolatedPdfEngine {
 
     /// Starts one worker under `limits`, with piped stdio and nothing of the service's
     /// environment: it parses hostile files, so none of the service's secrets go with it.
-    fn spawn_worker(&self, limits: &WorkerLimits) -> Result<Child, PdfError> {
-        let child = Command::new(&self.command.program)
+    /// A worker serving pages also inherits their `document`, where it is shared.
+    fn spawn_worker(&self, limits: &WorkerLimits, document: Option<&SharedDocument>) -> Result<Child, PdfError> {
+        let mut command = Command::new(&self.command.program);
+        command
             .args(&self.command.args)
             .args(limits.to_args())
             .env_clear()
             .envs(sandbox::inherited_environment())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                internal(format!(
-                    "cannot start the PDF worker {}: {e}",
-                    self.command.program.display()
-                ))
-            })?;
+            .stderr(Stdio::piped());
+        if let Some(document) = document {
+            document.pass_to(&mut command);
+        }
+        let child = command.spawn().map_err(|e| {
+            internal(format!(
+                "cannot start the PDF worker {}: {e}",
+                self.command.program.display()
+            ))
+        })?;
         self.started.fetch_add(1, Ordering::Relaxed);
         Ok(child)
     }
 
     fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
-        let mut child = self.spawn_worker(&self.worker_limits())?;
+        let mut child = self.spawn_worker(&self.worker_limits(), None)?;
         let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let deadline = Instant::now() + self.limits.wall;
         let (status, output, errors) = std::thread::scope(|scope| {
@@ -274,50 +285,6 @@ pub(crate) fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Resul
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
-}
-
-#[cfg(unix)]
-fn exit_error(status: ExitStatus, what: &str, limits: IsolationLimits) -> PdfError {
-    use std::os::unix::process::ExitStatusExt;
-    const SIGILL: i32 = 4;
-    const SIGABRT: i32 = 6;
-    const SIGBUS: i32 = 7;
-    const SIGFPE: i32 = 8;
-    const SIGKILL: i32 = 9;
-    const SIGSEGV: i32 = 11;
-    const SIGXCPU: i32 = 24;
-    let memory_mib = limits.memory_bytes >> 20;
-    match status.signal() {
-        Some(SIGXCPU) => PdfError::new(
-            ErrorCode::ProcessingTimeout,
-            format!(
-                "{what} used more CPU time than {} s and was stopped",
-                limits.wall.as_secs()
-            ),
-        ),
-        Some(SIGSEGV | SIGBUS | SIGILL | SIGFPE) => PdfError::new(
-            ErrorCode::InvalidPdf,
-            format!("the PDF engine crashed on this file during {what}; the file is malformed"),
-        ),
-        Some(SIGABRT) => PdfError::new(
-            ErrorCode::ResourceLimit,
-            format!("{what} needed more than the {memory_mib} MiB memory limit"),
-        ),
-        Some(SIGKILL) => PdfError::new(
-            ErrorCode::ResourceLimit,
-            format!("{what} was killed for exceeding its CPU time or the {memory_mib} MiB memory limit"),
-        ),
-        Some(signal) => PdfError::new(
-            ErrorCode::ResourceLimit,
-            format!("{what} was stopped by signal {signal}"),
-        ),
-        None => internal(format!("the PDF worker failed during {what} ({status})")),
-    }
-}
-
-#[cfg(not(unix))]
-fn exit_error(status: ExitStatus, what: &str, _: IsolationLimits) -> PdfError {
-    internal(format!("the PDF worker failed during {what} ({status})"))
 }
 
 fn unexpected(response: Response) -> PdfError {

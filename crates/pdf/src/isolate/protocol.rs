@@ -5,7 +5,8 @@
 //! PNG, then each tile's PNG), back to back. Nothing else is written to stdout.
 //!
 //! A worker started to serve several pages (`--pages N`) reads an `Open` line and exactly
-//! the document's bytes instead, then up to N request lines without a body, answering each
+//! the document's bytes instead (or an `OpenShared` line naming the memory file it inherited,
+//! see `shared.rs`), then up to N request lines without a body, answering each
 //! as above; it exits at the end of its input or after the N-th answer.
 //! Diagnostics (worker's stderr): free text, but for one line the worker writes before it
 //! reads the request, saying what confines it ([`super::Confinement`]).
@@ -40,6 +41,15 @@ pub enum Request {
     Open {
         /// Bytes of PDF that follow.
         len: u64,
+    },
+    /// A serving worker's first request, where the parent shares the document instead: it
+    /// is in the sealed memory file the worker inherited at descriptor `fd`, `len` bytes,
+    /// and nothing follows the line.
+    OpenShared {
+        /// Bytes of PDF in the file.
+        len: u64,
+        /// The inherited descriptor.
+        fd: i32,
     },
 }
 

@@ -17,14 +17,20 @@
 //! in full, so one job's worker never serves another file), and are closed after
 //! [`IDLE_FOR`] or when more than [`MAX_IDLE`] wait: the pages of a job follow each other
 //! within milliseconds, and a worker waiting longer only holds memory.
+//!
+//! The workers of one document share one copy of it ([`IdleWorkers::copy_of`]), in a memory
+//! file they read it from where the system has them (see `shared.rs`): a copy per worker, and
+//! one more in each worker, made the service hold the document twice more for every worker
+//! alive (two or three at a time, 18 MB each for a 120-sheet set).
 
 use super::protocol::{Request, Response, read_body, read_line, write_line};
+use super::shared::SharedDocument;
 use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal, wait_until};
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use std::io::{BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker waits for the next page of its document before it is closed:
@@ -38,21 +44,55 @@ pub(super) const MAX_IDLE: usize = 8;
 const STDERR_HEAD: usize = 4096;
 const STDERR_TAIL: usize = 2048;
 
-/// Idle serving workers, shared by the clones of one engine.
+/// Idle serving workers, and the documents the living ones hold, shared by the clones of one
+/// engine.
 #[derive(Debug, Default)]
-pub(super) struct IdleWorkers(Mutex<Vec<Serving>>);
+pub(super) struct IdleWorkers {
+    idle: Mutex<Vec<Serving>>,
+    /// The documents of the serving workers, idle or busy: one copy each, gone with the last
+    /// worker that holds it.
+    documents: Mutex<Vec<Weak<Held>>>,
+}
+
+/// Locks `mutex`; a poisoned lock means a thread panicked while holding it, and the lists
+/// it guards are still sound.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 impl IdleWorkers {
     fn lock(&self) -> MutexGuard<'_, Vec<Serving>> {
-        // A poisoned lock means a thread panicked while holding it; the list is still sound.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.idle)
+    }
+
+    /// The copy of `pdf` a living worker already holds (compared in full), or a new one.
+    fn copy_of(&self, pdf: &[u8]) -> Arc<Held> {
+        let mut documents = lock(&self.documents);
+        documents.retain(|d| d.strong_count() > 0);
+        if let Some(held) = documents.iter().filter_map(Weak::upgrade).find(|d| d.holds(pdf)) {
+            return held;
+        }
+        let copy = Arc::new(match SharedDocument::new(pdf) {
+            Ok(shared) => Held::Shared(shared),
+            Err(e) => {
+                tracing::debug!(error = %e, "No memory file for the document; it goes through the workers' input.");
+                Held::Piped(Box::from(pdf))
+            }
+        });
+        documents.push(Arc::downgrade(&copy));
+        copy
+    }
+
+    /// Distinct documents held for living workers.
+    fn documents_held(&self) -> usize {
+        lock(&self.documents).iter().filter(|d| d.strong_count() > 0).count()
     }
 
     /// An idle, living worker that holds `pdf`; expired ones are closed on the way.
     fn take(&self, pdf: &[u8]) -> Option<Serving> {
         let mut idle = self.lock();
         idle.retain(|w| w.idle_since.elapsed() < IDLE_FOR);
-        let found = idle.iter_mut().position(|w| w.document[..] == *pdf && w.alive())?;
+        let found = idle.iter_mut().position(|w| w.document.holds(pdf) && w.alive())?;
         Some(idle.swap_remove(found))
     }
 
@@ -68,6 +108,24 @@ impl IdleWorkers {
     }
 }
 
+/// The copy of a document its workers share.
+#[derive(Debug)]
+enum Held {
+    /// In a memory file each worker inherits and reads.
+    Shared(SharedDocument),
+    /// In the parent, sent through each worker's input.
+    Piped(Box<[u8]>),
+}
+
+impl Held {
+    fn holds(&self, pdf: &[u8]) -> bool {
+        match self {
+            Held::Shared(shared) => shared.holds(pdf),
+            Held::Piped(bytes) => bytes[..] == *pdf,
+        }
+    }
+}
+
 /// A worker serving pages of one document. Dropping it kills it.
 #[derive(Debug)]
 struct Serving {
@@ -76,7 +134,7 @@ struct Serving {
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
     /// The document it holds, to match requests to it.
-    document: Arc<[u8]>,
+    document: Arc<Held>,
     /// Whether it has not yet been sent the document.
     fresh: bool,
     served: u32,
@@ -124,9 +182,19 @@ impl Serving {
         let (child, stdin, stdout) = (&mut self.child, &mut self.stdin, &mut self.stdout);
         std::thread::scope(|scope| {
             let talk = scope.spawn(move || -> std::io::Result<(Response, Vec<u8>)> {
-                if let Some(pdf) = document {
-                    write_line(stdin, &Request::Open { len: pdf.len() as u64 })?;
-                    stdin.write_all(&pdf)?;
+                match document.as_deref() {
+                    Some(Held::Shared(shared)) => write_line(
+                        stdin,
+                        &Request::OpenShared {
+                            len: shared.len(),
+                            fd: shared.fd(),
+                        },
+                    )?,
+                    Some(Held::Piped(pdf)) => {
+                        write_line(stdin, &Request::Open { len: pdf.len() as u64 })?;
+                        stdin.write_all(pdf)?;
+                    }
+                    None => {}
                 }
                 write_line(stdin, request)?;
                 stdin.flush()?;
@@ -182,6 +250,12 @@ fn body_len(response: &Response) -> u64 {
 }
 
 impl IsolatedPdfEngine {
+    /// How many documents this engine keeps a copy of for its serving workers: one for each
+    /// document a living worker holds, however many workers hold it.
+    pub fn documents_held(&self) -> usize {
+        self.idle.documents_held()
+    }
+
     /// Runs `request` on a page of `pdf` in a serving worker: an idle one holding `pdf`, or a
     /// new one. A reused worker that fails in any way but the wall clock (a crash, the memory
     /// cap, a death while idle) hands the page to a new worker, whose verdict is the page's.
@@ -249,7 +323,12 @@ impl IsolatedPdfEngine {
             pages: Some(self.pages_per_worker),
             ..self.worker_limits()
         };
-        let mut child = self.spawn_worker(&limits)?;
+        let document = self.idle.copy_of(pdf);
+        let shared = match &*document {
+            Held::Shared(shared) => Some(shared),
+            Held::Piped(_) => None,
+        };
+        let mut child = self.spawn_worker(&limits, shared)?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ignored = child.kill().and_then(|()| child.wait().map(drop));
@@ -265,7 +344,7 @@ impl IsolatedPdfEngine {
             stdin,
             stdout: BufReader::new(stdout),
             stderr: kept,
-            document: Arc::from(pdf),
+            document,
             fresh: true,
             served: 0,
             idle_since: Instant::now(),

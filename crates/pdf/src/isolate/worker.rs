@@ -4,8 +4,10 @@
 
 use super::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
 use super::sandbox;
+use super::shared::{DocumentReader, inherited_document};
 use crate::extract::extract_from;
 use crate::{OcrSettings, PdfiumEngine};
+use drawings_core::ErrorCode;
 use drawings_core::ports::{ExtractedPage, PdfEngine, PdfError};
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
@@ -180,7 +182,9 @@ fn serve(engine: &PdfiumEngine, input: &mut impl io::BufRead, out: &mut impl Wri
             write_line(out, &response)?;
         }
         Request::Extract { page, options } => answer_extract(out, engine.extract_page(&pdf, page, &options))?,
-        Request::Open { .. } => return Err(invalid("`open` is only for a worker started with --pages")),
+        Request::Open { .. } | Request::OpenShared { .. } => {
+            return Err(invalid("`open` is only for a worker started with --pages"));
+        }
     }
     out.flush()
 }
@@ -195,13 +199,25 @@ fn serve_pages(
     input: &mut impl io::BufRead,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let Request::Open { len } = read_line(input, MAX_HEADER)? else {
-        return Err(invalid("a serving worker's first request must be `open`"));
+    // The document comes through the input, or is shared in a memory file (`shared.rs`),
+    // which PDFium then reads as it needs it: this worker never holds it whole.
+    let (pdf, shared) = match read_line(input, MAX_HEADER)? {
+        Request::Open { len } => (Some(read_body(input, len)?), None),
+        Request::OpenShared { len, fd } => (None, Some((inherited_document(fd)?, len))),
+        _ => return Err(invalid("a serving worker's first request must be `open`")),
     };
-    let pdf = read_body(input, len)?;
-    let document = crate::open::without_panics("opening the document", || {
-        crate::open::require_pdf_header(&pdf)?;
-        crate::open::open_document(&pdf)
+    let document = crate::open::without_panics("opening the document", || match (&pdf, &shared) {
+        (Some(pdf), _) => {
+            crate::open::require_pdf_header(pdf)?;
+            crate::open::open_document(pdf)
+        }
+        (None, Some((file, len))) => {
+            let file = file
+                .try_clone()
+                .map_err(|e| PdfError::new(ErrorCode::Internal, e.to_string()))?;
+            crate::open::open_shared_document(DocumentReader::new(file, *len))
+        }
+        (None, None) => Err(PdfError::new(ErrorCode::Internal, "no document")),
     });
     for served in 0..pages {
         // The parent ends a worker it no longer needs by closing its input.
@@ -224,12 +240,18 @@ fn serve_pages(
                 answer_extract(out, extracted)?;
             }
             Request::Summarize { page } => {
+                // Never asked of a serving worker by this parent; answered all the same.
+                let whole = match (&pdf, &shared) {
+                    (Some(pdf), _) => pdf.clone(),
+                    (None, Some((file, len))) => DocumentReader::new(file.try_clone()?, *len).all()?,
+                    (None, None) => Vec::new(),
+                };
                 let response = engine
-                    .summarize_page(&pdf, page)
+                    .summarize_page(&whole, page)
                     .map_or_else(Response::Failed, Response::Summarized);
                 write_line(out, &response)?;
             }
-            Request::Inspect { .. } | Request::Open { .. } => {
+            Request::Inspect { .. } | Request::Open { .. } | Request::OpenShared { .. } => {
                 return Err(invalid("a serving worker answers page requests only"));
             }
         }
@@ -305,11 +327,15 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn the_cpu_time_used_is_read_and_grows() {
+        // Spins until the reading grows, with a deadline far above the one second of CPU that
+        // takes: on a loaded machine the process gets a share of a core, not all of it.
         let before = cpu_used_secs().expect("/proc/self/stat");
         let spin = Instant::now();
         let mut x = 0u64;
-        while spin.elapsed() < Duration::from_millis(1100) {
-            x = std::hint::black_box(x.wrapping_add(1));
+        while cpu_used_secs().expect("/proc/self/stat") <= before && spin.elapsed() < Duration::from_secs(30) {
+            for _ in 0..1_000_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
         }
         assert!(cpu_used_secs().expect("/proc/self/stat") > before);
     }
