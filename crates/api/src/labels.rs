@@ -6,7 +6,8 @@
 //! silently cut or dropped.
 
 use crate::error::ApiError;
-use axum::extract::multipart::Field;
+use crate::payload::too_large;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::http::{HeaderMap, StatusCode};
 use drawings_core::ErrorCode;
 use serde_json::json;
@@ -64,7 +65,7 @@ pub(crate) async fn text_field(
                 bytes.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(String::from_utf8(bytes).ok()),
-            Err(e) => return Err(crate::submit::multipart_error(e, Some(name), upload_limit)),
+            Err(e) => return Err(multipart_error(e, Some(name), upload_limit)),
         }
     }
 }
@@ -76,6 +77,23 @@ fn too_long(field: &'static str, max_bytes: usize) -> ApiError {
         format!("{field} is longer than {max_bytes} bytes"),
     )
     .with_details(json!({ "field": field, "max_bytes": max_bytes }))
+}
+
+/// The answer to a multipart body that could not be read: 413 past the body limit (`limit`
+/// is the upload limit it stands for), 408 when it stalled, else 400 naming the field
+/// (`None`: between fields).
+pub(crate) fn multipart_error(e: MultipartError, field: Option<&'static str>, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(limit);
+    }
+    if crate::edge::is_timeout(&e) {
+        return crate::edge::body_timed_out();
+    }
+    let message = match field {
+        Some(name) => format!("malformed multipart field `{name}`: {e}"),
+        None => format!("malformed multipart body: {e}"),
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
 }
 
 #[cfg(test)]

@@ -25,11 +25,10 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error::ErrorBody;
 use crate::extract::read_json;
-use crate::labels::{MAX_LABEL_BYTES, file_name_header, label, text_field};
+use crate::labels::{MAX_LABEL_BYTES, file_name_header, label, multipart_error, text_field};
 use crate::payload::{DirectLimit, discard, read_limited, too_large};
 use crate::state::AppState;
 use axum::Extension;
-use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -243,23 +242,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A callback URL as given, trimmed; dropped when empty (the intake checks the rest).
 fn url_text(text: String) -> Option<String> {
     Some(text.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-/// The answer to a multipart body that could not be read: 413 past the body limit (`limit`
-/// is the upload limit it stands for), 408 when it stalled, else 400 naming the field
-/// (`None`: between fields).
-pub(crate) fn multipart_error(e: MultipartError, field: Option<&'static str>, limit: usize) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return too_large(limit);
-    }
-    if crate::edge::is_timeout(&e) {
-        return crate::edge::body_timed_out();
-    }
-    let message = match field {
-        Some(name) => format!("malformed multipart field `{name}`: {e}"),
-        None => format!("malformed multipart body: {e}"),
-    };
-    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
 }
 
 async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {

@@ -29,11 +29,6 @@ impl JobId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Where this job's files live ([`JobFiles`](crate::layout::JobFiles)).
-    pub fn files(&self) -> crate::layout::JobFiles<'_> {
-        crate::layout::JobFiles::of(self)
-    }
 }
 
 impl fmt::Display for JobId {

@@ -63,6 +63,13 @@ impl ResultFile {
     }
 }
 
+impl JobId {
+    /// Where this job's files live.
+    pub fn files(&self) -> JobFiles<'_> {
+        JobFiles::of(self)
+    }
+}
+
 /// The keys of one job's files.
 #[derive(Debug, Clone, Copy)]
 pub struct JobFiles<'a> {

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod bind;
+mod child;
 mod extract;
 mod heap;
 mod inspect;

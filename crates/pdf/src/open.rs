@@ -4,10 +4,10 @@
 //! PDF, encrypted, unreadable) from both.
 
 use crate::bind::bound_pdfium;
-use crate::isolate::DocumentReader;
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use pdfium_render::prelude::{PdfDocument, PdfPage, PdfiumError, PdfiumInternalError};
+use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
@@ -66,12 +66,15 @@ pub(crate) fn open_document(pdf: &[u8]) -> Result<PdfDocument<'_>, PdfError> {
     loaded.map_err(load_error)
 }
 
-/// Opens the document a serving worker reads from a shared memory file (see
+/// Opens a document PDFium reads through `reader` (a serving worker's shared memory file, see
 /// `isolate/shared.rs`): PDFium reads the parts it needs as it needs them, so the worker
 /// never holds the whole file. The same checks and verdicts as [`open_document`].
-pub(crate) fn open_shared_document<'a>(reader: DocumentReader) -> Result<PdfDocument<'a>, PdfError> {
-    let head = reader
-        .head(HEADER_SEARCH_BYTES)
+pub(crate) fn open_reader<'a, R: Read + Seek + Send + 'a>(mut reader: R) -> Result<PdfDocument<'a>, PdfError> {
+    let mut head = Vec::with_capacity(HEADER_SEARCH_BYTES);
+    (&mut reader)
+        .take(HEADER_SEARCH_BYTES as u64)
+        .read_to_end(&mut head)
+        .and_then(|_| reader.seek(SeekFrom::Start(0)))
         .map_err(|e| PdfError::new(ErrorCode::Internal, format!("reading the shared document: {e}")))?;
     require_pdf_header(&head)?;
     let pdfium = &bound_pdfium()?.pdfium;

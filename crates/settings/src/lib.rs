@@ -18,6 +18,7 @@ mod assembly;
 mod choice;
 pub mod keys;
 mod pipeline;
+mod pipeline_keys;
 mod serving;
 mod settings;
 mod source;

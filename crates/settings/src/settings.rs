@@ -198,7 +198,7 @@ impl Settings {
     pub fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
         let source = Source::new(lookup);
         let intake = read_intake(&source)?;
-        let pipeline = crate::pipeline::read(&source, &intake)?;
+        let pipeline = crate::pipeline_keys::read(&source, &intake)?;
         Ok(Settings {
             data_dir: source
                 .path(keys::DATA_DIR)
@@ -231,7 +231,7 @@ impl Settings {
                     ],
                 )?
                 .unwrap_or(RenderTiles::Auto),
-            render_concurrency: crate::pipeline::read_render_concurrency(&source)?,
+            render_concurrency: crate::pipeline_keys::read_render_concurrency(&source)?,
             invocation_budget: source
                 .seconds(keys::INVOCATION_BUDGET)?
                 .unwrap_or(Duration::from_secs(900)),

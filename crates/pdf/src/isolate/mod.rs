@@ -37,9 +37,9 @@ mod shared;
 mod worker;
 
 pub use sandbox::{Confinement, Enforcement, INHERITED_VARIABLES};
-pub(crate) use shared::DocumentReader;
 pub use worker::{WorkerLimits, worker_main};
 
+use crate::child::wait_until;
 use crate::isolate::exit::exit_error;
 use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
 use crate::isolate::shared::SharedDocument;
@@ -49,7 +49,7 @@ use drawings_core::ports::{
 };
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -268,23 +268,6 @@ fn read_all(pipe: Option<&mut impl Read>) -> Vec<u8> {
         let _ignored = pipe.read_to_end(&mut out);
     }
     out
-}
-
-/// Waits for the child until `deadline`; kills it then. `None`: it was killed.
-pub(crate) fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            child.kill()?;
-            child.wait()?;
-            return Ok(None);
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
-    }
 }
 
 fn unexpected(response: Response) -> PdfError {

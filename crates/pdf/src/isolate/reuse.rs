@@ -25,7 +25,8 @@
 
 use super::protocol::{Request, Response, read_body, read_line, write_line};
 use super::shared::SharedDocument;
-use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal, wait_until};
+use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal};
+use crate::child::wait_until;
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use std::io::{BufReader, Read, Write};

@@ -215,7 +215,7 @@ fn serve_pages(
             let file = file
                 .try_clone()
                 .map_err(|e| PdfError::new(ErrorCode::Internal, e.to_string()))?;
-            crate::open::open_shared_document(DocumentReader::new(file, *len))
+            crate::open::open_reader(DocumentReader::new(file, *len))
         }
         (None, None) => Err(PdfError::new(ErrorCode::Internal, "no document")),
     });

@@ -91,7 +91,7 @@ pub(crate) fn recognize(
         });
         let reader = scope.spawn(move || read_at_most(stdout, MAX_TSV_BYTES));
         let error_reader = scope.spawn(move || read_at_most(stderr, MAX_STDERR_BYTES));
-        let status = crate::isolate::wait_until(&mut child, deadline);
+        let status = crate::child::wait_until(&mut child, deadline);
         (
             status,
             reader.join().unwrap_or_default(),
