@@ -3,6 +3,8 @@
 //! Without Chromium or chromedriver the tests print one SKIP line naming the set-up step and
 //! pass, like the other tests of external tools; `scripts/setup.sh` installs both (in CI too).
 
+#[path = "web_ui/deep_zoom.rs"]
+mod deep_zoom;
 mod support;
 #[path = "web_ui/view.rs"]
 mod view;
@@ -364,7 +366,7 @@ async fn the_twelve_page_example_opens_with_every_page_and_box_and_reports_when_
     let images_ms = browser
         .wait_for(
             "every page image",
-            "const imgs = [...document.querySelectorAll('.page img')];
+            "const imgs = [...document.querySelectorAll('.page img.page-image')];
              return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) && performance.now()",
             Duration::from_secs(30),
         )

@@ -15,12 +15,12 @@ pub(crate) const RECTS_SCRIPT: &str = r#"
 const rect = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, width: r.width, height: r.height }; };
 return {
   boxes: [...document.querySelectorAll('.box')].map((b) => ({ index: Number(b.dataset.index), ...rect(b) })),
-  pages: [...document.querySelectorAll('.page')].map((p) => ({ page: Number(p.dataset.page), ...rect(p.querySelector('img')) })),
+  pages: [...document.querySelectorAll('.page')].map((p) => ({ page: Number(p.dataset.page), ...rect(p.querySelector('img.page-image')) })),
 };"#;
 
 /// Whether the job view has loaded and every page image has decoded.
 pub(crate) const VIEW_READY_SCRIPT: &str = r#"
-const imgs = [...document.querySelectorAll('.page img')];
+const imgs = [...document.querySelectorAll('.page img.page-image')];
 return document.body.dataset.jobLoaded && imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);"#;
 
 pub(crate) async fn browser_or_skip(downloads: &std::path::Path) -> Option<Browser> {

@@ -4,7 +4,12 @@
  * The overlay's viewBox is the page in PDF points, the same space as a component's bbox, and
  * it is stretched over the image; the image and the overlay sit in one "surface" that a CSS
  * transform scales and moves, so boxes stay on their devices at every zoom without any
- * arithmetic per box. A page is PAGE_WIDTH surface pixels wide at scale 1. */
+ * arithmetic per box. A page is PAGE_WIDTH surface pixels wide at scale 1.
+ *
+ * Deep zoom: where the pages were cut into full-resolution tiles, each tile is an image
+ * placed over its part of the page (its position in points, as the API lists it), fetched
+ * only once the zoom shows the page sharper than its image holds and the tile is in view;
+ * the page image stays beneath as the coarse level. */
 "use strict";
 
 const Viewer = (() => {
@@ -22,9 +27,46 @@ const Viewer = (() => {
   let components = [];
   let onSelect = () => {};
   let describe = () => "";
+  /* Tiles not yet fetched: { img, tile, base } (base: the page image beneath). */
+  let pendingTiles = [];
+  let imageSource = null;
+  let tileTimer = 0;
 
   function apply() {
     surface.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.scale + ")";
+    // Once the view settles, not at every step of a wheel turn.
+    clearTimeout(tileTimer);
+    tileTimer = setTimeout(fetchTilesInView, 120);
+  }
+
+  /* Fetches the tiles that are in view where the page is shown sharper than its image. */
+  function fetchTilesInView() {
+    const area = viewport.getBoundingClientRect();
+    const shownWidth = PAGE_WIDTH * view.scale * (window.devicePixelRatio || 1);
+    pendingTiles = pendingTiles.filter((t) => {
+      if (!t.base.naturalWidth || shownWidth <= t.base.naturalWidth * 1.25) return true;
+      const r = t.img.getBoundingClientRect();
+      const inView = r.right > area.left && r.left < area.right && r.bottom > area.top && r.top < area.bottom;
+      if (!inView) return true;
+      imageSource.imageUrl(t.tile).then((url) => {
+        t.img.src = url;
+      });
+      return false;
+    });
+  }
+
+  function tileImage(page, tile) {
+    const img = document.createElement("img");
+    img.className = "tile";
+    img.alt = "";
+    img.draggable = false;
+    img.dataset.tile = tile.tile;
+    const percent = (v, of) => (100 * v) / of + "%";
+    img.style.left = percent(tile.x_pt, page.width_pt);
+    img.style.top = percent(tile.y_pt, page.height_pt);
+    img.style.width = percent(tile.width_pt, page.width_pt);
+    img.style.height = percent(tile.height_pt, page.height_pt);
+    return img;
   }
 
   function zoomAt(factor, cx, cy) {
@@ -51,6 +93,8 @@ const Viewer = (() => {
     onSelect = select;
     describe = describeFn;
     boxes = new Array(components.length);
+    imageSource = source;
+    pendingTiles = [];
     surface.replaceChildren();
     for (const page of pages) {
       const div = document.createElement("div");
@@ -62,6 +106,7 @@ const Viewer = (() => {
       label.className = "page-label";
       label.textContent = "Page " + page.page;
       const img = document.createElement("img");
+      img.className = "page-image";
       img.alt = "Page " + page.page + " of the drawing";
       img.draggable = false;
       source.imageUrl(page).then((url) => {
@@ -87,7 +132,12 @@ const Viewer = (() => {
         svg.appendChild(rect);
         boxes[index] = rect;
       });
-      div.append(label, img, svg);
+      const tiles = (page.tiles || []).map((tile) => {
+        const t = { img: tileImage(page, tile), tile, base: img };
+        pendingTiles.push(t);
+        return t.img;
+      });
+      div.append(label, img, ...tiles, svg);
       surface.appendChild(div);
     }
     fit();

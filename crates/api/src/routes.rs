@@ -97,6 +97,7 @@ fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(results::result_file))
         .routes(routes!(pages::page_list))
         .routes(routes!(pages::page_image))
+        .routes(routes!(pages::page_tile))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(cancel::cancel_job))
         .routes(routes!(metrics::metrics))

@@ -254,7 +254,11 @@ async fn the_openapi_document_states_the_ceiling_and_the_file_and_page_redirects
         too_large.contains(&figure) && too_large.contains("POST /uploads"),
         "{too_large}"
     );
-    for path in ["/results/{job_id}/{file}", "/results/{job_id}/pages/{page}"] {
+    for path in [
+        "/results/{job_id}/{file}",
+        "/results/{job_id}/pages/{page}",
+        "/results/{job_id}/pages/{page}/tiles/{tile}",
+    ] {
         let redirect = &doc["paths"][path]["get"]["responses"]["307"];
         assert!(redirect["headers"]["Location"].is_object(), "{path}: {redirect}");
         assert!(

@@ -27,7 +27,7 @@ use tower::ServiceExt;
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 /// Every route the router serves.
-const ROUTES: [(&str, &str); 11] = [
+const ROUTES: [(&str, &str); 12] = [
     ("DELETE", "/jobs/{job_id}"),
     ("GET", "/health"),
     ("GET", "/jobs"),
@@ -35,6 +35,7 @@ const ROUTES: [(&str, &str); 11] = [
     ("GET", "/openapi.json"),
     ("GET", "/results/{job_id}/pages"),
     ("GET", "/results/{job_id}/pages/{page}"),
+    ("GET", "/results/{job_id}/pages/{page}/tiles/{tile}"),
     ("GET", "/results/{job_id}/{file}"),
     ("GET", "/status/{job_id}"),
     ("POST", "/process-drawing"),

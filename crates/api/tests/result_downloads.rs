@@ -1,5 +1,5 @@
-//! `GET /results/{job_id}/{file}` and `GET /results/{job_id}/pages/{page}` through the router
-//! on the embedded adapters: a file or page image over `INLINE_RESULT_MAX_BYTES` is a `307` to
+//! `GET /results/{job_id}/{file}`, `GET /results/{job_id}/pages/{page}` and its tiles through
+//! the router on the embedded adapters: a file, page image or tile over `INLINE_RESULT_MAX_BYTES` is a `307` to
 //! a short-lived presigned GET where the blob store presigns (as S3 does; the wrapper here
 //! presigns like it, the URL's path being the key), and is served by the API itself everywhere
 //! else; a smaller one is always served inline.
@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use bytes::Bytes;
 use drawings_api::{AppState, INLINE_RESULT_MAX_BYTES, REDIRECT_TTL, router};
 use drawings_core::intake::{Intake, IntakeConfig, Upload};
-use drawings_core::ports::{BlobMeta, BlobStore};
+use drawings_core::ports::{BlobMeta, BlobStore, Inspection, PageInfo, TileManifestEntry};
 use drawings_core::{Job, JobStatus, Ports, ResultFile, Stage, StoreError};
 use drawings_local::FsBlobStore;
 use http_body_util::BodyExt;
@@ -99,6 +99,15 @@ impl Harness {
         self.ports
             .blobs
             .put(&key, body.into(), file.content_type())
+            .await
+            .unwrap();
+    }
+
+    /// Stores `body` under the job's blob `key`.
+    async fn put_blob(&self, key: &str, body: Vec<u8>) {
+        self.ports
+            .blobs
+            .put(key, body.into(), "application/octet-stream")
             .await
             .unwrap();
     }
@@ -226,6 +235,79 @@ async fn a_missing_page_image_is_404_not_a_redirect() {
     assert!(headers.get(header::LOCATION).is_none());
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_page_list_places_each_tile_in_points_and_each_tile_is_served_like_a_page_image() {
+    let h = Harness::new(true).await;
+    let files = h.job.id.files();
+    let page = |index| PageInfo {
+        index,
+        width_pt: 1190.0,
+        height_pt: 842.0,
+        rotation: 0,
+    };
+    let inspection = Inspection {
+        bytes: PDF.len() as u64,
+        page_count: 2,
+        pages: vec![page(0), page(1)],
+        pdf_version: None,
+        producer: None,
+        warnings: Vec::new(),
+    };
+    h.put_blob(&files.inspection(), serde_json::to_vec(&inspection).unwrap())
+        .await;
+    // Page 1 cut in two at 300 dpi (a 4958 px wide render), overlapping by 256 px; page 2 not.
+    let tile = |k: usize, x_px| TileManifestEntry {
+        key: files.page_tile(0, k),
+        x_px,
+        y_px: 0,
+        width_px: 2607,
+        height_px: 3508,
+        dpi: 300.0,
+    };
+    let manifest = serde_json::to_vec(&[tile(0, 0), tile(1, 2351)]).unwrap();
+    h.put_blob(&files.page_tiles_manifest(0), manifest).await;
+    h.put_blob(&files.page_tile(0, 0), b"\x89PNG first".to_vec()).await;
+    h.put_blob(&files.page_tile(0, 1), file_of(INLINE_RESULT_MAX_BYTES + 1))
+        .await;
+
+    let (status, _, body) = h.get_path(format!("/results/{}/pages", h.job.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let pages: Value = serde_json::from_slice(&body).unwrap();
+    let id = &h.job.id;
+    assert_eq!(
+        pages["pages"][0]["tiles"],
+        serde_json::json!([
+            { "tile": 1, "x_pt": 0.0, "y_pt": 0.0, "width_pt": 625.68, "height_pt": 841.92,
+              "image": format!("/results/{id}/pages/1/tiles/1") },
+            { "tile": 2, "x_pt": 564.24, "y_pt": 0.0, "width_pt": 625.68, "height_pt": 841.92,
+              "image": format!("/results/{id}/pages/1/tiles/2") },
+        ])
+    );
+    assert_eq!(pages["pages"][1]["tiles"], serde_json::json!([]), "page 2 was not cut");
+
+    let (status, headers, body) = h.get_path(format!("/results/{id}/pages/1/tiles/1")).await;
+    assert_eq!((status, body.as_ref()), (StatusCode::OK, b"\x89PNG first".as_ref()));
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    let (status, headers, _) = h.get_path(format!("/results/{id}/pages/1/tiles/2")).await;
+    assert_eq!(
+        status,
+        StatusCode::TEMPORARY_REDIRECT,
+        "a large tile redirects like a page image"
+    );
+    assert!(
+        headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .contains(&files.page_tile(0, 1))
+    );
+    for missing in ["1/tiles/3", "1/tiles/0", "1/tiles/x", "2/tiles/1", "0/tiles/1"] {
+        let (status, _, body) = h.get_path(format!("/results/{id}/pages/{missing}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "NOT_FOUND", "{missing}");
+    }
 }
 
 /// The page's Content-Security-Policy, as `GET /` sends it.

@@ -97,7 +97,7 @@ catalogue! {
         "cap on rendered pixels (3072²); the DPI drops to fit";
     RENDER_TILES = "DRAWINGS_RENDER_TILES",
         "`auto`",
-        r#"also cut each page, rendered at the full DPI (≤ 64 Mpx), into 3072 px tiles overlapping by 256 px (`pages/{n}/tiles/{k}.png`, offsets in `pages/{n}.tiles.json`), which Gemini reads instead of the page image when the sheet's small text would be under 12 px in it (see "Gemini"); `auto`: only when the analyzer reads images, `on`, `off`"#;
+        r#"also cut each page, rendered at the full DPI (≤ 64 Mpx), into 3072 px tiles overlapping by 256 px (`pages/{n}/tiles/{k}.png`, offsets in `pages/{n}.tiles.json`), which Gemini reads instead of the page image when the sheet's small text would be under 12 px in it (see "Gemini") and the web UI shows when zoomed in (see "Web UI"); `auto`: only when the analyzer reads images, `on`, `off`"#;
     INVOCATION_BUDGET = "DRAWINGS_INVOCATION_BUDGET",
         "900",
         "seconds one embedded worker invocation may run (on Lambda: the function's timeout)";

@@ -25,13 +25,8 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
     let mut failure: Option<StepError> = None;
     loop {
         while failure.is_none() && in_flight.len() < limit && pending.peek().is_some() {
-            match cx.may_start(stage, job.progress.total, Duration::ZERO) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if !cx.may_start_page(stage, job.progress.total, Duration::ZERO, &mut failure) {
+                break;
             }
             if let Some(page) = pending.next() {
                 in_flight.push(analyze_page(processor, &job, page));

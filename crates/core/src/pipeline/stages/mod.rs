@@ -115,6 +115,19 @@ impl StageCtx<'_> {
         Ok(!self.budget.should_pause())
     }
 
+    /// [`StageCtx::may_start`] for a loop with pages in flight, which must await them before
+    /// it returns: a refusal that is an error goes into `failure` (the stage's first) rather
+    /// than out.
+    fn may_start_page(&self, stage: Stage, pages: u32, to_come: Duration, failure: &mut Option<StepError>) -> bool {
+        match self.may_start(stage, pages, to_come) {
+            Ok(go) => go,
+            Err(e) => {
+                failure.get_or_insert(e);
+                false
+            }
+        }
+    }
+
     /// The uploaded PDF, read once per delivery.
     async fn input_pdf(&mut self, stage: Stage) -> Result<Bytes, StepError> {
         if let Some(b) = &self.input {

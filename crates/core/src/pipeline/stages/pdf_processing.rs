@@ -47,13 +47,8 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
             } else {
                 time_here / pages_here * left.div_ceil(limit as u32)
             };
-            match cx.may_start(stage, total, to_come) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if !cx.may_start_page(stage, total, to_come, &mut failure) {
+                break;
             }
             if let Some(page) = pending.next() {
                 in_flight.push(process_page(processor, files, pdf.clone(), page));
