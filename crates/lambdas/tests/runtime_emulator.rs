@@ -62,6 +62,51 @@ async fn intake_answers_post_process_drawing_and_get_status_under_the_emulator()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_without_its_api_keys_answers_503_and_serves_once_they_are_stored() {
+    const PARAMETER: &str = "/drawings/emulator/api-keys";
+    let emu = Emulator::start(&[("DRAWINGS_AUTH", "keys"), ("DRAWINGS_API_KEYS_PARAMETER", PARAMETER)]).await;
+    let unknown = "/status/0123456789abcdef0123456789abcdef";
+    // No parameter yet: every request is refused with the envelope, and the function lives.
+    for _ in 0..2 {
+        let (status, body) = get_with_key(&emu, unknown, None).await;
+        assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+    }
+
+    let key = drawings_api::generate_key().unwrap();
+    let document = json!({ "keys": [{
+        "client": "emulator", "sha256": drawings_api::hash_key(&key), "created_at": "2026-12-05T00:00:00Z",
+    }] });
+    emu.clients
+        .ssm
+        .put_parameter()
+        .name(PARAMETER)
+        .value(document.to_string())
+        .r#type("SecureString".into())
+        .send()
+        .await
+        .expect("PutParameter");
+    // The next request reads the parameter again and is served behind the keys.
+    let (status, body) = get_with_key(&emu, unknown, None).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = get_with_key(&emu, unknown, Some(&key)).await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{body}");
+}
+
+/// `GET path` on intake, with `key` as the API key when given: the status and JSON.
+async fn get_with_key(emu: &Emulator, path: &str, key: Option<&str>) -> (reqwest::StatusCode, Value) {
+    let mut request = emu.http.get(emu.url("intake", path));
+    if let Some(key) = key {
+        request = request.header(drawings_api::API_KEY_HEADER, key);
+    }
+    let resp = emu.watch.guard("GET", request.send()).await.expect("GET on intake");
+    let status = resp.status();
+    let text = resp.text().await.expect("the answer's body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processor_answers_an_sqs_event_under_the_emulator() {
     // cargo-lambda 1.9.2 gives every invocation `Lambda-Runtime-Deadline-Ms: 600000`, a
     // deadline in 1970, which the processor replaces with its fallback budget. Should a job
