@@ -75,6 +75,15 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
     }
 
+    /// 500 INTERNAL, for a fault the caller cannot act on; log the cause before answering.
+    pub fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error; it has been logged",
+        )
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -95,11 +104,7 @@ impl From<StoreError> for ApiError {
             }
             ErrorClass::Invalid | ErrorClass::Permanent => {
                 tracing::error!(error = %e, "Backend failure.");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::Internal,
-                    "internal error; it has been logged",
-                )
+                ApiError::internal()
             }
         }
     }

@@ -111,11 +111,7 @@ pub(crate) async fn page_list(
     let body = state.ports.blobs.get(&job.id.files().inspection()).await?;
     let inspection: Inspection = serde_json::from_slice(&body).map_err(|e| {
         tracing::error!(job_id = %job.id, error = %e, "inspect.json does not parse.");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error; it has been logged",
-        )
+        ApiError::internal()
     })?;
     let tiles = try_join_all(inspection.pages.iter().map(|p| page_tiles(&state, &job, p.index))).await?;
     let pages = inspection
@@ -142,11 +138,7 @@ async fn page_tiles(state: &AppState, job: &Job, index: u32) -> Result<Vec<TileE
     };
     let manifest: Vec<TileManifestEntry> = serde_json::from_slice(&body).map_err(|e| {
         tracing::error!(job_id = %job.id, page = index + 1, error = %e, "A tile manifest does not parse.");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error; it has been logged",
-        )
+        ApiError::internal()
     })?;
     let tiles = manifest.iter().enumerate().map(|(k, t)| {
         let points = |px: u32| px as f32 * 72.0 / t.dpi;

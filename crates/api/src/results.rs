@@ -170,11 +170,7 @@ fn redirect(url: &str) -> Result<Response, ApiError> {
     // A presigned URL is plain ASCII; one that is not cannot be handed out.
     let location = HeaderValue::from_str(url).map_err(|e| {
         tracing::error!(error = %e, "A presigned URL is not a valid Location.");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error; it has been logged",
-        )
+        ApiError::internal()
     })?;
     let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
     let headers = response.headers_mut();
