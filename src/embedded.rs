@@ -80,8 +80,9 @@ impl EmbeddedStack {
         })
     }
 
-    /// Workers over this instance's queues.
-    pub fn workers(&self, config: &Config, workers: usize) -> EmbeddedWorkers {
+    /// Workers over this instance's queues, each receive waiting up to `poll_wait`: what
+    /// stopping them waits for at most.
+    pub fn workers(&self, config: &Config, workers: usize, poll_wait: Duration) -> EmbeddedWorkers {
         EmbeddedWorkers::new(
             self.processor.clone(),
             self.ports.queue.clone(),
@@ -90,7 +91,7 @@ impl EmbeddedStack {
             WorkerConfig {
                 workers,
                 invocation_budget: config.invocation_budget,
-                poll_wait: Duration::from_millis(500),
+                poll_wait,
             },
         )
     }

@@ -22,6 +22,9 @@ use tokio::sync::watch;
 /// Rows of the component table printed before it is cut short.
 const TABLE_ROWS: usize = 40;
 
+/// How often the job is looked at, and the worker's longest wait for the queue.
+const POLL: Duration = Duration::from_millis(25);
+
 /// Processes `file` and writes the results into `out`.
 pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<PathBuf>) -> Result<ExitCode> {
     let body = tokio::fs::read(file)
@@ -49,7 +52,9 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = tokio::spawn(embedded.workers(config, 1).run(stop_rx));
+    // A short wait: the run ends when the job does, and stopping the worker waits out its
+    // receive (it was half a second of every run).
+    let workers = tokio::spawn(embedded.workers(config, 1, POLL).run(stop_rx));
     let bar = progress_bar();
     let finished = loop {
         let current = embedded.ports.jobs.get(&job.id).await.context("reading the job")?;
@@ -57,7 +62,7 @@ pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<Path
         if current.status.is_terminal() {
             break current;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     };
     bar.finish_and_clear();
     super::stop_workers(stop_tx, workers).await;

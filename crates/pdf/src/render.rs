@@ -1,18 +1,23 @@
 //! Rendering one page to a PNG, with the resolution capped by a pixel budget.
 //!
 //! The page is drawn upright (PDFium applies `/Rotate` when no extra rotation is asked for)
-//! into a 24-bit BGR buffer we own (a quarter less memory than BGRx, and what pypdfium2
-//! renders into too), packed in place into RGB rows, or into 8-bit gray when every pixel is
-//! gray (lossless, and a third of the bytes to filter and compress: black-on-white sheets
-//! are common), and encoded with the `png` crate's fast setting: the image is an
-//! intermediate for an analyzer, so encode speed matters more than a few percent of size.
+//! a band of rows at a time into a 24-bit BGR buffer we own (a quarter less memory than
+//! BGRx, and what pypdfium2 renders into too), each band packed into RGB rows, or into
+//! 8-bit gray while every pixel is gray (lossless, and a third of the bytes to hold, filter
+//! and compress: black-on-white sheets are common), and encoded with the `png` crate's
+//! fast setting: the image is an intermediate for an analyzer, so encode speed matters
+//! more than a few percent of size.
 
 use drawings_core::ErrorCode;
 use drawings_core::ports::{PageImage, PdfError, RenderOptions};
+use packed::PackedRows;
 use pdfium_render::prelude::{PdfBitmap, PdfBitmapFormat, PdfPage, PdfRenderConfig};
 
 /// Bytes per pixel PDFium writes in `BGR`.
 const BGR_BYTES: usize = 3;
+/// Bytes of BGR rows PDFium draws at a time: small beside a page (a 3072² page is 28 MB of
+/// BGR), large enough that a page takes a handful of passes.
+const BAND_BYTES: usize = 2 << 20;
 /// PDFium addresses pixels with `int`, and its bitmap stride (padded to 4 bytes) must fit
 /// too; 4 bytes a pixel leaves room for the padding.
 const MAX_SIDE_PX: u64 = (i32::MAX as u64) / 4;
@@ -147,51 +152,16 @@ pub(crate) fn render_page(page: &PdfPage<'_>, options: &RenderOptions) -> Result
 }
 
 /// Renders `page` upright at exactly `size` and packs the pixels.
+///
+/// PDFium draws [`BAND_BYTES`] of rows at a time into one reused buffer (its origin moved up
+/// by the rows already drawn, so every band holds the same pixels as the full render), and
+/// each band is packed as it comes: what a page holds is its packed pixels plus one band,
+/// instead of a full BGR render (28 MB for a 3072² page) beside them. The buffer is
+/// filled white before each band, which is cheaper than PDFium's own clear.
 pub(crate) fn render_pixels(page: &PdfPage<'_>, size: RenderSize) -> Result<Pixels, PdfError> {
+    let (width, height) = (size.width_px as usize, size.height_px as usize);
     let stride = bgr_stride(size.width_px);
-    let mut buffer = allocate(size, stride)?;
-    {
-        let mut bitmap = PdfBitmap::from_bytes(
-            size.width_px as i32,
-            size.height_px as i32,
-            PdfBitmapFormat::BGR,
-            buffer.as_mut_slice(),
-        )
-        .map_err(|error| {
-            PdfError::new(
-                ErrorCode::Internal,
-                format!("PDFium could not create a bitmap: {error:?}"),
-            )
-        })?;
-        // No extra rotation: PDFium already applies the page's /Rotate. Byte order stays
-        // BGR so that the packing below is the only pass over the pixels.
-        let config = PdfRenderConfig::new()
-            .set_fixed_size(size.width_px as i32, size.height_px as i32)
-            .set_reverse_byte_order(false);
-        page.render_into_bitmap_with_config(&mut bitmap, &config)
-            .map_err(|error| {
-                PdfError::new(
-                    ErrorCode::InvalidPdf,
-                    format!("PDFium could not render the page: {error:?}"),
-                )
-            })?;
-    }
-    let channels = pack_bgr_in_place(&mut buffer, size.width_px as usize, size.height_px as usize, stride);
-    Ok(Pixels {
-        data: buffer,
-        size,
-        channels,
-    })
-}
-
-/// Bytes in one row of a PDFium BGR bitmap: PDFium pads rows to 4 bytes.
-fn bgr_stride(width_px: u32) -> usize {
-    (width_px as usize * BGR_BYTES).div_ceil(4) * 4
-}
-
-/// A zeroed buffer of `stride` x height bytes, or `RESOURCE_LIMIT` if the machine cannot
-/// spare it (an abort on allocation failure would take the whole worker down).
-fn allocate(size: RenderSize, stride: usize) -> Result<Vec<u8>, PdfError> {
+    let band_rows = (BAND_BYTES / stride).clamp(1, height);
     let too_large = || {
         PdfError::new(
             ErrorCode::ResourceLimit,
@@ -201,59 +171,51 @@ fn allocate(size: RenderSize, stride: usize) -> Result<Vec<u8>, PdfError> {
             ),
         )
     };
-    let length = stride.checked_mul(size.height_px as usize).ok_or_else(too_large)?;
-    let mut buffer = Vec::new();
-    buffer.try_reserve_exact(length).map_err(|_| too_large())?;
-    buffer.resize(length, 0);
-    Ok(buffer)
+    let mut band = Vec::new();
+    band.try_reserve_exact(band_rows * stride).map_err(|_| too_large())?;
+    band.resize(band_rows * stride, 0);
+    let mut packed = PackedRows::new(width);
+    packed.try_reserve(height).ok_or_else(too_large)?;
+    for top in (0..height).step_by(band_rows) {
+        let rows = band_rows.min(height - top);
+        let band = &mut band[..rows * stride];
+        band.fill(0xFF);
+        render_band(page, size, top, rows, band)?;
+        packed.push_bgr(band, rows, stride, height).ok_or_else(too_large)?;
+    }
+    let (data, channels) = packed.finish();
+    Ok(Pixels { data, size, channels })
 }
 
-/// Packs `height` rows of `stride` bytes, each holding `width` BGR pixels, into tight rows
-/// at the start of the same buffer: gray (1 byte a pixel) when every pixel has B = G = R,
-/// otherwise RGB. Writing never overtakes reading, since no packed row is longer than its
-/// source row and rows are packed top first.
-pub(crate) fn pack_bgr_in_place(buffer: &mut Vec<u8>, width: usize, height: usize, stride: usize) -> Channels {
-    let source_bytes = width * BGR_BYTES;
-    let all_gray = buffer
-        .chunks(stride)
-        .take(height)
-        .all(|row| row_is_gray(&row[..source_bytes]));
-    let channels = if all_gray { Channels::Gray } else { Channels::Rgb };
-    let packed_bytes = width * channels.bytes_per_pixel();
-    for y in 0..height {
-        let start = y * stride;
-        if !all_gray {
-            for pixel in buffer[start..start + source_bytes].chunks_exact_mut(BGR_BYTES) {
-                pixel.swap(0, 2);
-            }
-            if start != y * packed_bytes {
-                buffer.copy_within(start..start + source_bytes, y * packed_bytes);
-            }
-        } else if y == 0 {
-            for x in 0..width {
-                buffer[x] = buffer[x * BGR_BYTES];
-            }
-        } else {
-            // From row 1 on, the packed row lies wholly before its source row.
-            let (packed, source) = buffer.split_at_mut(start);
-            let target = &mut packed[y * width..(y + 1) * width];
-            for (gray, pixel) in target.iter_mut().zip(source[..source_bytes].chunks_exact(BGR_BYTES)) {
-                *gray = pixel[0];
-            }
-        }
-    }
-    buffer.truncate(packed_bytes * height);
-    channels
+/// Draws rows `top..top + rows` of the page at `size` into `band` (BGR, PDFium's stride).
+fn render_band(page: &PdfPage<'_>, size: RenderSize, top: usize, rows: usize, band: &mut [u8]) -> Result<(), PdfError> {
+    let mut bitmap = PdfBitmap::from_bytes(size.width_px as i32, rows as i32, PdfBitmapFormat::BGR, band).map_err(
+        |error| {
+            PdfError::new(
+                ErrorCode::Internal,
+                format!("PDFium could not create a bitmap: {error:?}"),
+            )
+        },
+    )?;
+    // No extra rotation: PDFium already applies the page's /Rotate. Byte order stays BGR so
+    // that packing is the only pass over the pixels.
+    let config = PdfRenderConfig::new()
+        .set_fixed_size(size.width_px as i32, size.height_px as i32)
+        .set_origin(0, -(top as i32))
+        .clear_before_rendering(false)
+        .set_reverse_byte_order(false);
+    page.render_into_bitmap_with_config(&mut bitmap, &config)
+        .map_err(|error| {
+            PdfError::new(
+                ErrorCode::InvalidPdf,
+                format!("PDFium could not render the page: {error:?}"),
+            )
+        })
 }
 
-/// Whether every BGR pixel of `row` has B = G = R. Branch-free within the row so that the
-/// compiler can vectorize it; the caller stops at the first coloured row.
-fn row_is_gray(row: &[u8]) -> bool {
-    let mut difference = 0u8;
-    for pixel in row.chunks_exact(BGR_BYTES) {
-        difference |= (pixel[0] ^ pixel[1]) | (pixel[1] ^ pixel[2]);
-    }
-    difference == 0
+/// Bytes in one row of a PDFium BGR bitmap: PDFium pads rows to 4 bytes.
+fn bgr_stride(width_px: u32) -> usize {
+    (width_px as usize * BGR_BYTES).div_ceil(4) * 4
 }
 
 /// Encodes packed rows as a PNG with the fast encoder and the resolution recorded.
@@ -285,5 +247,6 @@ pub(crate) fn encode_png(
     Ok(png_bytes)
 }
 
+mod packed;
 #[cfg(test)]
 mod tests;

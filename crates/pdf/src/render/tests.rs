@@ -86,34 +86,68 @@ fn unusable_options_and_empty_pages_are_errors_not_panics() {
 }
 
 #[test]
-fn padded_bgr_rows_become_packed_rgb() {
-    // Two rows of two pixels: 6 bytes of pixels padded to a stride of 8.
-    let mut pixels = vec![1, 2, 3, 4, 5, 6, 0, 0, 7, 8, 9, 10, 11, 12, 0, 0];
-    assert_eq!(pack_bgr_in_place(&mut pixels, 2, 2, 8), Channels::Rgb);
-    assert_eq!(pixels, [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
-}
-
-#[test]
-fn an_all_gray_render_becomes_one_byte_a_pixel() {
-    let mut pixels = vec![10, 10, 10, 20, 20, 20, 0, 0, 30, 30, 30, 255, 255, 255, 0, 0];
-    assert_eq!(pack_bgr_in_place(&mut pixels, 2, 2, 8), Channels::Gray);
-    assert_eq!(pixels, [10, 20, 30, 255]);
-}
-
-#[test]
-fn one_coloured_pixel_keeps_the_render_in_colour() {
-    let mut pixels = vec![10, 10, 10, 20, 20, 20, 30, 30, 30, 0, 0, 255];
-    assert_eq!(pack_bgr_in_place(&mut pixels, 4, 1, 12), Channels::Rgb);
-    assert_eq!(pixels, [10, 10, 10, 20, 20, 20, 30, 30, 30, 255, 0, 0]);
-}
-
-#[test]
-fn unpadded_rows_need_no_move() {
-    // Four pixels a row is 12 bytes, already a multiple of 4.
+fn bgr_rows_are_padded_to_four_bytes() {
     assert_eq!(bgr_stride(4), 12);
     assert_eq!(bgr_stride(1), 4);
-    let mut pixels: Vec<u8> = (0..24).collect();
-    assert_eq!(pack_bgr_in_place(&mut pixels, 4, 2, 12), Channels::Rgb);
-    assert_eq!(&pixels[..6], [2, 1, 0, 5, 4, 3]);
-    assert_eq!(&pixels[12..15], [14, 13, 12]);
+    assert_eq!(bgr_stride(5), 16);
+}
+
+/// Renders page 0 of `pdf` at `dpi` (no pixel cap) the way a job does.
+fn render_at(pdf: &[u8], dpi: f32) -> Pixels {
+    let document = crate::open::open_document(pdf).expect("opens");
+    let page = crate::open::load_page(&document, 0).expect("page 0");
+    let options = RenderOptions {
+        dpi,
+        max_pixels: u64::MAX,
+        tiles: None,
+    };
+    let size = render_size(page.width().value, page.height().value, &options).expect("size");
+    render_pixels(&page, size).expect("renders")
+}
+
+#[test]
+fn a_page_drawn_in_many_bands_has_no_seams_and_turns_rgb_at_its_first_colour() {
+    use drawings_testkit::fixtures::pdf::{LETTER, PageSpec, pages_pdf};
+    // A black bar down the whole page (crossing every band), and a red square near the
+    // bottom only, so that the bands above it are packed gray first and widened after.
+    let content = "0 0 0 rg 300 0 12 792 re f\n1 0 0 rg 72 36 72 72 re f\n";
+    let pdf = pages_pdf(&[PageSpec {
+        raw: content,
+        ..PageSpec::new(LETTER, 0, &[])
+    }]);
+    let pixels = render_at(&pdf, 300.0);
+    let (width, height) = (pixels.size.width_px as usize, pixels.size.height_px as usize);
+    assert_eq!((width, height), (2550, 3300));
+    assert!(
+        height > 4 * (BAND_BYTES / bgr_stride(2550 as u32)),
+        "the page must span several bands"
+    );
+    assert_eq!(pixels.channels, Channels::Rgb);
+    assert_eq!(pixels.data.len(), width * height * 3);
+    let rgb = |x: usize, y: usize| &pixels.data[(y * width + x) * 3..][..3];
+    // The bar covers x 300-312 pt = 1250-1300 px on every row, seams included.
+    for y in 0..height {
+        assert_eq!(rgb(1275, y), [0, 0, 0], "row {y} of the bar");
+        assert_eq!(rgb(1200, y), [255, 255, 255], "row {y} beside the bar");
+    }
+    // The square: x 72-144 pt, y 36-108 pt from the bottom = rows 2850-3150.
+    assert_eq!(rgb(400, 3000), [255, 0, 0]);
+    assert_eq!(rgb(400, 2800), [255, 255, 255]);
+}
+
+#[test]
+fn a_page_without_colour_stays_one_byte_a_pixel_across_its_bands() {
+    use drawings_testkit::fixtures::pdf::{LETTER, PageSpec, pages_pdf};
+    let content = "0.5 0.5 0.5 rg 0 390 612 12 re f\n";
+    let pdf = pages_pdf(&[PageSpec {
+        raw: content,
+        ..PageSpec::new(LETTER, 0, &[])
+    }]);
+    let pixels = render_at(&pdf, 300.0);
+    assert_eq!(pixels.channels, Channels::Gray);
+    assert_eq!(pixels.data.len(), 2550 * 3300);
+    // The band 390-402 pt from the bottom = rows 1625-1675 from the top.
+    let row = |y: usize| &pixels.data[y * 2550..(y + 1) * 2550];
+    assert!(row(1650).iter().all(|&g| g.abs_diff(128) <= 1), "the gray band");
+    assert!(row(1600).iter().all(|&g| g == 255) && row(1700).iter().all(|&g| g == 255));
 }
