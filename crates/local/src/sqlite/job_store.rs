@@ -70,10 +70,9 @@ impl JobStore for SqliteJobStore {
     }
 
     async fn get(&self, id: &JobId) -> Result<Job, StoreError> {
-        let id = id.clone();
         let job = self
             .db
-            .read(move |conn| read(conn, &id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}"))))
+            .read_row(|conn| read(conn, id)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}"))))
             .await?;
         Ok(job)
     }

@@ -175,6 +175,15 @@ impl Database {
         self.inner.readers.as_ref().unwrap_or(&self.inner.writer).call(f).await
     }
 
+    /// Runs `f`, a read of one row by its key, on a read-only connection (the writer where
+    /// there are none) on this thread: see [`Pool::call_here`].
+    async fn read_row<T, F>(&self, f: F) -> Result<T, SqliteError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, SqliteError>,
+    {
+        self.inner.readers.as_ref().unwrap_or(&self.inner.writer).call_here(f).await
+    }
+
     fn changed(&self) -> &Notify {
         &self.inner.changed
     }
