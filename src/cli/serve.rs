@@ -52,7 +52,11 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(sweeper.run(stop_rx.clone()));
-    let worker_task = tokio::spawn(embedded.workers(config, workers, Duration::from_millis(500)).run(stop_rx));
+    let worker_task = tokio::spawn(
+        embedded
+            .workers(config, workers, Duration::from_millis(500))
+            .run(stop_rx),
+    );
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{local}");
     info!(addr = %local, data_dir = %data_dir.display(), workers, "Serving.");

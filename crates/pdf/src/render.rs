@@ -189,14 +189,13 @@ pub(crate) fn render_pixels(page: &PdfPage<'_>, size: RenderSize) -> Result<Pixe
 
 /// Draws rows `top..top + rows` of the page at `size` into `band` (BGR, PDFium's stride).
 fn render_band(page: &PdfPage<'_>, size: RenderSize, top: usize, rows: usize, band: &mut [u8]) -> Result<(), PdfError> {
-    let mut bitmap = PdfBitmap::from_bytes(size.width_px as i32, rows as i32, PdfBitmapFormat::BGR, band).map_err(
-        |error| {
+    let mut bitmap =
+        PdfBitmap::from_bytes(size.width_px as i32, rows as i32, PdfBitmapFormat::BGR, band).map_err(|error| {
             PdfError::new(
                 ErrorCode::Internal,
                 format!("PDFium could not create a bitmap: {error:?}"),
             )
-        },
-    )?;
+        })?;
     // No extra rotation: PDFium already applies the page's /Rotate. Byte order stays BGR so
     // that packing is the only pass over the pixels.
     let config = PdfRenderConfig::new()

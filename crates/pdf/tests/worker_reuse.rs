@@ -3,10 +3,12 @@
 //! but a well-formed answer (a crash, a cap, the wall clock) ends them with the code a worker
 //! of its own would have given, after which the next page gets a new worker.
 
+use bytes::Bytes;
 use drawings_core::ErrorCode;
-use drawings_core::ports::{PdfEngine, RenderOptions};
+use drawings_core::ports::{HeldPdf, PdfEngine, RenderOptions};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, PdfiumEngine, WorkerCommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -115,6 +117,44 @@ fn the_workers_of_one_document_share_one_copy_of_it() {
     assert_eq!(engine.documents_held(), 1, "two workers, one copy of their document");
     engine.extract_page(&sheet, 0, &small_render()).unwrap();
     assert_eq!(engine.documents_held(), 2, "another document, another copy");
+}
+
+#[test]
+fn a_held_document_is_served_from_the_engines_own_copy_without_the_callers_bytes() {
+    let pdf = fixture("security-plan.pdf");
+    let engine = serving(8, IsolationLimits::default());
+    let held = engine.hold(Bytes::from(pdf.clone())).unwrap();
+    assert!(matches!(held, HeldPdf::Engine(_)), "{held:?}");
+    assert_eq!(engine.documents_held(), 1, "the copy is made when it is held");
+    let local = PdfiumEngine::new();
+    for page in 0..4 {
+        assert_eq!(
+            engine.extract_held(&held, page, &small_render()).unwrap(),
+            local.extract_page(&pdf, page, &small_render()).unwrap(),
+            "page {page}"
+        );
+    }
+    assert_eq!(engine.workers_started(), 1, "one worker serves the held pages");
+    engine.extract_page(&pdf, 1, &small_render()).unwrap();
+    assert_eq!(
+        (engine.workers_started(), engine.documents_held()),
+        (1, 1),
+        "the same bytes find the same copy and its worker"
+    );
+    let out_of_range = engine.extract_held(&held, 9, &small_render()).unwrap_err();
+    assert_eq!(out_of_range.code, ErrorCode::InvalidPdf, "{out_of_range}");
+}
+
+#[test]
+fn a_document_held_by_something_else_is_an_internal_error_and_one_shot_workers_hold_bytes() {
+    let engine = serving(8, IsolationLimits::default());
+    let foreign = HeldPdf::Engine(Arc::new(42u8));
+    let error = engine.extract_held(&foreign, 0, &small_render()).unwrap_err();
+    assert_eq!(error.code, ErrorCode::Internal, "{error}");
+    let one_shot = serving(1, IsolationLimits::default());
+    let held = one_shot.hold(Bytes::from(fixture("single-sheet.pdf"))).unwrap();
+    assert!(matches!(held, HeldPdf::Bytes(_)), "{held:?}");
+    one_shot.extract_held(&held, 0, &small_render()).unwrap();
 }
 
 #[test]

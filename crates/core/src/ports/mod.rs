@@ -18,8 +18,8 @@ pub use notice::{CompletionNotifier, NoNotices, event_name};
 pub use notifier::{Alert, Notifier};
 pub use page_context::{PageContext, PageParts};
 pub use pdf::{
-    ExtractedPage, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError, PdfLimits,
-    RenderOptions, TextLine, TextRun, TextSource, TileManifestEntry, TileOptions,
+    ExtractedPage, HeldPdf, Inspection, PageImage, PageInfo, PageSummary, PageText, PageTile, PdfEngine, PdfError,
+    PdfLimits, RenderOptions, TextLine, TextRun, TextSource, TileManifestEntry, TileOptions,
 };
 pub use queue::{Delivery, JobQueue, MessageKind, QueueMessage};
 pub use store::{Created, Decision, JobQuery, JobStore, MODIFY_ATTEMPTS};

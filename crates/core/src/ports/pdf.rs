@@ -3,7 +3,10 @@
 
 use crate::component::BBox;
 use crate::error::{ErrorClass, ErrorCode};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::sync::Arc;
 
 /// Limits applied by `inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -287,6 +290,24 @@ impl PdfError {
     }
 }
 
+/// A document held for the page calls of one job ([`PdfEngine::hold`]). Cheap to clone.
+#[derive(Clone)]
+pub enum HeldPdf {
+    /// The document's bytes.
+    Bytes(Bytes),
+    /// The engine's own copy, which only the engine that made it can read.
+    Engine(Arc<dyn Any + Send + Sync>),
+}
+
+impl std::fmt::Debug for HeldPdf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeldPdf::Bytes(bytes) => write!(f, "HeldPdf::Bytes({} bytes)", bytes.len()),
+            HeldPdf::Engine(_) => f.write_str("HeldPdf::Engine"),
+        }
+    }
+}
+
 /// A PDF library.
 ///
 /// Semantics every engine keeps: any input bytes give `Ok` or a [`PdfError`] with a stable
@@ -298,6 +319,25 @@ pub trait PdfEngine: Send + Sync {
 
     /// Extracts the text layer of page `index` (0-based) and renders it.
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError>;
+
+    /// Takes `pdf` for the page calls of one job ([`PdfEngine::extract_held`]), so that the
+    /// caller keeps no bytes of its own while the pages are read: an engine that copies a
+    /// document somewhere of its own (the isolated engine's memory file its workers share)
+    /// keeps only that copy. The default holds the bytes.
+    fn hold(&self, pdf: Bytes) -> Result<HeldPdf, PdfError> {
+        Ok(HeldPdf::Bytes(pdf))
+    }
+
+    /// [`PdfEngine::extract_page`] on a document this engine holds.
+    fn extract_held(&self, pdf: &HeldPdf, index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
+        match pdf {
+            HeldPdf::Bytes(bytes) => self.extract_page(bytes, index, options),
+            HeldPdf::Engine(_) => Err(PdfError::new(
+                ErrorCode::Internal,
+                "the document is held by another PDF engine",
+            )),
+        }
+    }
 
     /// Describes page `index` without rendering it.
     fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError>;

@@ -181,7 +181,12 @@ impl Database {
     where
         F: FnOnce(&mut Connection) -> Result<T, SqliteError>,
     {
-        self.inner.readers.as_ref().unwrap_or(&self.inner.writer).call_here(f).await
+        self.inner
+            .readers
+            .as_ref()
+            .unwrap_or(&self.inner.writer)
+            .call_here(f)
+            .await
     }
 
     fn changed(&self) -> &Notify {

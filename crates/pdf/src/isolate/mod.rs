@@ -42,10 +42,12 @@ pub use worker::{WorkerLimits, worker_main};
 use crate::child::wait_until;
 use crate::isolate::exit::exit_error;
 use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
+use crate::isolate::reuse::Held;
 use crate::isolate::shared::SharedDocument;
+use bytes::Bytes;
 use drawings_core::ErrorCode;
 use drawings_core::ports::{
-    ExtractedPage, Inspection, PageImage, PageSummary, PageTile, PdfEngine, PdfError, PdfLimits, RenderOptions,
+    ExtractedPage, HeldPdf, Inspection, PageImage, PageSummary, PageTile, PdfEngine, PdfError, PdfLimits, RenderOptions,
 };
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
@@ -277,6 +279,47 @@ fn unexpected(response: Response) -> PdfError {
     }
 }
 
+/// What a failure while extracting says was being done (the pipeline names the page).
+const EXTRACTING: &str = "rendering the page";
+
+fn extract_request(index: u32, options: &RenderOptions) -> Request {
+    Request::Extract {
+        page: index,
+        options: options.clone(),
+    }
+}
+
+/// The page a worker's answer to an extract request carries, its images read from the bodies.
+fn extracted(answer: (Response, Vec<u8>)) -> Result<ExtractedPage, PdfError> {
+    match answer {
+        (Response::Extracted { text, image, tiles }, bodies) => {
+            let mut bodies = &bodies[..];
+            let png = take_png(&mut bodies, &image)?;
+            let image = PageImage {
+                png,
+                width_px: image.width_px,
+                height_px: image.height_px,
+                dpi: image.dpi,
+            };
+            let tiles = tiles
+                .iter()
+                .map(|t| {
+                    Ok(PageTile {
+                        png: take_png(&mut bodies, t)?,
+                        x_px: t.x_px,
+                        y_px: t.y_px,
+                        width_px: t.width_px,
+                        height_px: t.height_px,
+                        dpi: t.dpi,
+                    })
+                })
+                .collect::<Result<Vec<_>, PdfError>>()?;
+            Ok(ExtractedPage { text, image, tiles })
+        }
+        (other, _) => Err(unexpected(other)),
+    }
+}
+
 fn take_png(bodies: &mut &[u8], header: &ImageHeader) -> Result<Vec<u8>, PdfError> {
     read_body(bodies, header.len).map_err(|e| internal(format!("bad worker response: {e}")))
 }
@@ -299,44 +342,33 @@ impl PdfEngine for IsolatedPdfEngine {
     }
 
     fn extract_page(&self, pdf: &[u8], index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
-        // The pipeline names the page; `what` says what was being done to it.
-        let request = Request::Extract {
-            page: index,
-            options: options.clone(),
-        };
-        let what = "rendering the page";
+        let request = extract_request(index, options);
         let answer = if self.pages_per_worker > 1 {
-            self.call_serving(&request, pdf, what)?
+            self.call_serving(&request, &self.idle.copy_of(pdf), EXTRACTING)?
         } else {
-            self.call(&request, pdf, what)?
+            self.call(&request, pdf, EXTRACTING)?
         };
-        match answer {
-            (Response::Extracted { text, image, tiles }, bodies) => {
-                let mut bodies = &bodies[..];
-                let png = take_png(&mut bodies, &image)?;
-                let image = PageImage {
-                    png,
-                    width_px: image.width_px,
-                    height_px: image.height_px,
-                    dpi: image.dpi,
-                };
-                let tiles = tiles
-                    .iter()
-                    .map(|t| {
-                        Ok(PageTile {
-                            png: take_png(&mut bodies, t)?,
-                            x_px: t.x_px,
-                            y_px: t.y_px,
-                            width_px: t.width_px,
-                            height_px: t.height_px,
-                            dpi: t.dpi,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, PdfError>>()?;
-                Ok(ExtractedPage { text, image, tiles })
-            }
-            (other, _) => Err(unexpected(other)),
+        extracted(answer)
+    }
+
+    /// Serving workers read a held document from the copy they share, and the caller's bytes
+    /// can go; one-shot workers (`pages_per_worker` 1) are sent the bytes each time.
+    fn hold(&self, pdf: Bytes) -> Result<HeldPdf, PdfError> {
+        if self.pages_per_worker > 1 {
+            Ok(HeldPdf::Engine(self.idle.copy_of(&pdf)))
+        } else {
+            Ok(HeldPdf::Bytes(pdf))
         }
+    }
+
+    fn extract_held(&self, pdf: &HeldPdf, index: u32, options: &RenderOptions) -> Result<ExtractedPage, PdfError> {
+        let document = match pdf {
+            HeldPdf::Bytes(bytes) => return self.extract_page(bytes, index, options),
+            HeldPdf::Engine(held) => Arc::clone(held)
+                .downcast::<Held>()
+                .map_err(|_| internal("the document is held by another PDF engine".to_owned()))?,
+        };
+        extracted(self.call_serving(&extract_request(index, options), &document, EXTRACTING)?)
     }
 
     fn summarize_page(&self, pdf: &[u8], index: u32) -> Result<PageSummary, PdfError> {

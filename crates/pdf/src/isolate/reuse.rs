@@ -67,7 +67,7 @@ impl IdleWorkers {
     }
 
     /// The copy of `pdf` a living worker already holds (compared in full), or a new one.
-    fn copy_of(&self, pdf: &[u8]) -> Arc<Held> {
+    pub(super) fn copy_of(&self, pdf: &[u8]) -> Arc<Held> {
         let mut documents = lock(&self.documents);
         documents.retain(|d| d.strong_count() > 0);
         if let Some(held) = documents.iter().filter_map(Weak::upgrade).find(|d| d.holds(pdf)) {
@@ -89,11 +89,13 @@ impl IdleWorkers {
         lock(&self.documents).iter().filter(|d| d.strong_count() > 0).count()
     }
 
-    /// An idle, living worker that holds `pdf`; expired ones are closed on the way.
-    fn take(&self, pdf: &[u8]) -> Option<Serving> {
+    /// An idle, living worker that holds `document`; expired ones are closed on the way.
+    fn take(&self, document: &Arc<Held>) -> Option<Serving> {
         let mut idle = self.lock();
         idle.retain(|w| w.idle_since.elapsed() < IDLE_FOR);
-        let found = idle.iter_mut().position(|w| w.document.holds(pdf) && w.alive())?;
+        let found = idle
+            .iter_mut()
+            .position(|w| Arc::ptr_eq(&w.document, document) && w.alive())?;
         Some(idle.swap_remove(found))
     }
 
@@ -109,9 +111,10 @@ impl IdleWorkers {
     }
 }
 
-/// The copy of a document its workers share.
+/// The copy of a document its workers share, and what [`IsolatedPdfEngine::hold`] hands the
+/// pipeline for the pages of a job: matched to idle workers by identity.
 #[derive(Debug)]
-enum Held {
+pub(super) enum Held {
     /// In a memory file each worker inherits and reads.
     Shared(SharedDocument),
     /// In the parent, sent through each worker's input.
@@ -257,16 +260,17 @@ impl IsolatedPdfEngine {
         self.idle.documents_held()
     }
 
-    /// Runs `request` on a page of `pdf` in a serving worker: an idle one holding `pdf`, or a
-    /// new one. A reused worker that fails in any way but the wall clock (a crash, the memory
-    /// cap, a death while idle) hands the page to a new worker, whose verdict is the page's.
+    /// Runs `request` on a page of `document` in a serving worker: an idle one holding it, or
+    /// a new one. A reused worker that fails in any way but the wall clock (a crash, the
+    /// memory cap, a death while idle) hands the page to a new worker, whose verdict is the
+    /// page's.
     pub(super) fn call_serving(
         &self,
         request: &Request,
-        pdf: &[u8],
+        document: &Arc<Held>,
         what: &str,
     ) -> Result<(Response, Vec<u8>), PdfError> {
-        if let Some(worker) = self.idle.take(pdf) {
+        if let Some(worker) = self.idle.take(document) {
             match self.serve_one(worker, request, what) {
                 // The wall clock is the page's own; trying again would only double it.
                 Err(Failed { error, timed_out: true }) => return Err(error),
@@ -280,7 +284,7 @@ impl IsolatedPdfEngine {
                 Ok(answered) => return Ok(answered),
             }
         }
-        self.serve_one(self.start_serving(pdf)?, request, what)
+        self.serve_one(self.start_serving(document.clone())?, request, what)
             .map_err(|f| f.error)
     }
 
@@ -319,12 +323,11 @@ impl IsolatedPdfEngine {
         }
     }
 
-    fn start_serving(&self, pdf: &[u8]) -> Result<Serving, PdfError> {
+    fn start_serving(&self, document: Arc<Held>) -> Result<Serving, PdfError> {
         let limits = WorkerLimits {
             pages: Some(self.pages_per_worker),
             ..self.worker_limits()
         };
-        let document = self.idle.copy_of(pdf);
         let shared = match &*document {
             Held::Shared(shared) => Some(shared),
             Held::Piped(_) => None,

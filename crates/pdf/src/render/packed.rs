@@ -46,8 +46,10 @@ impl PackedRows {
             }
             Channels::Rgb => {
                 for row in band_rows() {
-                    self.data
-                        .extend(row.chunks_exact(BGR_BYTES).flat_map(|pixel| [pixel[2], pixel[1], pixel[0]]));
+                    self.data.extend(
+                        row.chunks_exact(BGR_BYTES)
+                            .flat_map(|pixel| [pixel[2], pixel[1], pixel[0]]),
+                    );
                 }
             }
         }

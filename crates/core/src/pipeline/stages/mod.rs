@@ -144,6 +144,14 @@ impl StageCtx<'_> {
         Ok(bytes)
     }
 
+    /// The uploaded PDF for the last stage that reads it: taken out of the delivery's cache,
+    /// so that the bytes go once the engine holds them.
+    async fn take_input_pdf(&mut self, stage: Stage) -> Result<Bytes, StepError> {
+        let bytes = self.input_pdf(stage).await?;
+        self.input = None;
+        Ok(bytes)
+    }
+
     async fn put_json<T: serde::Serialize>(&self, stage: Stage, key: &str, value: &T) -> Result<(), StepError> {
         put_json(self.ports(), stage, key, value).await
     }

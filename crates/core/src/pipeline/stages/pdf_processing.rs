@@ -16,8 +16,7 @@ use crate::job::Stage;
 use crate::layout::JobFiles;
 use crate::pipeline::Processor;
 use crate::pipeline::failure::StepError;
-use crate::ports::TileManifestEntry;
-use bytes::Bytes;
+use crate::ports::{HeldPdf, TileManifestEntry};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use std::time::{Duration, Instant as StdInstant};
@@ -33,7 +32,14 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
     if pending.peek().is_none() {
         return Ok(StageEnd::Done);
     }
-    let pdf = cx.input_pdf(stage).await?;
+    // The engine holds the document for the pages (the isolated engine in the memory file its
+    // workers share), and these bytes go: a copy fewer for the whole stage.
+    let bytes = cx.take_input_pdf(stage).await?;
+    let engine = processor.pdf.clone();
+    let pdf = tokio::task::spawn_blocking(move || engine.hold(bytes))
+        .await
+        .map_err(|e| StepError::internal(stage, format!("PDF engine crashed holding the document: {e}")))?
+        .map_err(|e| StepError::pdf(stage, None, e))?;
     let limit = processor.config.render_concurrency.max(1);
     let mut left = (0..total).filter(|p| !job.progress.is_done(*p)).count() as u32;
     let (mut pages_here, mut time_here) = (0u32, Duration::ZERO);
@@ -81,7 +87,7 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
 async fn process_page(
     processor: &Processor,
     files: JobFiles<'_>,
-    pdf: Bytes,
+    pdf: HeldPdf,
     page: u32,
 ) -> (u32, Result<(), StepError>, Duration) {
     let started = StdInstant::now();
@@ -89,13 +95,18 @@ async fn process_page(
     (page, result, started.elapsed())
 }
 
-async fn render_and_store(processor: &Processor, files: JobFiles<'_>, pdf: Bytes, page: u32) -> Result<(), StepError> {
+async fn render_and_store(
+    processor: &Processor,
+    files: JobFiles<'_>,
+    pdf: HeldPdf,
+    page: u32,
+) -> Result<(), StepError> {
     let stage = Stage::PdfProcessing;
     let ports = &processor.ports;
     let engine = processor.pdf.clone();
     let render = processor.config.render.clone();
     let span = tracing::Span::current();
-    let extracted = tokio::task::spawn_blocking(move || span.in_scope(|| engine.extract_page(&pdf, page, &render)))
+    let extracted = tokio::task::spawn_blocking(move || span.in_scope(|| engine.extract_held(&pdf, page, &render)))
         .await
         .map_err(|e| StepError::internal(stage, format!("PDF engine crashed on page {}: {e}", page + 1)))?
         .map_err(|e| StepError::pdf(stage, Some(page), e))?;
