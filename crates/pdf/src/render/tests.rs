@@ -119,7 +119,7 @@ fn a_page_drawn_in_many_bands_has_no_seams_and_turns_rgb_at_its_first_colour() {
     let (width, height) = (pixels.size.width_px as usize, pixels.size.height_px as usize);
     assert_eq!((width, height), (2550, 3300));
     assert!(
-        height > 4 * (BAND_BYTES / bgr_stride(2550 as u32)),
+        height > 4 * (BAND_BYTES / bgr_stride(2550)),
         "the page must span several bands"
     );
     assert_eq!(pixels.channels, Channels::Rgb);
