@@ -161,7 +161,7 @@ pub(crate) fn render_page(page: &PdfPage<'_>, options: &RenderOptions) -> Result
 pub(crate) fn render_pixels(page: &PdfPage<'_>, size: RenderSize) -> Result<Pixels, PdfError> {
     let (width, height) = (size.width_px as usize, size.height_px as usize);
     let stride = bgr_stride(size.width_px);
-    let band_rows = (BAND_BYTES / stride).clamp(1, height);
+    let band_rows = (BAND_BYTES / stride).min(height).max(1);
     let too_large = || {
         PdfError::new(
             ErrorCode::ResourceLimit,

@@ -13,10 +13,11 @@
 //! A page that crashes a worker which had served pages before is tried once more in a fresh
 //! worker: what a page costs must not depend on the pages that ran before it, so every
 //! failure a job sees comes from a worker that saw only its page, and maps to the same code
-//! as before reuse. Idle workers are matched to a request by the document's bytes (compared
-//! in full, so one job's worker never serves another file), and are closed after
-//! [`IDLE_FOR`] or when more than [`MAX_IDLE`] wait: the pages of a job follow each other
-//! within milliseconds, and a worker waiting longer only holds memory.
+//! as before reuse. Idle workers are matched to a request by the copy of the document they
+//! hold: the one the pipeline holds for a job (`PdfEngine::hold`), or the one whose bytes
+//! equal the request's (compared in full, so one job's worker never serves another file).
+//! They are closed after [`IDLE_FOR`] or when more than [`MAX_IDLE`] wait: the pages of a job
+//! follow each other within milliseconds, and a worker waiting longer only holds memory.
 //!
 //! The workers of one document share one copy of it ([`IdleWorkers::copy_of`]), in a memory
 //! file they read it from where the system has them (see `shared.rs`): a copy per worker, and
@@ -111,8 +112,8 @@ impl IdleWorkers {
     }
 }
 
-/// The copy of a document its workers share, and what [`IsolatedPdfEngine::hold`] hands the
-/// pipeline for the pages of a job: matched to idle workers by identity.
+/// The copy of a document its workers share, and what `hold` hands the pipeline for the pages
+/// of a job: matched to idle workers by identity.
 #[derive(Debug)]
 pub(super) enum Held {
     /// In a memory file each worker inherits and reads.
