@@ -153,11 +153,13 @@ pub(crate) fn render_page(page: &PdfPage<'_>, options: &RenderOptions) -> Result
 
 /// Renders `page` upright at exactly `size` and packs the pixels.
 ///
-/// PDFium draws [`BAND_BYTES`] of rows at a time into one reused buffer (its origin moved up
-/// by the rows already drawn, so every band holds the same pixels as the full render), and
-/// each band is packed as it comes: what a page holds is its packed pixels plus one band,
-/// instead of a full BGR render (28 MB for a 3072² page) beside them. The buffer is
-/// filled white before each band, which is cheaper than PDFium's own clear.
+/// PDFium draws [`BAND_BYTES`] of rows at a time into one reused buffer, the page's origin
+/// moved up by the rows already drawn, and each band is packed as it comes: what a page
+/// holds is its packed pixels plus one band, instead of a full BGR render (28 MB for a
+/// 3072² page) beside them. The picture is the whole-page render's, not always its bytes:
+/// anti-aliasing rounds a little differently from another origin (on the corpus drawings,
+/// up to 0.2 % of a page's bytes, mostly by 1 to 3 levels; `benches/band_render_diff.py`).
+/// The buffer is filled white before each band, which is cheaper than PDFium's own clear.
 pub(crate) fn render_pixels(page: &PdfPage<'_>, size: RenderSize) -> Result<Pixels, PdfError> {
     let (width, height) = (size.width_px as usize, size.height_px as usize);
     let stride = bgr_stride(size.width_px);
