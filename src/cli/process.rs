@@ -27,6 +27,12 @@ const POLL: Duration = Duration::from_millis(25);
 
 /// Processes `file` and writes the results into `out`.
 pub async fn run(config: &Config, file: &Path, out: &Path, data_dir: Option<PathBuf>) -> Result<ExitCode> {
+    // The PDF workers load PDFium: without it every page would fail, and the job be retried
+    // for half a minute, before saying so.
+    if let Err(e) = drawings_pdf::check_pdfium_present() {
+        eprintln!("error: {}", e.message);
+        return Ok(ExitCode::FAILURE);
+    }
     let body = tokio::fs::read(file)
         .await
         .with_context(|| format!("reading {}", file.display()))?;

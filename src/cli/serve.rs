@@ -29,6 +29,11 @@ use tracing::{info, warn};
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: usize) -> Result<ExitCode> {
     let auth = auth_for(config, &data_dir, addr)?;
+    if workers > 0 {
+        // Refused at start: otherwise every job would fail its pages and be retried before
+        // anyone was told.
+        drawings_pdf::check_pdfium_present().context("the PDF workers need PDFium")?;
+    }
     let embedded = EmbeddedStack::open(config, &data_dir)?;
     if config.callback_secret.is_none() {
         warn!("DRAWINGS_CALLBACK_SECRET is not set: no completion notices are sent to callback URLs.");

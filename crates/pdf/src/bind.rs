@@ -93,6 +93,21 @@ pub fn ensure_pdfium_bound() -> Result<LibraryOrigin, PdfError> {
     bound_pdfium().map(|bound| bound.origin.clone())
 }
 
+/// Whether PDFium can be found, for a host to say so at start instead of after a job's
+/// retries: `Ok` as soon as a candidate file exists (the PDF workers load it; the caller
+/// need not), otherwise whether it binds from the system search path, with the message that
+/// names every place tried.
+pub fn check_pdfium_present() -> Result<(), PdfError> {
+    present(&library_candidates(), || ensure_pdfium_bound().map(drop))
+}
+
+fn present(candidates: &[PathBuf], bind: impl FnOnce() -> Result<(), PdfError>) -> Result<(), PdfError> {
+    if candidates.iter().any(|path| path.is_file()) {
+        return Ok(());
+    }
+    bind()
+}
+
 fn bind_first_available() -> Result<BoundPdfium, String> {
     let mut attempts: Vec<String> = Vec::new();
     for path in library_candidates() {
@@ -151,6 +166,23 @@ mod tests {
         assert!(last.ends_with("/../../.pdfium/libpdfium.so"), "{last}");
         assert!(candidates.iter().any(|path| path.starts_with("/var/task/lib")));
         assert!(candidates.iter().any(|path| path.starts_with("/opt/lib")));
+    }
+
+    #[test]
+    fn a_library_file_among_the_candidates_is_enough_and_none_asks_the_system() {
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let missing = PathBuf::from("/nonexistent/libpdfium.so");
+        let never = || -> Result<(), PdfError> { panic!("a file was there; nothing should bind") };
+        assert!(present(&[missing.clone(), here], never).is_ok());
+        let refused = || {
+            Err(PdfError::new(
+                ErrorCode::Internal,
+                "PDFium library not available; run scripts/setup.sh",
+            ))
+        };
+        let error = present(&[missing], refused).unwrap_err();
+        assert!(error.message.contains("scripts/setup.sh"), "{error}");
+        assert!(check_pdfium_present().is_ok(), "the checkout's library is found");
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod text;
 mod tiles;
 mod upright;
 
-pub use bind::{LibraryOrigin, ensure_pdfium_bound, library_candidates, use_library};
+pub use bind::{LibraryOrigin, check_pdfium_present, ensure_pdfium_bound, library_candidates, use_library};
 pub use heap::{LARGE_BUFFER_BYTES, return_large_buffers};
 pub use isolate::{
     Confinement, Enforcement, INHERITED_VARIABLES, IsolatedPdfEngine, IsolationLimits, PAGES_PER_WORKER, WorkerCommand,
