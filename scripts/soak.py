@@ -54,6 +54,27 @@ def listening(proc, what):
     return line.removeprefix("listening on ")
 
 
+def end_group(proc, sig, grace=30):
+    """Sends `sig` to `proc`'s process group and waits until every process in it is gone
+    (SIGKILL after `grace` seconds): the server, and the wrapper it may run under."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + grace
+    while True:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        if time.time() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            deadline = time.time() + grace
+        time.sleep(0.05)
+    proc.wait()
+
+
 class Server:
     """`drawings serve` on one port across restarts, with its RSS samples per run."""
 
@@ -63,9 +84,12 @@ class Server:
         self.lock = threading.Lock()
 
     def start(self, prefix=()):
+        # A session of its own: under `faketime` the server is the wrapper's child, and a
+        # signal to the wrapper alone left it running after the soak.
         proc = subprocess.Popen([*prefix, self.binary, "serve", "--addr", self.addr, "--data-dir", self.data_dir,
                                  "--workers", str(self.workers)],
-                                stdout=subprocess.PIPE, stderr=self.log, env=self.env, text=True)
+                                stdout=subprocess.PIPE, stderr=self.log, env=self.env, text=True,
+                                start_new_session=True)
         base = listening(proc, "drawings serve")
         self.addr = base.removeprefix("http://")
         with self.lock:
@@ -75,12 +99,11 @@ class Server:
 
     def kill(self):
         with self.lock:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+            proc = self.proc
+        end_group(proc, signal.SIGKILL)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait()
+        end_group(self.proc, signal.SIGTERM)
 
     def sample_rss(self):
         with self.lock:
@@ -286,9 +309,10 @@ def main():
             print("SKIP the sweeper check: `faketime` not installed (apt-get install faketime)")
         return 1 if lost or twice or differing or left else 0
     finally:
-        for proc in (server.proc, fake_proc):
-            if proc and proc.poll() is None:
-                proc.kill()
+        if server.proc:
+            end_group(server.proc, signal.SIGKILL)
+        if fake_proc and fake_proc.poll() is None:
+            fake_proc.kill()
         if args.keep:
             print("kept:", tmp)
         else:
