@@ -68,7 +68,7 @@ async fn intake_without_its_api_keys_answers_503_and_serves_once_they_are_stored
     let unknown = "/status/0123456789abcdef0123456789abcdef";
     // No parameter yet: every request is refused with the envelope, and the function lives.
     for _ in 0..2 {
-        let (status, body) = get_with_key(&emu, unknown, None).await;
+        let (status, body) = emu.get_json(unknown, None).await;
         assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE", "{body}");
     }
@@ -87,23 +87,10 @@ async fn intake_without_its_api_keys_answers_503_and_serves_once_they_are_stored
         .await
         .expect("PutParameter");
     // The next request reads the parameter again and is served behind the keys.
-    let (status, body) = get_with_key(&emu, unknown, None).await;
+    let (status, body) = emu.get_json(unknown, None).await;
     assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "{body}");
-    let (status, body) = get_with_key(&emu, unknown, Some(&key)).await;
+    let (status, body) = emu.get_json(unknown, Some(&key)).await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{body}");
-}
-
-/// `GET path` on intake, with `key` as the API key when given: the status and JSON.
-async fn get_with_key(emu: &Emulator, path: &str, key: Option<&str>) -> (reqwest::StatusCode, Value) {
-    let mut request = emu.http.get(emu.url("intake", path));
-    if let Some(key) = key {
-        request = request.header(drawings_api::API_KEY_HEADER, key);
-    }
-    let resp = emu.watch.guard("GET", request.send()).await.expect("GET on intake");
-    let status = resp.status();
-    let text = resp.text().await.expect("the answer's body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    (status, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

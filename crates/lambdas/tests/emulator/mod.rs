@@ -250,8 +250,16 @@ impl Emulator {
 
     /// `GET /status/{id}` on intake: the status and JSON.
     pub async fn status(&self, job_id: &str) -> (reqwest::StatusCode, Value) {
-        let request = self.http.get(self.url("intake", &format!("/status/{job_id}"))).send();
-        let resp = self.watch.guard("GET /status", request).await.expect("GET /status");
+        self.get_json(&format!("/status/{job_id}"), None).await
+    }
+
+    /// `GET path` on intake, with `key` as the API key when given: the status and JSON.
+    pub async fn get_json(&self, path: &str, key: Option<&str>) -> (reqwest::StatusCode, Value) {
+        let mut request = self.http.get(self.url("intake", path));
+        if let Some(key) = key {
+            request = request.header(drawings_api::API_KEY_HEADER, key);
+        }
+        let resp = self.watch.guard("GET", request.send()).await.expect("GET on intake");
         let status = resp.status();
         let text = resp.text().await.expect("the answer's body");
         let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));

@@ -172,7 +172,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, SqliteError> + Send + 'static,
     {
-        self.inner.readers.as_ref().unwrap_or(&self.inner.writer).call(f).await
+        self.readers().call(f).await
     }
 
     /// Runs `f`, a read of one row by its key, on a read-only connection (the writer where
@@ -181,12 +181,12 @@ impl Database {
     where
         F: FnOnce(&mut Connection) -> Result<T, SqliteError>,
     {
-        self.inner
-            .readers
-            .as_ref()
-            .unwrap_or(&self.inner.writer)
-            .call_here(f)
-            .await
+        self.readers().call_here(f).await
+    }
+
+    /// The read-only connections, or the writer where there are none (memory, no WAL).
+    fn readers(&self) -> &Pool {
+        self.inner.readers.as_ref().unwrap_or(&self.inner.writer)
     }
 
     fn changed(&self) -> &Notify {
