@@ -21,20 +21,23 @@ pub(crate) fn extract_page(
     let started = Instant::now();
     require_pdf_header(pdf)?;
     let document = open_document(pdf)?;
-    extract_from(&document, index, options, ocr, started)
+    extract_from(&document, index, index, options, ocr, started)
 }
 
-/// Reads the text of page `index` of an open `document` and renders it: a PDF worker that
-/// serves several pages of one file opens it once and comes here for each. `started` is
-/// when the request began, which OCR's deadline counts from.
+/// Reads the text of page `index` of a document and renders it, from page `at` of the open
+/// `document` (the same page, unless the worker opened a window of the document, see
+/// `page_window.rs`): a PDF worker that serves several pages of one file opens it once and
+/// comes here for each. `started` is when the request began, which OCR's deadline counts
+/// from.
 pub(crate) fn extract_from(
     document: &PdfDocument<'_>,
     index: u32,
+    at: u32,
     options: &RenderOptions,
     ocr: &OcrSettings,
     started: Instant,
 ) -> Result<ExtractedPage, PdfError> {
-    let page = load_page(document, index)?;
+    let page = load_page(document, at)?;
     let to_upright = UserToUpright::for_page(&page);
     let mut text = page_text(&page, index, to_upright.as_ref());
     let render_started = Instant::now();

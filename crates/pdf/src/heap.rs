@@ -37,6 +37,20 @@ fn set_mmap_threshold(_: usize) -> bool {
     false
 }
 
+/// Gives the kernel back the free memory inside the heap arenas.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // malloc_trim has no safe wrapper; it only releases free pages.
+pub(crate) fn trim() {
+    // SAFETY: malloc_trim takes a plain integer (the padding to keep) and is sound at any
+    // time; its result only says whether anything was released.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn trim() {}
+
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ mod inspect;
 pub mod isolate;
 mod ocr;
 mod open;
+mod page_window;
 mod reading_order;
 mod render;
 mod second_opinion;

@@ -39,7 +39,7 @@ pub(crate) struct LopdfOpinion {
 
 /// Loads `pdf` with lopdf. The error is lopdf's complaint, for a warning.
 pub(crate) fn lopdf_opinion(pdf: &[u8]) -> Result<LopdfOpinion, String> {
-    let mut document = load(pdf, Some(only_what_is_read))?;
+    let mut document = load_page_tree(pdf)?;
     if document.get_pages().is_empty() {
         // lopdf rebuilds a page tree it could not reach only when it loads every object as
         // it is; this file needs that, so it gets the load it always had.
@@ -61,6 +61,11 @@ fn opinion_of(document: &Document) -> LopdfOpinion {
     }
 }
 
+/// `pdf` as lopdf reads it, keeping only what the page tree and the opinion need.
+pub(crate) fn load_page_tree(pdf: &[u8]) -> Result<Document, String> {
+    load(pdf, Some(only_what_is_read))
+}
+
 fn load(pdf: &[u8], filter: Option<FilterFunc>) -> Result<Document, String> {
     let options = LoadOptions {
         max_decompressed_size: Some(LOPDF_MAX_DECOMPRESSED_BYTES),
@@ -78,8 +83,13 @@ fn load(pdf: &[u8], filter: Option<FilterFunc>) -> Result<Document, String> {
 /// inherited `/Rotate`), the catalog's `/Pages` and the Info dictionary's `/Producer`.
 const KEYS_READ: [&[u8]; 7] = [b"Type", b"Kids", b"Parent", b"Count", b"Rotate", b"Pages", b"Producer"];
 
+/// What else a page may inherit from a node of the page tree: kept on those nodes, for the
+/// page windows that copy the root's (`page_window.rs`).
+pub(crate) const INHERITED_KEYS: [&[u8]; 3] = [b"Resources", b"MediaBox", b"CropBox"];
+
 /// Keeps of each object what the opinion reads, as lopdf loads the file: streams lose their
-/// data (page content, images, fonts) and dictionaries every key but [`KEYS_READ`]. lopdf
+/// data (page content, images, fonts) and dictionaries every key but [`KEYS_READ`] (and
+/// [`INHERITED_KEYS`] on the page tree's nodes). lopdf
 /// held all of it, several times the file's size (an 18 MB, 120-sheet set: 63 MiB over the
 /// file with everything, 46 MiB without stream data, 6 MiB with this). Object streams stay
 /// whole: lopdf unpacks them after this filter, and their objects come through it too.
@@ -90,9 +100,10 @@ fn only_what_is_read(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Obj
         *object = Object::Dictionary(std::mem::take(&mut stream.dict));
     }
     if let Object::Dictionary(dictionary) = object {
+        let node = dictionary.has_type(b"Pages");
         let mut kept = Dictionary::new();
         for (key, value) in dictionary.iter() {
-            if KEYS_READ.contains(&key.as_slice()) {
+            if KEYS_READ.contains(&key.as_slice()) || (node && INHERITED_KEYS.contains(&key.as_slice())) {
                 kept.set(key.clone(), value.clone());
             }
         }

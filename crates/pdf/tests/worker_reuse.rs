@@ -7,6 +7,7 @@ use bytes::Bytes;
 use drawings_core::ErrorCode;
 use drawings_core::ports::{HeldPdf, PdfEngine, RenderOptions};
 use drawings_pdf::{IsolatedPdfEngine, IsolationLimits, PdfiumEngine, WorkerCommand};
+use drawings_testkit::fixtures::pdf::{PageSpec, Placed, pages_pdf};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,15 +135,46 @@ fn a_held_document_is_served_from_the_engines_own_copy_without_the_callers_bytes
             "page {page}"
         );
     }
-    assert_eq!(engine.workers_started(), 1, "one worker serves the held pages");
+    // One read the page tree when the document was held (4 pages: no windows), one served.
+    assert_eq!(engine.workers_started(), 2, "one worker serves the held pages");
     engine.extract_page(&pdf, 1, &small_render()).unwrap();
     assert_eq!(
         (engine.workers_started(), engine.documents_held()),
-        (1, 1),
+        (2, 1),
         "the same bytes find the same copy and its worker"
     );
     let out_of_range = engine.extract_held(&held, 9, &small_render()).unwrap_err();
     assert_eq!(out_of_range.code, ErrorCode::InvalidPdf, "{out_of_range}");
+}
+
+#[test]
+fn a_long_held_document_is_served_in_windows_with_the_answers_of_the_whole_document() {
+    // 40 pages, each its own width and text: a page from the wrong place would show.
+    let texts: Vec<[Placed; 1]> = (0..40)
+        .map(|i| [Placed::new(&format!("SHEET {i}"), 20.0, 20.0, 12.0)])
+        .collect();
+    let pages: Vec<PageSpec<'_>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| PageSpec::new([0.0, 0.0, 200.0 + i as f32, 300.0], 0, text))
+        .collect();
+    let pdf = pages_pdf(&pages);
+    let engine = serving(8, IsolationLimits::default());
+    let held = engine.hold(Bytes::from(pdf.clone())).unwrap();
+    assert_eq!(engine.workers_started(), 1, "one worker read the page tree");
+    let local = PdfiumEngine::new();
+    // The first and last pages of windows, and a last window of 8 pages.
+    for page in [0, 15, 16, 17, 31, 32, 39] {
+        assert_eq!(
+            engine.extract_held(&held, page, &small_render()).unwrap(),
+            local.extract_page(&pdf, page, &small_render()).unwrap(),
+            "page {page}"
+        );
+    }
+    // A worker serves one window: the pages of the three windows took three workers.
+    assert_eq!(engine.workers_started(), 4);
+    let past_the_end = engine.extract_held(&held, 40, &small_render()).unwrap_err();
+    assert_eq!(past_the_end.code, ErrorCode::InvalidPdf, "{past_the_end}");
 }
 
 #[test]

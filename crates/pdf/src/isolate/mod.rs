@@ -42,8 +42,9 @@ pub use worker::{WorkerLimits, worker_main};
 use crate::child::wait_until;
 use crate::isolate::exit::exit_error;
 use crate::isolate::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
-use crate::isolate::reuse::Held;
+use crate::isolate::reuse::{Held, Storage};
 use crate::isolate::shared::SharedDocument;
+use crate::page_window::PageTree;
 use bytes::Bytes;
 use drawings_core::ErrorCode;
 use drawings_core::ports::{
@@ -111,8 +112,10 @@ pub struct IsolatedPdfEngine {
 }
 
 /// Pages a worker serves before it is replaced, where hosts reuse workers: enough that the
-/// start and load are a small share of a page, few enough to bound what a worker accumulates.
-pub const PAGES_PER_WORKER: u32 = 8;
+/// start and load are a small share of a page, few enough to bound what a worker accumulates
+/// (PDFium keeps each page's fonts and images with the document: workers of 8 pages peaked at
+/// 35–37 MiB on the 120-sheet set, workers of 4 at 30–34, in the same time).
+pub const PAGES_PER_WORKER: u32 = 4;
 
 /// Longest response header accepted (the text layer of a dense sheet is a few MB).
 const MAX_RESPONSE_HEADER: u64 = 256 * 1024 * 1024;
@@ -214,7 +217,18 @@ impl IsolatedPdfEngine {
     }
 
     fn call(&self, request: &Request, pdf: &[u8], what: &str) -> Result<(Response, Vec<u8>), PdfError> {
-        let mut child = self.spawn_worker(&self.worker_limits(), None)?;
+        self.call_with(request, pdf, None, what)
+    }
+
+    /// [`Self::call`] for a worker that also inherits a shared `document`.
+    fn call_with(
+        &self,
+        request: &Request,
+        pdf: &[u8],
+        document: Option<&SharedDocument>,
+        what: &str,
+    ) -> Result<(Response, Vec<u8>), PdfError> {
+        let mut child = self.spawn_worker(&self.worker_limits(), document)?;
         let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let deadline = Instant::now() + self.limits.wall;
         let (status, output, errors) = std::thread::scope(|scope| {
@@ -256,6 +270,25 @@ impl IsolatedPdfEngine {
         let mut rest = Vec::new();
         input.read_to_end(&mut rest).map_err(|e| internal(e.to_string()))?;
         Ok((response, rest))
+    }
+}
+
+impl IsolatedPdfEngine {
+    /// The page tree of the `shared` document, read in a worker of its own; `None` (and why,
+    /// in the debug log) when the document gets no windows.
+    fn read_page_tree(&self, shared: &SharedDocument) -> Option<PageTree> {
+        let request = Request::PageTree {
+            len: shared.len(),
+            fd: shared.fd(),
+        };
+        let why_not = match self.call_with(&request, &[], Some(shared), "reading the page tree") {
+            Ok((Response::PageTree(Ok(tree)), _)) => return Some(tree),
+            Ok((Response::PageTree(Err(why_not)), _)) => why_not,
+            Ok((other, _)) => unexpected(other).message,
+            Err(e) => e.message,
+        };
+        tracing::debug!(%why_not, "The document's pages are served without windows.");
+        None
     }
 }
 
@@ -353,9 +386,17 @@ impl PdfEngine for IsolatedPdfEngine {
 
     /// Serving workers read a held document from the copy they share, and the caller's bytes
     /// can go; one-shot workers (`pages_per_worker` 1) are sent the bytes each time.
+    /// A long document's page tree is read here, once per copy, so its workers can be given
+    /// windows of it (`page_window.rs`).
     fn hold(&self, pdf: Bytes) -> Result<HeldPdf, PdfError> {
         if self.pages_per_worker > 1 {
-            Ok(HeldPdf::Engine(self.idle.copy_of(&pdf)))
+            let held = self.idle.copy_of(&pdf);
+            // The workers read the copy from here on, the page tree's reader too.
+            drop(pdf);
+            if let Storage::Shared(shared) = &held.copy {
+                held.tree.get_or_init(|| self.read_page_tree(shared));
+            }
+            Ok(HeldPdf::Engine(held))
         } else {
             Ok(HeldPdf::Bytes(pdf))
         }

@@ -11,6 +11,7 @@
 //! Diagnostics (worker's stderr): free text, but for one line the worker writes before it
 //! reads the request, saying what confines it ([`super::Confinement`]).
 
+use crate::page_window::PageTree;
 use drawings_core::ports::{Inspection, PageSummary, PageText, PdfError, PdfLimits, RenderOptions};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Read, Write};
@@ -44,13 +45,36 @@ pub enum Request {
     },
     /// A serving worker's first request, where the parent shares the document instead: it
     /// is in the sealed memory file the worker inherited at descriptor `fd`, `len` bytes,
-    /// and nothing follows the line.
+    /// and only a window's tail follows the line.
     OpenShared {
         /// Bytes of PDF in the file.
         len: u64,
         /// The inherited descriptor.
         fd: i32,
+        /// The pages the worker serves, when they are a window of the document.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<OpenWindow>,
     },
+    /// A one-shot worker's: the page tree (for page windows) of the document in the memory
+    /// file it inherited at descriptor `fd`, `len` bytes; nothing follows the line.
+    PageTree {
+        /// Bytes of PDF in the file.
+        len: u64,
+        /// The inherited descriptor.
+        fd: i32,
+    },
+}
+
+/// A serving worker's window: pages `first..first + count` of the document, whose
+/// `tail_len` bytes of tail (`page_window.rs`) follow the `OpenShared` line.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OpenWindow {
+    /// The window's first page in the document.
+    pub first: u32,
+    /// Pages in the window.
+    pub count: u32,
+    /// Bytes of tail that follow.
+    pub tail_len: u64,
 }
 
 /// Where one binary body sits in the response, and what it is.
@@ -89,6 +113,8 @@ pub enum Response {
     },
     /// Answer to `Summarize`.
     Summarized(PageSummary),
+    /// Answer to `PageTree`: the tree, or why the document gets no windows.
+    PageTree(Result<PageTree, String>),
     /// The engine's verdict on a bad file.
     Failed(PdfError),
 }

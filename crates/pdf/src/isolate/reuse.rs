@@ -23,16 +23,22 @@
 //! file they read it from where the system has them (see `shared.rs`): a copy per worker, and
 //! one more in each worker, made the service hold the document twice more for every worker
 //! alive (two or three at a time, 18 MB each for a 120-sheet set).
+//!
+//! A long document held for a job is served in windows of its pages (`page_window.rs`): a
+//! worker reads the shared copy followed by its window's few hundred bytes, is matched to
+//! requests by its window as well, and idle workers of earlier windows are closed once a
+//! later window is asked for, since a job's pages come in order.
 
-use super::protocol::{Request, Response, read_body, read_line, write_line};
+use super::protocol::{OpenWindow, Request, Response, read_body, read_line, write_line};
 use super::shared::SharedDocument;
 use super::{IsolatedPdfEngine, MAX_RESPONSE_HEADER, WorkerLimits, exit_error, internal};
 use crate::child::wait_until;
+use crate::page_window::{PageTree, Window};
 use drawings_core::ErrorCode;
 use drawings_core::ports::PdfError;
 use std::io::{BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker waits for the next page of its document before it is closed:
@@ -74,12 +80,16 @@ impl IdleWorkers {
         if let Some(held) = documents.iter().filter_map(Weak::upgrade).find(|d| d.holds(pdf)) {
             return held;
         }
-        let copy = Arc::new(match SharedDocument::new(pdf) {
-            Ok(shared) => Held::Shared(shared),
+        let copy = match SharedDocument::new(pdf) {
+            Ok(shared) => Storage::Shared(shared),
             Err(e) => {
                 tracing::debug!(error = %e, "No memory file for the document; it goes through the workers' input.");
-                Held::Piped(Box::from(pdf))
+                Storage::Piped(Box::from(pdf))
             }
+        };
+        let copy = Arc::new(Held {
+            copy,
+            tree: OnceLock::new(),
         });
         documents.push(Arc::downgrade(&copy));
         copy
@@ -90,13 +100,18 @@ impl IdleWorkers {
         lock(&self.documents).iter().filter(|d| d.strong_count() > 0).count()
     }
 
-    /// An idle, living worker that holds `document`; expired ones are closed on the way.
-    fn take(&self, document: &Arc<Held>) -> Option<Serving> {
+    /// An idle, living worker that holds `document` through the window starting at `first`;
+    /// expired ones are closed on the way, and so are those of the document's earlier
+    /// windows: a job asks for its pages in order, so they would only hold memory.
+    fn take(&self, document: &Arc<Held>, first: Option<u32>) -> Option<Serving> {
         let mut idle = self.lock();
-        idle.retain(|w| w.idle_since.elapsed() < IDLE_FOR);
+        idle.retain(|w| {
+            let behind = Arc::ptr_eq(&w.document, document) && w.first() < first;
+            w.idle_since.elapsed() < IDLE_FOR && !behind
+        });
         let found = idle
             .iter_mut()
-            .position(|w| Arc::ptr_eq(&w.document, document) && w.alive())?;
+            .position(|w| Arc::ptr_eq(&w.document, document) && w.first() == first && w.alive())?;
         Some(idle.swap_remove(found))
     }
 
@@ -115,7 +130,16 @@ impl IdleWorkers {
 /// The copy of a document its workers share, and what `hold` hands the pipeline for the pages
 /// of a job: matched to idle workers by identity.
 #[derive(Debug)]
-pub(super) enum Held {
+pub(super) struct Held {
+    pub(super) copy: Storage,
+    /// The document's page tree, where it was read (by `hold`) and the document gets
+    /// windows (`page_window.rs`).
+    pub(super) tree: OnceLock<Option<PageTree>>,
+}
+
+/// Where the copy is.
+#[derive(Debug)]
+pub(super) enum Storage {
     /// In a memory file each worker inherits and reads.
     Shared(SharedDocument),
     /// In the parent, sent through each worker's input.
@@ -124,9 +148,17 @@ pub(super) enum Held {
 
 impl Held {
     fn holds(&self, pdf: &[u8]) -> bool {
-        match self {
-            Held::Shared(shared) => shared.holds(pdf),
-            Held::Piped(bytes) => bytes[..] == *pdf,
+        match &self.copy {
+            Storage::Shared(shared) => shared.holds(pdf),
+            Storage::Piped(bytes) => bytes[..] == *pdf,
+        }
+    }
+
+    /// The window a serving worker of `request` reads the document through, if any.
+    fn window_for(&self, request: &Request) -> Option<Window> {
+        match (request, self.tree.get()) {
+            (Request::Extract { page, .. }, Some(Some(tree))) => tree.window_of(*page),
+            _ => None,
         }
     }
 }
@@ -138,8 +170,9 @@ struct Serving {
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
-    /// The document it holds, to match requests to it.
+    /// The document it holds, to match requests to it, and the window it reads it through.
     document: Arc<Held>,
+    window: Option<Window>,
     /// Whether it has not yet been sent the document.
     fresh: bool,
     served: u32,
@@ -171,6 +204,10 @@ impl Drop for Serving {
 }
 
 impl Serving {
+    fn first(&self) -> Option<u32> {
+        self.window.as_ref().map(|window| window.first)
+    }
+
     fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
@@ -184,18 +221,25 @@ impl Serving {
     fn exchange(&mut self, request: &Request, deadline: Instant) -> Exchange {
         let document = self.fresh.then(|| self.document.clone());
         self.fresh = false;
+        let window = self.window.as_ref();
         let (child, stdin, stdout) = (&mut self.child, &mut self.stdin, &mut self.stdout);
         std::thread::scope(|scope| {
             let talk = scope.spawn(move || -> std::io::Result<(Response, Vec<u8>)> {
-                match document.as_deref() {
-                    Some(Held::Shared(shared)) => write_line(
-                        stdin,
-                        &Request::OpenShared {
+                match document.as_deref().map(|held| &held.copy) {
+                    Some(Storage::Shared(shared)) => {
+                        let open = Request::OpenShared {
                             len: shared.len(),
                             fd: shared.fd(),
-                        },
-                    )?,
-                    Some(Held::Piped(pdf)) => {
+                            window: window.map(|window| OpenWindow {
+                                first: window.first,
+                                count: window.count,
+                                tail_len: window.tail.len() as u64,
+                            }),
+                        };
+                        write_line(stdin, &open)?;
+                        stdin.write_all(window.map_or(&[][..], |window| &window.tail))?;
+                    }
+                    Some(Storage::Piped(pdf)) => {
                         write_line(stdin, &Request::Open { len: pdf.len() as u64 })?;
                         stdin.write_all(pdf)?;
                     }
@@ -271,7 +315,12 @@ impl IsolatedPdfEngine {
         document: &Arc<Held>,
         what: &str,
     ) -> Result<(Response, Vec<u8>), PdfError> {
-        if let Some(worker) = self.idle.take(document) {
+        // Only a document shared in a memory file is read through windows.
+        let window = match document.copy {
+            Storage::Shared(_) => document.window_for(request),
+            Storage::Piped(_) => None,
+        };
+        if let Some(worker) = self.idle.take(document, window.as_ref().map(|w| w.first)) {
             match self.serve_one(worker, request, what) {
                 // The wall clock is the page's own; trying again would only double it.
                 Err(Failed { error, timed_out: true }) => return Err(error),
@@ -285,7 +334,7 @@ impl IsolatedPdfEngine {
                 Ok(answered) => return Ok(answered),
             }
         }
-        self.serve_one(self.start_serving(document.clone())?, request, what)
+        self.serve_one(self.start_serving(document.clone(), window)?, request, what)
             .map_err(|f| f.error)
     }
 
@@ -324,14 +373,14 @@ impl IsolatedPdfEngine {
         }
     }
 
-    fn start_serving(&self, document: Arc<Held>) -> Result<Serving, PdfError> {
+    fn start_serving(&self, document: Arc<Held>, window: Option<Window>) -> Result<Serving, PdfError> {
         let limits = WorkerLimits {
             pages: Some(self.pages_per_worker),
             ..self.worker_limits()
         };
-        let shared = match &*document {
-            Held::Shared(shared) => Some(shared),
-            Held::Piped(_) => None,
+        let shared = match &document.copy {
+            Storage::Shared(shared) => Some(shared),
+            Storage::Piped(_) => None,
         };
         let mut child = self.spawn_worker(&limits, shared)?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
@@ -350,6 +399,7 @@ impl IsolatedPdfEngine {
             stdout: BufReader::new(stdout),
             stderr: kept,
             document,
+            window,
             fresh: true,
             served: 0,
             idle_since: Instant::now(),

@@ -45,21 +45,33 @@ impl SharedDocument {
 }
 
 /// An inherited document read by position: the workers of a document share the descriptor's
-/// file offset, so reading through it with seek and read would race between them.
+/// file offset, so reading through it with seek and read would race between them. It may be
+/// followed by a `tail` the worker holds (a page window, see `page_window.rs`).
 #[derive(Debug)]
 pub(crate) struct DocumentReader {
     file: File,
     len: u64,
+    tail: Vec<u8>,
     position: u64,
 }
 
 impl DocumentReader {
     /// Reads `file`, of `len` bytes, from its start.
     pub(crate) fn new(file: File, len: u64) -> DocumentReader {
-        DocumentReader { file, len, position: 0 }
+        DocumentReader::with_tail(file, len, Vec::new())
     }
 
-    /// The first `n` bytes (fewer in a shorter document).
+    /// Reads `file`, of `len` bytes, and then `tail`, as one document.
+    pub(crate) fn with_tail(file: File, len: u64, tail: Vec<u8>) -> DocumentReader {
+        DocumentReader {
+            file,
+            len,
+            tail,
+            position: 0,
+        }
+    }
+
+    /// The first `n` bytes of the file (fewer in a shorter one).
     pub(crate) fn head(&self, n: usize) -> io::Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let mut head = vec![0u8; n.min(usize::try_from(self.len).unwrap_or(n))];
@@ -67,19 +79,29 @@ impl DocumentReader {
         Ok(head)
     }
 
-    /// The whole document, for the rare request that needs it in memory.
+    /// The whole file, for the rare request that needs it in memory.
     pub(crate) fn all(&self) -> io::Result<Vec<u8>> {
         self.head(usize::try_from(self.len).unwrap_or(usize::MAX))
+    }
+
+    fn total(&self) -> u64 {
+        self.len + self.tail.len() as u64
     }
 }
 
 impl io::Read for DocumentReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use std::os::unix::fs::FileExt;
-        let left = self.len.saturating_sub(self.position);
+        let left = self.total().saturating_sub(self.position);
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        // PDFium asks for a block and takes a short answer as a failure: fill it.
-        self.file.read_exact_at(&mut buf[..want], self.position)?;
+        // PDFium asks for a block and takes a short answer as a failure: fill it, from the
+        // file up to its end and from the tail after it.
+        let from_file = want.min(usize::try_from(self.len.saturating_sub(self.position)).unwrap_or(usize::MAX));
+        self.file.read_exact_at(&mut buf[..from_file], self.position)?;
+        if from_file < want {
+            let in_tail = usize::try_from(self.position + from_file as u64 - self.len).unwrap_or(usize::MAX);
+            buf[from_file..want].copy_from_slice(&self.tail[in_tail..in_tail + (want - from_file)]);
+        }
         self.position += want as u64;
         Ok(want)
     }
@@ -89,7 +111,7 @@ impl io::Seek for DocumentReader {
     fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
         let position = match to {
             io::SeekFrom::Start(at) => Some(at),
-            io::SeekFrom::End(delta) => self.len.checked_add_signed(delta),
+            io::SeekFrom::End(delta) => self.total().checked_add_signed(delta),
             io::SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
         };
         self.position = position.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
@@ -236,5 +258,22 @@ mod tests {
         assert_eq!(a.head(5).unwrap(), &pdf[..5]);
         assert_eq!(b.all().unwrap(), pdf);
         assert!(a.seek(io::SeekFrom::Current(-20_000)).is_err());
+    }
+
+    #[test]
+    fn a_document_reader_with_a_tail_reads_across_the_join_as_one_document() {
+        let pdf: Vec<u8> = (0..5_000u32).map(|i| (i % 251) as u8).collect();
+        let tail = b"\n1 0 obj << >> endobj\n".to_vec();
+        let shared = SharedDocument::new(&pdf).unwrap();
+        let mut reader = DocumentReader::with_tail(shared.file.try_clone().unwrap(), shared.len(), tail.clone());
+        let whole = [&pdf[..], &tail[..]].concat();
+        assert_eq!(reader.seek(io::SeekFrom::End(0)).unwrap(), whole.len() as u64);
+        // A block that starts in the file and ends in the tail, then one wholly in the tail.
+        let (mut across, mut after) = ([0u8; 30], Vec::new());
+        reader.seek(io::SeekFrom::Start(4_990)).unwrap();
+        reader.read_exact(&mut across).unwrap();
+        reader.read_to_end(&mut after).unwrap();
+        assert_eq!((&across[..], &after[..]), (&whole[4_990..5_020], &whole[5_020..]));
+        assert_eq!(reader.all().unwrap(), pdf);
     }
 }

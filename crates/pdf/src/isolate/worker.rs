@@ -2,13 +2,15 @@
 //! ([`super::sandbox`]), answers one request with the in-process engine, and exits. The parent
 //! treats any death as the file's fault or the limit's, never its own.
 
-use super::protocol::{ImageHeader, Request, Response, read_body, read_line, write_line};
+use super::protocol::{ImageHeader, OpenWindow, Request, Response, read_body, read_line, write_line};
 use super::sandbox;
 use super::shared::{DocumentReader, inherited_document};
 use crate::extract::extract_from;
 use crate::{OcrSettings, PdfiumEngine};
 use drawings_core::ErrorCode;
 use drawings_core::ports::{ExtractedPage, PdfEngine, PdfError};
+use pdfium_render::prelude::PdfDocument;
+use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -182,6 +184,13 @@ fn serve(engine: &PdfiumEngine, input: &mut impl io::BufRead, out: &mut impl Wri
             write_line(out, &response)?;
         }
         Request::Extract { page, options } => answer_extract(out, engine.extract_page(&pdf, page, &options))?,
+        Request::PageTree { len, fd } => {
+            let pdf = DocumentReader::new(inherited_document(fd)?, len).all()?;
+            let tree =
+                crate::open::without_panics("reading the page tree", || Ok(crate::page_window::read_page_tree(&pdf)))
+                    .unwrap_or_else(|e| Err(e.message));
+            write_line(out, &Response::PageTree(tree))?;
+        }
         Request::Open { .. } | Request::OpenShared { .. } => {
             return Err(invalid("`open` is only for a worker started with --pages"));
         }
@@ -203,22 +212,26 @@ fn serve_pages(
     // which PDFium then reads as it needs it: this worker never holds it whole.
     let (pdf, shared) = match read_line(input, MAX_HEADER)? {
         Request::Open { len } => (Some(read_body(input, len)?), None),
-        Request::OpenShared { len, fd } => (None, Some((inherited_document(fd)?, len))),
+        Request::OpenShared { len, fd, window } => {
+            let window = match window {
+                Some(window) => Some((window, read_body(input, window.tail_len)?)),
+                None => None,
+            };
+            (None, Some((inherited_document(fd)?, len, window)))
+        }
         _ => return Err(invalid("a serving worker's first request must be `open`")),
     };
-    let document = crate::open::without_panics("opening the document", || match (&pdf, &shared) {
-        (Some(pdf), _) => {
-            crate::open::require_pdf_header(pdf)?;
-            crate::open::open_document(pdf)
-        }
-        (None, Some((file, len))) => {
-            let file = file
-                .try_clone()
-                .map_err(|e| PdfError::new(ErrorCode::Internal, e.to_string()))?;
-            crate::open::open_reader(DocumentReader::new(file, *len))
-        }
-        (None, None) => Err(PdfError::new(ErrorCode::Internal, "no document")),
-    });
+    let (document, window) = match (&pdf, &shared) {
+        (Some(pdf), _) => (
+            crate::open::without_panics("opening the document", || {
+                crate::open::require_pdf_header(pdf)?;
+                crate::open::open_document(pdf)
+            }),
+            None,
+        ),
+        (None, Some((file, len, window))) => open_shared(file, *len, window.as_ref()),
+        (None, None) => (Err(PdfError::new(ErrorCode::Internal, "no document")), None),
+    };
     for served in 0..pages {
         // The parent ends a worker it no longer needs by closing its input.
         if input.fill_buf()?.is_empty() {
@@ -231,19 +244,24 @@ fn serve_pages(
         }
         match request {
             Request::Extract { page, options } => {
-                let extracted = match &document {
-                    Ok(document) => crate::open::without_panics("page extraction", || {
-                        extract_from(document, page, &options, ocr, started)
+                let extracted = match (&document, place(page, window)) {
+                    (Ok(document), Some(at)) => crate::open::without_panics("page extraction", || {
+                        extract_from(document, page, at, &options, ocr, started)
                     }),
-                    Err(e) => Err(e.clone()),
+                    (Ok(_), None) => Err(PdfError::new(
+                        ErrorCode::Internal,
+                        format!("page {page} is outside this worker's window"),
+                    )),
+                    (Err(e), _) => Err(e.clone()),
                 };
                 answer_extract(out, extracted)?;
+                crate::heap::trim();
             }
             Request::Summarize { page } => {
                 // Never asked of a serving worker by this parent; answered all the same.
                 let whole = match (&pdf, &shared) {
                     (Some(pdf), _) => pdf.clone(),
-                    (None, Some((file, len))) => DocumentReader::new(file.try_clone()?, *len).all()?,
+                    (None, Some((file, len, _))) => DocumentReader::new(file.try_clone()?, *len).all()?,
                     (None, None) => Vec::new(),
                 };
                 let response = engine
@@ -251,13 +269,53 @@ fn serve_pages(
                     .map_or_else(Response::Failed, Response::Summarized);
                 write_line(out, &response)?;
             }
-            Request::Inspect { .. } | Request::Open { .. } | Request::OpenShared { .. } => {
+            Request::Inspect { .. } | Request::Open { .. } | Request::OpenShared { .. } | Request::PageTree { .. } => {
                 return Err(invalid("a serving worker answers page requests only"));
             }
         }
         out.flush()?;
     }
     Ok(())
+}
+
+/// Opens the shared document: as its window where it has one that opens with the pages
+/// expected, else whole (and says so on stderr), with the window it is served through.
+fn open_shared<'a>(
+    file: &File,
+    len: u64,
+    window: Option<&(OpenWindow, Vec<u8>)>,
+) -> (Result<PdfDocument<'a>, PdfError>, Option<OpenWindow>) {
+    let open = |tail: Vec<u8>| {
+        crate::open::without_panics("opening the document", || {
+            let file = file
+                .try_clone()
+                .map_err(|e| PdfError::new(ErrorCode::Internal, e.to_string()))?;
+            crate::open::open_reader(DocumentReader::with_tail(file, len, tail))
+        })
+    };
+    if let Some((window, tail)) = window {
+        match open(tail.clone()) {
+            Ok(document) if i64::from(document.pages().len()) == i64::from(window.count) => {
+                return (Ok(document), Some(*window));
+            }
+            Ok(document) => eprintln!(
+                "pdf-worker: the window of {} pages from page {} opened with {}; reading the whole document",
+                window.count,
+                window.first,
+                document.pages().len()
+            ),
+            Err(e) => eprintln!("pdf-worker: the page window did not open ({e}); reading the whole document"),
+        }
+    }
+    (open(Vec::new()), None)
+}
+
+/// Where page `page` of the document is in what this worker opened.
+fn place(page: u32, window: Option<OpenWindow>) -> Option<u32> {
+    match window {
+        None => Some(page),
+        Some(window) => page.checked_sub(window.first).filter(|at| *at < window.count),
+    }
 }
 
 fn invalid(message: &str) -> io::Error {
@@ -315,6 +373,18 @@ mod tests {
         };
         assert_eq!(WorkerLimits::from_args(&serving.to_args()), Some(serving));
         assert_eq!(WorkerLimits::from_args(&["--memory-bytes".into(), "x".into()]), None);
+    }
+
+    #[test]
+    fn a_page_is_found_in_its_window_and_nowhere_else() {
+        let window = OpenWindow {
+            first: 16,
+            count: 8,
+            tail_len: 300,
+        };
+        assert_eq!(place(20, None), Some(20));
+        assert_eq!([16, 23].map(|page| place(page, Some(window))), [Some(0), Some(7)]);
+        assert_eq!([15, 24].map(|page| place(page, Some(window))), [None, None]);
     }
 
     #[test]
