@@ -146,7 +146,6 @@ fn bind_first_available() -> Result<BoundPdfium, String> {
                  to the path of libpdfium. Tried: {}",
                 attempts.join("; ")
             );
-            tracing::error!(%message, "cannot bind PDFium");
             Err(message)
         }
     }

@@ -36,7 +36,8 @@ pub(super) async fn run(cx: &mut StageCtx<'_>) -> Result<StageEnd, StepError> {
     // workers share), and these bytes go: a copy fewer for the whole stage.
     let bytes = cx.take_input_pdf(stage).await?;
     let engine = processor.pdf.clone();
-    let pdf = tokio::task::spawn_blocking(move || engine.hold(bytes))
+    let span = tracing::Span::current();
+    let pdf = tokio::task::spawn_blocking(move || span.in_scope(|| engine.hold(bytes)))
         .await
         .map_err(|e| StepError::internal(stage, format!("PDF engine crashed holding the document: {e}")))?
         .map_err(|e| StepError::pdf(stage, None, e))?;
