@@ -9,9 +9,10 @@ What it does, on 127.0.0.1 only, and stops by itself:
      DRAWINGS_ANALYZER=gemini against the fake;
   3. calibration: one job per fixture, each alone, to learn how many calls a job of it makes;
   4. the soak: --jobs submits at a steady pace (a few in flight), cycling through the fixtures,
-     each with its own Idempotency-Key; at --kills moments drawn at random over the run (as
-     long as the calibration predicts it) the server gets SIGKILL and is restarted on the same port and data directory. A
-     submit cut off by a kill is sent again with its key after the restart;
+     each with its own Idempotency-Key; at --kills moments drawn at random over the run (after
+     a random number of jobs submitted, between 5 and 95 % of them) the server gets SIGKILL
+     and is restarted on the same port and data directory. A submit cut off by a kill is sent
+     again with its key after the restart;
   5. waits until every job is terminal (or --timeout), sampling the server's VmRSS;
   6. the ledger: jobs lost (no terminal status), jobs created twice (one key, two ids), jobs
      completed with a schedule that differs from their calibration (the fake answers the same
@@ -202,15 +203,14 @@ def main():
     base = lambda: current["base"]
     try:
         # Calibration: one job per fixture, alone.
-        expected_calls, expected_ids, alone = {}, {}, {}
+        expected_calls, expected_ids = {}, {}
         for path in FIXTURES:
-            before, started = generate_calls(fake), time.time()
+            before = generate_calls(fake)
             job = submit(base, path, f"calibrate-{path.name}")
             done = wait_terminal(base, [job], 300)
             if done.get(job, {}).get("status") != "completed":
                 sys.exit(f"calibration job of {path.name} did not complete: {done.get(job)}")
             expected_calls[path.name] = generate_calls(fake) - before
-            alone[path.name] = time.time() - started
             expected_ids[path.name] = components(base, job)
         print("calibration: model calls per job", expected_calls)
         calls_before = generate_calls(fake)
@@ -244,15 +244,15 @@ def main():
         threads = [threading.Thread(target=submitter, daemon=True), threading.Thread(target=reaper, daemon=True)]
         for t in threads:
             t.start()
-        # Kill moments: at random, spread over the run as the calibration predicts it (each
-        # job as long as alone, the workers busy side by side).
-        predicted = sum(alone[path.name] for path in keys.values()) / args.workers
-        gap = predicted / (args.kills + 1)
+        # Kill moments: at random points of the run, by jobs submitted (a prediction of the
+        # run's length from the calibration overestimated it, and kills drawn past its end never
+        # happened), each a random fraction of a second after its point, mid-processing.
+        points = sorted(rng.sample(range(args.jobs // 20, args.jobs * 19 // 20), args.kills))
         kills_done = 0
-        while kills_done < args.kills and not done_submitting.is_set():
-            time.sleep(rng.uniform(0.5 * gap, 1.5 * gap))
-            if done_submitting.is_set():
-                break
+        for point in points:
+            while len(jobs) < point and not done_submitting.is_set():
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.0))
             server.kill()
             kills_done += 1
             current["base"] = server.start()

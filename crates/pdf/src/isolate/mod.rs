@@ -271,9 +271,7 @@ impl IsolatedPdfEngine {
         input.read_to_end(&mut rest).map_err(|e| internal(e.to_string()))?;
         Ok((response, rest))
     }
-}
 
-impl IsolatedPdfEngine {
     /// The page tree of the `shared` document, read in a worker of its own; `None` (and why,
     /// in the debug log) when the document gets no windows.
     fn read_page_tree(&self, shared: &SharedDocument) -> Option<PageTree> {

@@ -132,8 +132,8 @@ impl IdleWorkers {
 #[derive(Debug)]
 pub(super) struct Held {
     pub(super) copy: Storage,
-    /// The document's page tree, where it was read (by `hold`) and the document gets
-    /// windows (`page_window.rs`).
+    /// The document's page tree, where it was read (by `hold`, for a copy in a memory file)
+    /// and the document gets windows (`page_window.rs`).
     pub(super) tree: OnceLock<Option<PageTree>>,
 }
 
@@ -315,11 +315,7 @@ impl IsolatedPdfEngine {
         document: &Arc<Held>,
         what: &str,
     ) -> Result<(Response, Vec<u8>), PdfError> {
-        // Only a document shared in a memory file is read through windows.
-        let window = match document.copy {
-            Storage::Shared(_) => document.window_for(request),
-            Storage::Piped(_) => None,
-        };
+        let window = document.window_for(request);
         if let Some(worker) = self.idle.take(document, window.as_ref().map(|w| w.first)) {
             match self.serve_one(worker, request, what) {
                 // The wall clock is the page's own; trying again would only double it.
