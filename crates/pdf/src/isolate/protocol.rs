@@ -1,13 +1,15 @@
 //! The wire format between the service and a PDF worker process.
 //!
-//! Request (worker's stdin): one JSON line, then the PDF bytes until end of input.
+//! Request (worker's stdin): one JSON line, then the PDF bytes until end of input (none for
+//! `PageTree`, which names the memory file the worker inherited).
 //! Response (worker's stdout): one JSON line, then the binary bodies it announces (the page
 //! PNG, then each tile's PNG), back to back. Nothing else is written to stdout.
 //!
 //! A worker started to serve several pages (`--pages N`) reads an `Open` line and exactly
 //! the document's bytes instead (or an `OpenShared` line naming the memory file it inherited,
-//! see `shared.rs`), then up to N request lines without a body, answering each
-//! as above; it exits at the end of its input or after the N-th answer.
+//! see `shared.rs`, and then its window's bytes if it has one, see `page_window.rs`), then up
+//! to N request lines without a body, answering each as above; it exits at the end of its
+//! input or after the N-th answer.
 //! Diagnostics (worker's stderr): free text, but for one line the worker writes before it
 //! reads the request, saying what confines it ([`super::Confinement`]).
 
