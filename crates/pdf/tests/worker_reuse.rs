@@ -178,6 +178,20 @@ fn a_long_held_document_is_served_in_windows_with_the_answers_of_the_whole_docum
 }
 
 #[test]
+fn a_page_tree_read_that_does_not_end_leaves_the_document_held_without_windows_in_ten_seconds() {
+    // A "worker" that never answers, under a wall clock of a minute.
+    let engine = shell("exec sleep 60", Duration::from_secs(60));
+    let started = Instant::now();
+    let held = engine.hold(Bytes::from(fixture("security-plan.pdf"))).unwrap();
+    assert!(matches!(held, HeldPdf::Engine(_)), "{held:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(30),
+        "took {took:?}"
+    );
+}
+
+#[test]
 fn a_document_held_by_something_else_is_an_internal_error_and_one_shot_workers_hold_bytes() {
     let engine = serving(8, IsolationLimits::default());
     let foreign = HeldPdf::Engine(Arc::new(42u8));
