@@ -114,7 +114,7 @@ pub struct IsolatedPdfEngine {
 /// Pages a worker serves before it is replaced, where hosts reuse workers: enough that the
 /// start and load are a small share of a page, few enough to bound what a worker accumulates
 /// (PDFium keeps each page's fonts and images with the document: workers of 8 pages peaked at
-/// 35–37 MiB on the 120-sheet set, workers of 4 at 30–34, in the same time).
+/// 34–38 MiB on the 120-sheet set, workers of 4 at 31–36, in the same time).
 pub const PAGES_PER_WORKER: u32 = 4;
 
 /// Longest the page tree may take to read before the document is served without windows:
