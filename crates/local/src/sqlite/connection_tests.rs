@@ -33,7 +33,7 @@ fn a_file_database_gets_one_read_only_connection_per_core_within_two_to_eight() 
 fn the_writer_runs_wal_with_synchronous_normal() {
     let (_dir, db) = on_file();
     let mut lease = db.inner.writer.try_lease().unwrap();
-    let conn = lease.connection();
+    let conn = lease.connection().unwrap();
     assert_eq!(pragma(conn, "journal_mode"), r#"Text("wal")"#);
     // 1 is NORMAL (0 OFF, 2 FULL, 3 EXTRA).
     assert_eq!(pragma(conn, "synchronous"), "Integer(1)");
@@ -44,14 +44,14 @@ fn a_database_without_wal_keeps_synchronous_full_and_has_no_readers() {
     let db = Database::open_in_memory().unwrap();
     assert!(db.inner.readers.is_none(), "memory has no WAL to share");
     let mut lease = db.inner.writer.try_lease().unwrap();
-    assert_eq!(pragma(lease.connection(), "synchronous"), "Integer(2)");
+    assert_eq!(pragma(lease.connection().unwrap(), "synchronous"), "Integer(2)");
 }
 
 #[test]
 fn a_reader_connection_refuses_writes() {
     let (_dir, db) = on_file();
     let mut lease = db.inner.readers.as_ref().unwrap().try_lease().unwrap();
-    let err = lease.connection().execute("DELETE FROM jobs", []).unwrap_err();
+    let err = lease.connection().unwrap().execute("DELETE FROM jobs", []).unwrap_err();
     assert_eq!(err.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly), "{err}");
 }
 
@@ -85,6 +85,7 @@ async fn reads_proceed_and_see_the_last_commit_while_a_write_transaction_is_open
     let mut writer = db.inner.writer.try_lease().unwrap();
     writer
         .connection()
+        .unwrap()
         .execute_batch("BEGIN IMMEDIATE; UPDATE jobs SET status = 'processing';")
         .unwrap();
     let seen = tokio::time::timeout(PROMPTLY, store.get(&job.id))
@@ -97,7 +98,7 @@ async fn reads_proceed_and_see_the_last_commit_while_a_write_transaction_is_open
         .expect("a listing does not wait for the writer")
         .unwrap();
     assert_eq!(listed.len(), 1);
-    writer.connection().execute_batch("ROLLBACK").unwrap();
+    writer.connection().unwrap().execute_batch("ROLLBACK").unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -283,7 +283,7 @@ mod tests {
     fn a_clients_listing_reads_through_the_client_created_index() {
         let db = Database::open_in_memory().unwrap();
         let mut lease = db.inner.writer.try_lease().unwrap();
-        let conn = lease.connection();
+        let conn = lease.connection().unwrap();
         let plan: Vec<String> = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {LIST_FOR_CLIENT}"))
             .unwrap()

@@ -356,7 +356,7 @@ mod tests {
         let db = Database::open(&path).unwrap();
         {
             let mut lease = db.inner.writer.try_lease().unwrap();
-            let conn = lease.connection();
+            let conn = lease.connection().unwrap();
             let index: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",

@@ -50,7 +50,7 @@ impl Pool {
         F: FnOnce(&mut Connection) -> Result<T, SqliteError> + Send + 'static,
     {
         let mut lease = self.lease().await?;
-        tokio::task::spawn_blocking(move || f(lease.connection())).await?
+        tokio::task::spawn_blocking(move || f(lease.connection()?)).await?
     }
 
     /// Runs `f` on one of the connections, on the calling task's own thread, once one is
@@ -62,7 +62,7 @@ impl Pool {
         F: FnOnce(&mut Connection) -> Result<T, SqliteError>,
     {
         let mut lease = self.lease().await?;
-        f(lease.connection())
+        f(lease.connection()?)
     }
 
     /// Takes a connection for as long as the lease lives, once one is free.
@@ -103,15 +103,16 @@ impl Pool {
 /// One connection taken from a [`Pool`]; back in the pool when dropped.
 pub(super) struct Lease {
     shared: Arc<Shared>,
-    /// Always `Some` until the drop: the permit taken before it guarantees an idle connection.
+    /// `Some` until the drop: the permit taken before it stands for an idle connection.
     connection: Option<Connection>,
 }
 
 impl Lease {
-    pub(super) fn connection(&mut self) -> &mut Connection {
+    /// The leased connection; an error (never a panic) if the pool broke its own invariant.
+    pub(super) fn connection(&mut self) -> Result<&mut Connection, SqliteError> {
         self.connection
             .as_mut()
-            .expect("a permit guarantees an idle connection")
+            .ok_or_else(|| SqliteError::Invalid("the connection pool had no idle connection for a permit".into()))
     }
 }
 
