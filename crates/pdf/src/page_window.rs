@@ -68,19 +68,25 @@ pub struct Window {
 }
 
 impl PageTree {
+    /// The first page of the window holding `page`, or `None` past the last page: what a
+    /// worker is matched by, without writing the window.
+    pub fn window_start(&self, page: u32) -> Option<u32> {
+        (page < self.total()).then(|| page - page % WINDOW_PAGES)
+    }
+
     /// The window holding `page`, or `None` past the last page.
     pub fn window_of(&self, page: u32) -> Option<Window> {
-        let total = u32::try_from(self.pages.len()).ok()?;
-        if page >= total {
-            return None;
-        }
-        let first = page - page % WINDOW_PAGES;
-        let count = WINDOW_PAGES.min(total - first);
+        let first = self.window_start(page)?;
+        let count = WINDOW_PAGES.min(self.total() - first);
         Some(Window {
             first,
             count,
             tail: self.tail(first as usize..(first + count) as usize),
         })
+    }
+
+    fn total(&self) -> u32 {
+        u32::try_from(self.pages.len()).unwrap_or(u32::MAX)
     }
 
     fn tail(&self, pages: std::ops::Range<usize>) -> Vec<u8> {

@@ -154,10 +154,16 @@ impl Held {
         }
     }
 
-    /// The window a serving worker of `request` reads the document through, if any.
-    fn window_for(&self, request: &Request) -> Option<Window> {
-        match (request, self.tree.get()) {
-            (Request::Extract { page, .. }, Some(Some(tree))) => tree.window_of(*page),
+    /// The page tree, where the document gets windows.
+    fn tree(&self) -> Option<&PageTree> {
+        self.tree.get().and_then(Option::as_ref)
+    }
+
+    /// The first page of the window a serving worker of `request` reads the document
+    /// through, if any.
+    fn window_start(&self, request: &Request) -> Option<u32> {
+        match request {
+            Request::Extract { page, .. } => self.tree()?.window_start(*page),
             _ => None,
         }
     }
@@ -315,8 +321,8 @@ impl IsolatedPdfEngine {
         document: &Arc<Held>,
         what: &str,
     ) -> Result<(Response, Vec<u8>), PdfError> {
-        let window = document.window_for(request);
-        if let Some(worker) = self.idle.take(document, window.as_ref().map(|w| w.first)) {
+        let first = document.window_start(request);
+        if let Some(worker) = self.idle.take(document, first) {
             match self.serve_one(worker, request, what) {
                 // The wall clock is the page's own; trying again would only double it.
                 Err(Failed { error, timed_out: true }) => return Err(error),
@@ -330,6 +336,8 @@ impl IsolatedPdfEngine {
                 Ok(answered) => return Ok(answered),
             }
         }
+        // The window's bytes are written only for a worker that starts with it.
+        let window = first.and_then(|first| document.tree()?.window_of(first));
         self.serve_one(self.start_serving(document.clone(), window)?, request, what)
             .map_err(|f| f.error)
     }
