@@ -53,9 +53,10 @@ pub enum VerifyError {
     Signature,
 }
 
-/// The HMAC key notices are signed with.
+/// The HMAC key notices are signed with, held as the keyed HMAC state each signature starts
+/// from.
 #[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
+pub struct SigningKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,11 +77,14 @@ impl SigningKey {
         if key.is_empty() {
             return Err(KeyError::Empty);
         }
-        Ok(SigningKey(key))
+        // Never refused (HMAC takes a key of any length); a refusal would leave no key all the same.
+        Hmac::<Sha256>::new_from_slice(&key)
+            .map(SigningKey)
+            .map_err(|_| KeyError::Empty)
     }
 
     fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        let mut mac = self.0.clone();
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
