@@ -148,6 +148,7 @@ async fn drawings_cancel_cancels_a_job_on_the_server_and_fails_for_an_unknown_on
         ports: stack.ports.clone(),
         link_ttl: Duration::from_secs(3600),
         metrics: None,
+        status_cache: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -45,7 +45,12 @@ pub fn init_tracing(config: &Config, serving: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
-        builder.json().with_current_span(true).with_span_list(true).init();
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .fmt_fields(drawings_api::JsonSpanFields)
+            .init();
     } else {
         builder.compact().init();
     }

@@ -54,6 +54,7 @@ pub async fn run(config: &Config, addr: SocketAddr, data_dir: PathBuf, workers: 
         ports: embedded.ports.clone(),
         link_ttl: Duration::from_secs(3600),
         metrics: Some(embedded.metrics.clone()),
+        status_cache: Default::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(sweeper.run(stop_rx.clone()));

@@ -113,9 +113,14 @@ impl Caller {
     /// Whether the caller may see `job`: its own jobs when authenticated (the job's
     /// `input.client_name` is the key's client), every job when authentication is off.
     pub fn owns(&self, job: &Job) -> bool {
+        self.owns_jobs_of(job.input.client_name.as_deref())
+    }
+
+    /// Whether the caller may see a job of `owner` (its `input.client_name`).
+    pub fn owns_jobs_of(&self, owner: Option<&str>) -> bool {
         match self.client() {
             None => true,
-            Some(name) => job.input.client_name.as_deref() == Some(name),
+            Some(name) => owner == Some(name),
         }
     }
 

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use axum::http::StatusCode;
-use drawings_core::{ErrorClass, ErrorCode, Job, JobId};
+use drawings_core::{ErrorClass, ErrorCode, Job, JobId, StoreError};
 use serde::de::DeserializeOwned;
 
 /// The largest JSON body read; the JSON requests carry a few short fields.
@@ -23,12 +23,24 @@ pub(crate) fn path_params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, 
 
 /// The caller's job `raw_id`; 404 when the id is malformed, unknown or another client's.
 pub(crate) async fn load_own_job(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Job, ApiError> {
-    let id = JobId::parse(raw_id).ok_or_else(|| ApiError::not_found("job"))?;
+    let id = parse_job_id(raw_id)?;
     match state.ports.jobs.get(&id).await {
         Ok(job) if caller.owns(&job) => Ok(job),
         Ok(_) => Err(ApiError::not_found("job")),
-        Err(e) if e.class() == ErrorClass::NotFound => Err(ApiError::not_found("job")),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(job_error(e)),
+    }
+}
+
+/// The job id in a path; 404 when it cannot be one.
+pub(crate) fn parse_job_id(raw_id: &str) -> Result<JobId, ApiError> {
+    JobId::parse(raw_id).ok_or_else(|| ApiError::not_found("job"))
+}
+
+/// The answer to a failed read of a job: 404 when there is none, else as any store error.
+pub(crate) fn job_error(e: StoreError) -> ApiError {
+    match e.class() {
+        ErrorClass::NotFound => ApiError::not_found("job"),
+        _ => e.into(),
     }
 }
 

@@ -15,7 +15,7 @@
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error::ErrorBody;
-use crate::extract::{load_own_job, path_params};
+use crate::extract::{load_own_job, parse_job_id, path_params};
 use crate::state::AppState;
 use axum::Extension;
 use axum::body::Bytes;
@@ -24,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use drawings_core::ResultFile;
-use drawings_core::status::{StatusView, retry_after, status_view};
+use drawings_core::status::StatusView;
 use drawings_core::{ErrorClass, ErrorCode, JobStatus};
 use std::time::Duration;
 
@@ -60,13 +60,16 @@ pub(crate) async fn status(
     Extension(caller): Extension<Caller>,
     job_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let job_id = path_params(job_id)?;
-    let job = load_own_job(&state, &caller, &job_id).await?;
-    let view = status_view(&job, state.ports.blobs.as_ref(), state.link_ttl).await?;
-    let mut response = axum::Json(view).into_response();
+    let id = parse_job_id(&path_params(job_id)?)?;
+    let answer = state.status_cache.answer(&state.ports, state.link_ttl, &id).await?;
+    if !caller.owns_jobs_of(answer.owner.as_deref()) {
+        return Err(ApiError::not_found("job"));
+    }
+    let mut response = answer.body.clone().into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(secs) = retry_after(&job) {
+    if let Some(secs) = answer.retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     Ok(response)

@@ -2,6 +2,7 @@
 //! the handlers need. A leaf: the handlers, the router and the hosts all name it.
 
 use crate::prometheus::PrometheusRegistry;
+use crate::status_cache::StatusCache;
 use drawings_core::Ports;
 use drawings_core::intake::Intake;
 use std::sync::Arc;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub link_ttl: Duration,
     /// The registry `GET /metrics` renders (the embedded server's; none on Lambda: 404).
     pub metrics: Option<Arc<PrometheusRegistry>>,
+    /// The answers of `GET /status` kept per job version (`StatusCache::default()`).
+    pub status_cache: Arc<StatusCache>,
 }

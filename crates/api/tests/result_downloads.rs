@@ -84,6 +84,7 @@ impl Harness {
             ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
+            status_cache: Default::default(),
         };
         Harness {
             app: router(state),

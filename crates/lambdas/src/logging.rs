@@ -15,6 +15,7 @@ pub fn init(filter: Option<&str>) {
         .with_env_filter(filter)
         .with_current_span(false)
         .with_span_list(true)
+        .fmt_fields(drawings_api::JsonSpanFields)
         .with_target(false)
         // CloudWatch stamps every line itself.
         .without_time()

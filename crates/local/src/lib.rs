@@ -25,4 +25,4 @@ pub use fs_blob::FsBlobStore;
 pub use log_notifier::LogNotifier;
 pub use ports::{DEAD_LETTER_QUEUE, JOB_QUEUE, MAX_RECEIVES, local_ports};
 pub use private::ensure_private_dir;
-pub use sqlite::{Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
+pub use sqlite::{CHANGE_MARK_LAG, Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};

@@ -3,7 +3,7 @@
 
 use drawings_core::ports::{Created, JobQueue, JobStore, MessageKind, QueueMessage};
 use drawings_core::{ErrorClass, JobId, JobStatus};
-use drawings_local::{Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
+use drawings_local::{CHANGE_MARK_LAG, Database, RedrivePolicy, SqliteJobQueue, SqliteJobStore};
 use drawings_testkit::{full_job, sample_job, sample_job_with_key, unique};
 use std::time::Duration;
 
@@ -54,6 +54,40 @@ async fn two_handles_on_one_file_see_each_others_writes() {
     jobs_queue(&a).send(&sent, Duration::ZERO).await.unwrap();
     let got = jobs_queue(&b).receive(1, HIDE, Duration::from_secs(1)).await.unwrap();
     assert_eq!(got[0].message().unwrap(), sent);
+}
+
+#[tokio::test]
+async fn the_change_mark_moves_at_once_for_this_handles_writes_and_within_the_lag_for_anothers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("drawings.db");
+    let here = SqliteJobStore::new(Database::open(&path).unwrap());
+    let there = SqliteJobStore::new(Database::open(&path).unwrap());
+    let settled = || async {
+        // The watcher also sees this handle's own commits, a lag later: wait that out.
+        tokio::time::sleep(CHANGE_MARK_LAG * 3).await;
+        here.change_mark().expect("a file database has a change mark")
+    };
+
+    let job = sample_job();
+    let before = settled().await;
+    here.create(&job).await.unwrap();
+    let after_create = here.change_mark().unwrap();
+    assert_ne!(after_create, before, "this handle's create must move the mark at once");
+
+    let quiet = settled().await;
+    here.get(&job.id).await.unwrap();
+    tokio::time::sleep(CHANGE_MARK_LAG * 3).await;
+    assert_eq!(here.change_mark().unwrap(), quiet, "reads must not move the mark");
+
+    let mut moved = here.get(&job.id).await.unwrap();
+    moved.attempts = 7;
+    there.update(&moved).await.unwrap();
+    tokio::time::sleep(CHANGE_MARK_LAG * 3).await;
+    assert_ne!(
+        here.change_mark().unwrap(),
+        quiet,
+        "another handle's (process's) update must move the mark within the lag"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

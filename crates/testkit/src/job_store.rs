@@ -18,6 +18,8 @@ pub async fn job_store_conformance(store: &dyn JobStore) {
     create_with_taken_idempotency_key_returns_the_original(store).await;
     update_with_current_version_bumps_it(store).await;
     update_with_stale_version_is_conflict(store).await;
+    get_changed_reads_a_job_only_once_it_moved_past_the_version_seen(store).await;
+    a_change_mark_moves_with_every_write_made_through_the_store(store).await;
     update_of_unknown_id_is_not_found(store).await;
     concurrent_updates_from_one_version_have_one_winner(store).await;
     leases_exclude_other_owners_until_they_expire(store).await;
@@ -116,6 +118,70 @@ async fn update_with_current_version_bumps_it(store: &dyn JobStore) {
         .await
         .expect("second update with the returned version");
     assert_eq!(stored.version, job.version + 2, "each update bumps the version once");
+}
+
+async fn get_changed_reads_a_job_only_once_it_moved_past_the_version_seen(store: &dyn JobStore) {
+    let job = sample_job();
+    create_new(store, &job, "get_changed").await;
+    let unchanged = store
+        .get_changed(&job.id, job.version)
+        .await
+        .expect("get_changed of a fresh job");
+    assert_eq!(
+        unchanged, None,
+        "a job still at the version seen must read as unchanged"
+    );
+
+    let mut next = job.clone();
+    next.attempts = 3;
+    let stored = store.update(&next).await.expect("update");
+    let changed = store
+        .get_changed(&job.id, job.version)
+        .await
+        .expect("get_changed after update");
+    assert_eq!(
+        changed.as_ref(),
+        Some(&stored),
+        "a job past the version seen must be read whole, as update stored it"
+    );
+    let again = store
+        .get_changed(&job.id, stored.version)
+        .await
+        .expect("get_changed at the new version");
+    assert_eq!(again, None, "the version update returned must read as unchanged");
+    let behind = store
+        .get_changed(&job.id, stored.version + 1)
+        .await
+        .expect("get_changed of a version ahead");
+    assert_eq!(
+        behind.as_ref(),
+        Some(&stored),
+        "any other version seen must read the job"
+    );
+
+    let class = class_of(
+        store.get_changed(&JobId::generate(), 0).await,
+        "get_changed of an unknown id",
+    );
+    assert_eq!(
+        class,
+        ErrorClass::NotFound,
+        "get_changed of an unknown id must be NotFound"
+    );
+}
+
+async fn a_change_mark_moves_with_every_write_made_through_the_store(store: &dyn JobStore) {
+    // An adapter that cannot tell without a read has no mark, and promises nothing here.
+    let Some(before) = store.change_mark() else {
+        return;
+    };
+    let job = sample_job();
+    create_new(store, &job, "change mark").await;
+    let created = store.change_mark().expect("a store with a change mark keeps one");
+    assert_ne!(created, before, "a create must move the change mark at once");
+    store.update(&job).await.expect("update");
+    let updated = store.change_mark().expect("a store with a change mark keeps one");
+    assert_ne!(updated, created, "an update must move the change mark at once");
 }
 
 async fn update_with_stale_version_is_conflict(store: &dyn JobStore) {

@@ -28,5 +28,6 @@ pub fn state(ports: &Ports, intake: IntakeConfig) -> AppState {
         ports: ports.clone(),
         link_ttl: Duration::from_secs(3600),
         metrics: None,
+        status_cache: Default::default(),
     }
 }

@@ -100,6 +100,25 @@ pub trait JobStore: Send + Sync {
     /// Reads a job.
     async fn get(&self, id: &JobId) -> Result<Job, StoreError>;
 
+    /// Reads job `id` unless it is still at version `seen`: `None` then (`NotFound` for an
+    /// unknown id, as `get`). A poller that kept what it made of version `seen` learns in one
+    /// point read that it still holds; adapters whose read costs the same with or without the
+    /// record keep this default.
+    async fn get_changed(&self, id: &JobId, seen: u64) -> Result<Option<Job>, StoreError> {
+        let job = self.get(id).await?;
+        Ok((job.version != seen).then_some(job))
+    }
+
+    /// A number that moves whenever a job may have changed, read without reading the store:
+    /// at once for a write made through this store, and within a lag the adapter states for
+    /// one made elsewhere (another process on the same database). A poller that kept what
+    /// it made of a job, with the mark read before it read the job, need not read again
+    /// while the mark has not moved. `None` (this default) where the adapter cannot tell
+    /// without a read, as on DynamoDB.
+    fn change_mark(&self) -> Option<u64> {
+        None
+    }
+
     /// Stores a new job unless its id or idempotency key is taken.
     async fn create(&self, job: &Job) -> Result<Created, StoreError>;
 

@@ -75,6 +75,7 @@ async fn assemble(config: LambdaConfig, access: AccessConfig) -> anyhow::Result<
         ports: stack.ports.clone(),
         link_ttl: stack.config.link_ttl,
         metrics: None,
+        status_cache: Default::default(),
     };
     Ok(router_with_auth(state, auth).layer(axum::middleware::map_request(with_source_address)))
 }

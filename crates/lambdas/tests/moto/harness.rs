@@ -72,6 +72,7 @@ impl Harness {
             ports: stack.ports.clone(),
             link_ttl: LINK_TTL,
             metrics: None,
+            status_cache: Default::default(),
         });
         Harness {
             stack,

@@ -42,6 +42,7 @@ impl Stack {
             ports: ports.clone(),
             link_ttl: Duration::from_secs(3600),
             metrics: None,
+            status_cache: Default::default(),
         });
         Stack {
             app,

@@ -77,6 +77,22 @@ impl JobStore for SqliteJobStore {
         Ok(job)
     }
 
+    fn change_mark(&self) -> Option<u64> {
+        Some(self.db.change_mark())
+    }
+
+    async fn get_changed(&self, id: &JobId, seen: u64) -> Result<Option<Job>, StoreError> {
+        // No stored version is negative: a seen one past SQLite's integers is not stored.
+        let seen = i64::try_from(seen).unwrap_or(-1);
+        let job = self
+            .db
+            .read_row(move |conn| {
+                read_changed(conn, id, seen)?.ok_or_else(|| SqliteError::NotFound(format!("job {id}")))
+            })
+            .await?;
+        Ok(job)
+    }
+
     async fn create(&self, job: &Job) -> Result<Created, StoreError> {
         let job = job.clone();
         let created = self
@@ -219,6 +235,17 @@ fn read(conn: &Connection, id: &JobId) -> Result<Option<Job>, SqliteError> {
         .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(version, body)| decode(id.as_str(), version, &body))
+        .transpose()
+}
+
+/// Job `id` if it is no longer at version `seen` (`Some(None)` while it is): the body is
+/// neither copied out nor decoded for a job that has not moved.
+fn read_changed(conn: &Connection, id: &JobId, seen: i64) -> Result<Option<Option<Job>>, SqliteError> {
+    let row: Option<(i64, Option<String>)> = conn
+        .prepare_cached("SELECT version, CASE WHEN version = ?2 THEN NULL ELSE body END FROM jobs WHERE id = ?1")?
+        .query_row(params![id.as_str(), seen], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(version, body)| body.map(|body| decode(id.as_str(), version, &body)).transpose())
         .transpose()
 }
 

@@ -28,14 +28,17 @@
 //! Without WAL, `NORMAL` could corrupt the file on a power loss, so such a database keeps
 //! `FULL`.
 
+mod change_mark;
 mod error;
 mod job_queue;
 mod job_store;
 mod pool;
 
+pub use change_mark::CHANGE_MARK_LAG;
 pub use job_queue::{RedrivePolicy, SqliteJobQueue};
 pub use job_store::SqliteJobStore;
 
+use change_mark::ChangeMark;
 use error::SqliteError;
 use pool::Pool;
 use rusqlite::{Connection, OpenFlags};
@@ -99,6 +102,8 @@ struct Inner {
     /// Wakes this process's long-polling receivers when a message may have become visible;
     /// other processes' sends are seen by polling.
     changed: Notify,
+    /// Moves when a row may have changed, this process's writes or another's.
+    change_mark: ChangeMark,
     location: String,
 }
 
@@ -123,7 +128,7 @@ impl Database {
         let mut conn = Connection::open_in_memory().map_err(SqliteError::from)?;
         // Each in-memory connection is its own database, and memory has no WAL: no readers.
         init(&mut conn)?;
-        Ok(Self::assemble(conn, None, ":memory:".into()))
+        Ok(Self::assemble(conn, None, ChangeMark::new(None)?, ":memory:".into()))
     }
 
     fn open_inner(path: &Path) -> Result<Database, SqliteError> {
@@ -135,21 +140,25 @@ impl Database {
         }
         make_files_private(path)?;
         let mut conn = Connection::open(path)?;
-        let readers = if init(&mut conn)? == Journal::Wal {
+        // Without WAL no reader can run beside the writer, and no watcher either: such a
+        // file is this process's alone in practice, and its own writes move the mark.
+        let (readers, change_mark) = if init(&mut conn)? == Journal::Wal {
             let readers = (0..reader_count()).map(|_| open_reader(path));
-            Some(Pool::new(readers.collect::<Result<_, _>>()?))
+            let readers = Pool::new(readers.collect::<Result<_, _>>()?);
+            (Some(readers), ChangeMark::new(Some(open_reader(path)?))?)
         } else {
-            None
+            (None, ChangeMark::new(None)?)
         };
-        Ok(Self::assemble(conn, readers, path.display().to_string()))
+        Ok(Self::assemble(conn, readers, change_mark, path.display().to_string()))
     }
 
-    fn assemble(writer: Connection, readers: Option<Pool>, location: String) -> Database {
+    fn assemble(writer: Connection, readers: Option<Pool>, change_mark: ChangeMark, location: String) -> Database {
         Database {
             inner: Arc::new(Inner {
                 writer: Pool::new(vec![writer]),
                 readers,
                 changed: Notify::new(),
+                change_mark,
                 location,
             }),
         }
@@ -162,7 +171,16 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, SqliteError> + Send + 'static,
     {
-        self.inner.writer.call(f).await
+        let inner = self.inner.clone();
+        self.inner
+            .writer
+            .call(move |conn| inner.change_mark.writing(conn, f))
+            .await
+    }
+
+    /// The mark that moves whenever a row may have changed: see [`ChangeMark`].
+    fn change_mark(&self) -> u64 {
+        self.inner.change_mark.current()
     }
 
     /// Runs the pure read `f` on a read-only connection (the writer where there are none).
