@@ -5,6 +5,10 @@
 --   LOAD_API_KEY    sent as x-api-key when set (GET /health ignores it)
 --   LOAD_BODY_FILE  when set, every request is a POST of this file as application/pdf,
 --                   with no Idempotency-Key, so each request creates a job
+--   LOAD_GAP_MS     when set, each connection waits a random gap before each request,
+--                   exponentially distributed with this mean: over many connections the
+--                   requests arrive as a Poisson process of connections / gap a second (an
+--                   offered load, as clients arrive), not back to back
 --
 -- Each thread counts the responses by status; done() adds them up and prints one line:
 --   RESULT phase=NAME requests=N seconds=S rps=R p50_ms=A p90_ms=B p99_ms=C max_ms=D
@@ -29,12 +33,23 @@ end
 
 local threads = {}
 
+local gap_ms = tonumber(os.getenv("LOAD_GAP_MS") or "")
+
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("seed", #threads)
 end
 
 function init(args)
   statuses = {}
+  -- Each thread is its own Lua state: seeded apart, or they would draw the same gaps.
+  math.randomseed(os.time() * 1000 + seed)
+end
+
+if gap_ms then
+  function delay()
+    return -math.log(1 - math.random()) * gap_ms
+  end
 end
 
 function response(status, headers, body)
