@@ -46,4 +46,4 @@ pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use results::{INLINE_RESULT_MAX_BYTES, REDIRECT_TTL};
 pub use routes::{router, router_with_auth};
 pub use state::AppState;
-pub use status_cache::{KEPT_ANSWERS, StatusCache};
+pub use status_cache::StatusCache;

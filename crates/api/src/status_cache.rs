@@ -1,15 +1,18 @@
-//! The answers of `GET /status/{job_id}`, each kept with the job version it was made from. A
-//! client polls one job many times between two changes of it; with its answer kept, the store
-//! is only asked whether the job moved ([`JobStore::get_changed`]: on SQLite, the version
-//! column, not the record), and a job that did not is answered with the bytes already
-//! encoded: not decoded, viewed and encoded again. A job that moved is read whole and its
-//! answer replaced, so a poll never sees an older job than a read of the store would.
+//! The answers of `GET /status/{job_id}`, kept per job between polls. A client polls one job
+//! many times between two changes of it. With its answer kept beside the store's change mark
+//! as it was before the job was read ([`JobStore::change_mark`]), a poll while the mark has
+//! not moved is answered with the bytes already encoded, and the store is not asked at all;
+//! once it moved, the store is asked whether this job did ([`JobStore::get_changed`]: on
+//! SQLite, the version column, not the record), and only a job that moved is read, viewed and
+//! encoded again. A poll so never shows an older job than a read of the store would, within
+//! the lag the store states for another process's writes.
 //!
 //! An answer whose result links are presigned is not kept: the links expire, and each poll
 //! hands out fresh ones. The cache is bounded ([`KEPT_ANSWERS`], the least recently polled
 //! dropped first), so memory stays flat whatever the number of jobs polled; each router (each
 //! host process) keeps its own.
 //!
+//! [`JobStore::change_mark`]: drawings_core::ports::JobStore::change_mark
 //! [`JobStore::get_changed`]: drawings_core::ports::JobStore::get_changed
 
 use crate::error::ApiError;
@@ -23,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// How many answers are kept: about 1.5 KB each.
-pub const KEPT_ANSWERS: NonZeroUsize = NonZeroUsize::new(2048).unwrap();
+const KEPT_ANSWERS: NonZeroUsize = NonZeroUsize::new(2048).unwrap();
 
 /// The answer to a poll of one job at one version.
 #[derive(Debug)]
@@ -78,7 +81,10 @@ impl StatusCache {
             Some((answer, kept_mark)) if mark.is_some() && kept_mark == mark => return Ok(answer),
             Some((answer, _)) => match ports.jobs.get_changed(id, answer.version).await {
                 Ok(None) => {
-                    if let Some(kept) = self.answers().get_mut(id) {
+                    // Still the job it shows, as of `mark`; unless another poll replaced it.
+                    if let Some(kept) = self.answers().get_mut(id)
+                        && Arc::ptr_eq(&kept.answer, &answer)
+                    {
                         kept.mark = mark;
                     }
                     return Ok(answer);

@@ -7,8 +7,9 @@
 //! through `PRAGMA data_version` on a read-only connection of the mark's own, which changes
 //! with every commit made on another connection. That is asked only when the mark is read,
 //! and at most once per [`CHANGE_MARK_LAG`]: another process's commit moves the mark within
-//! that lag of the first read after it. A database without a file (in memory) has no other
-//! process, and no watcher.
+//! that lag of the first read after it. A watcher that cannot tell (the file locked, as a
+//! rollback journal is while a writer commits) counts as moved. A database without a file (in
+//! memory) has no other process, and no watcher.
 //!
 //! [`JobStore::change_mark`]: drawings_core::ports::JobStore::change_mark
 
@@ -82,7 +83,7 @@ impl ChangeMark {
                     watch.data_version = version;
                     self.moved();
                 }
-                // Cannot tell (the file locked for recovery): anything may have changed.
+                // Cannot tell (the file locked): anything may have changed.
                 Err(_) => self.moved(),
             }
             watch.asked_at = Instant::now();

@@ -140,15 +140,14 @@ impl Database {
         }
         make_files_private(path)?;
         let mut conn = Connection::open(path)?;
-        // Without WAL no reader can run beside the writer, and no watcher either: such a
-        // file is this process's alone in practice, and its own writes move the mark.
-        let (readers, change_mark) = if init(&mut conn)? == Journal::Wal {
+        let readers = if init(&mut conn)? == Journal::Wal {
             let readers = (0..reader_count()).map(|_| open_reader(path));
-            let readers = Pool::new(readers.collect::<Result<_, _>>()?);
-            (Some(readers), ChangeMark::new(Some(open_reader(path)?))?)
+            Some(Pool::new(readers.collect::<Result<_, _>>()?))
         } else {
-            (None, ChangeMark::new(None)?)
+            None
         };
+        // Another process may write to a file, WAL or not: the mark watches for it.
+        let change_mark = ChangeMark::new(Some(open_reader(path)?))?;
         Ok(Self::assemble(conn, readers, change_mark, path.display().to_string()))
     }
 
